@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * goslab internals: Go's runtime allocator, in the kernel.
+ *
+ * Glossary (Go's names, kept):
+ *
+ *  page       an 8 KiB goslab page: two 4 KiB kernel pages on x86, so Go's
+ *             size-class table applies unchanged. Every figure shown to a
+ *             person (debugfs, benchmarks) counts 4 KiB kernel pages or
+ *             bytes instead, so it compares directly with SLUB's.
+ *  size class one of Go's 67 object sizes (8 B ... 32 KiB), each with the
+ *             span size (1-10 pages) that keeps tail waste under 1/8.
+ *  span class a size class and one bit (Go's noscan bit; here: whether
+ *             the span's pages are __GFP_RECLAIMABLE). A goslab_class is
+ *             one span class: its geometry, its mcentral and its slot in
+ *             every CPU's mcache. Typed caches are span classes too.
+ *  mspan      a run of pages carved into equal objects of one class (or
+ *             holding one large object). Its allocation state is Go's:
+ *             allocBits, freeindex and allocCache (an inverted 64-bit
+ *             window onto allocBits at freeindex, consumed with ctz).
+ *  mcache     per CPU: one span per span class, allocated from without a
+ *             lock by mspan_next_free_fast().
+ *  mcentral   per span class: the spans not in any mcache, under a lock.
+ *  mheap      the pages: chunks taken from alloc_pages(), carved into
+ *             spans, and an index (the arena map) from an address to the
+ *             span that owns it.
+ *  sweep      folding the frees recorded on a span since its last sweep
+ *             into its allocation bits, which makes those slots
+ *             allocatable again (Go swaps in the mark bits).
+ *
+ * The walk (as in Go's malloc.go):
+ *
+ *   small: mcache slot -> mspan_next_free_fast() -> mspan_next_free()
+ *          -> mcache_refill() -> mcentral_cache_span() (swept partial
+ *          spans, then sweeping unswept ones) -> mcentral_grow() ->
+ *          mheap_alloc_span() -> alloc_pages()
+ *   large: mheap_alloc_span() directly, one object per span.
+ *
+ * Allocated objects and frees. A slot i of a small span is allocated iff
+ * i < freeindex or bit i of alloc_bits is set (Go's rule: nextFreeFast
+ * only skips allocated slots, so everything below freeindex is in use).
+ * alloc_count is the number of allocated slots. A free never touches the
+ * allocation state, which belongs to the span's owner: it sets bit i of
+ * free_bits with an atomic test-and-set (catching a racing double free)
+ * and counts itself in nfreed. The sweep, run by the owner, takes the
+ * free bits word by word with xchg() and clears them from the allocation
+ * bits. A slot is live iff it is allocated and its free bit is clear.
+ *
+ * Span states and owners (mspan.state, under the class's mcentral lock):
+ *
+ *   CACHED    in one CPU's mcache slot; only that CPU (IRQs off) changes
+ *             freeindex, alloc_cache and alloc_count. Never swept.
+ *   PARTIAL   on mcentral.partial: swept, has a free slot. Spans with no
+ *             object at all sit at the tail, at most GOSLAB_KEEP_EMPTY
+ *             of them per class (nempty); the rest go back to mheap.
+ *   FULL      on mcentral.full: swept, no free slot.
+ *   UNSWEPT   on mcentral.unswept: received frees since its last sweep.
+ *             The free that takes nfreed from 0 to 1 moves a PARTIAL or
+ *             FULL span here (mcentral_note_free()); a CACHED span is
+ *             swept when its CPU gives it back (mcentral_uncache_span()).
+ *   LARGE     a large object's span, owned by the object; its free is a
+ *             cmpxchg of nfreed from 0 to 1.
+ *   DEAD      descriptor of a span given back to mheap.
+ *
+ * Lock order (outer first), every lock taken with IRQs disabled because
+ * allocation and free work in hardirq context:
+ *
+ *   1. IRQs off on the local CPU: the mcache (one CPU's slots). The fast
+ *      path takes no lock and no locked instruction.
+ *   2. mcentral.lock (one per span class): the three span lists, every
+ *      span's state and list linkage, nspans, nempty; and the allocation
+ *      state of every span of the class that is not CACHED (sweeping).
+ *   3. mheap.lock: the chunk list, each chunk's page bitmap, the heap
+ *      page counters, and writes to the arena index.
+ *
+ * Nothing sleeps under these locks. mcentral_grow() runs with no lock
+ * held and IRQs in the caller's state, so that alloc_pages() can sleep
+ * when gfp allows; the mcache slow path re-reads this_cpu state after it.
+ *
+ * Fast-path choice: IRQs off (local_irq_save) around the mcache. Go's
+ * allocation state is three fields of the span (alloc_cache, freeindex,
+ * alloc_count) plus the slot's span pointer; SLUB's transaction-id scheme
+ * commits one pointer with this_cpu_cmpxchg, and here would need a
+ * double-word cmpxchg over a per-CPU copy of the allocation window and a
+ * retry loop. Saving and restoring IRQ state is a few unlocked
+ * instructions on x86 and makes hardirq allocation and free on the same
+ * CPU safe without any atomic. The benchmark (make bench) measures it.
+ *
+ * Invariants (checked by mspan_is_valid(), mcentral_is_valid(),
+ * mheap_is_valid() and the slow recount, goslab_read_stats_slow()):
+ *
+ *  - freeindex <= nelems; alloc_count == |{i < freeindex} U {i >= freeindex
+ *    with alloc bit set}|; no alloc bit at or beyond nelems.
+ *  - for a span not being allocated from, alloc_cache bit k (k < 64 -
+ *    freeindex % 64, freeindex + k < nelems) is set iff slot freeindex + k
+ *    has no alloc bit.
+ *  - free bits are set only on allocated slots; popcount(free_bits) ==
+ *    nfreed once no free is in flight.
+ *  - a span is on exactly the list its state names; nspans counts CACHED,
+ *    PARTIAL, FULL and UNSWEPT spans of the class.
+ *  - every page of a span maps to the span in the arena index; every
+ *    in-use page of a chunk belongs to exactly one span; a chunk's nfree
+ *    is its count of clear bits; heap pages == in-use + free.
+ *  - allocations - frees (the fast counters) == live objects found by
+ *    walking every span (the slow recount).
+ *
+ * A double free racing with the sweep of the same span can escape
+ * detection (the sweep may have taken the first free's bit); frees that
+ * do not race a sweep are always checked exactly.
+ */
+#ifndef _GOSLAB_INTERNAL_H
+#define _GOSLAB_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/gfp.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/goslab.h>
+
+#define GOSLAB_PAGE_SHIFT	13
+#define GOSLAB_PAGE_SIZE	(1UL << GOSLAB_PAGE_SHIFT)
+/* Kernel pages per goslab page, and the alloc_pages() order of one. */
+#define GOSLAB_KPAGES_PER_PAGE	(GOSLAB_PAGE_SIZE >> PAGE_SHIFT)
+#define GOSLAB_PAGE_ORDER	(GOSLAB_PAGE_SHIFT - PAGE_SHIFT)
+
+#define GOSLAB_NUM_SIZE_CLASSES	68	/* class 0 is large objects */
+#define GOSLAB_NUM_SPAN_CLASSES	(GOSLAB_NUM_SIZE_CLASSES << 1)
+#define GOSLAB_MAX_SMALL_SIZE	32768
+#define GOSLAB_SMALL_SIZE_DIV	8
+#define GOSLAB_SMALL_SIZE_MAX	1024
+#define GOSLAB_LARGE_SIZE_DIV	128
+#define GOSLAB_SIZE_TO_CLASS8_LEN \
+	(GOSLAB_SMALL_SIZE_MAX / GOSLAB_SMALL_SIZE_DIV + 1)
+#define GOSLAB_SIZE_TO_CLASS128_LEN \
+	((GOSLAB_MAX_SMALL_SIZE - GOSLAB_SMALL_SIZE_MAX) / \
+	 GOSLAB_LARGE_SIZE_DIV + 1)
+#define GOSLAB_MAX_SPAN_PAGES	10
+#define GOSLAB_MAX_NELEMS	(GOSLAB_PAGE_SIZE / 8)
+
+/*
+ * An arena is the largest naturally aligned block alloc_pages() can give
+ * (4 MiB with 4 KiB pages). Chunks are naturally aligned blocks of at
+ * most that size, so a chunk never straddles two arenas.
+ */
+#define GOSLAB_ARENA_SHIFT	(PAGE_SHIFT + MAX_PAGE_ORDER)
+#define GOSLAB_ARENA_SIZE	(1UL << GOSLAB_ARENA_SHIFT)
+#define GOSLAB_PAGES_PER_ARENA	(GOSLAB_ARENA_SIZE >> GOSLAB_PAGE_SHIFT)
+/* The largest large object: a whole arena, as kmalloc's MAX_PAGE_ORDER. */
+#define GOSLAB_MAX_LARGE_SIZE	GOSLAB_ARENA_SIZE
+/* Second level of the arena index: one 4 KiB table of arena pointers. */
+#define GOSLAB_ARENA_L2_BITS	9
+
+/* Empty spans a class keeps on its partial list before giving back. */
+#define GOSLAB_KEEP_EMPTY	1
+/* Unswept spans mcentral_cache_span() sweeps before growing (Go: 100). */
+#define GOSLAB_SWEEP_BUDGET	100
+
+extern const u16 goslab_class_to_size[GOSLAB_NUM_SIZE_CLASSES];
+extern const u8 goslab_class_to_allocnpages[GOSLAB_NUM_SIZE_CLASSES];
+extern const u32 goslab_class_to_divmul[GOSLAB_NUM_SIZE_CLASSES];
+extern const u8 goslab_size_to_class8[GOSLAB_SIZE_TO_CLASS8_LEN];
+extern const u8 goslab_size_to_class128[GOSLAB_SIZE_TO_CLASS128_LEN];
+
+/**
+ * goslab_size_to_class() - the smallest size class holding @size bytes
+ * @size: 1 .. GOSLAB_MAX_SMALL_SIZE
+ *
+ * Return: the size class (1 .. GOSLAB_NUM_SIZE_CLASSES - 1).
+ */
+static inline unsigned int goslab_size_to_class(size_t size)
+{
+	if (size <= GOSLAB_SMALL_SIZE_MAX - 8)
+		return goslab_size_to_class8[DIV_ROUND_UP(size,
+						GOSLAB_SMALL_SIZE_DIV)];
+	return goslab_size_to_class128[DIV_ROUND_UP(size - GOSLAB_SMALL_SIZE_MAX,
+						    GOSLAB_LARGE_SIZE_DIV)];
+}
+
+enum mspan_state {
+	MSPAN_DEAD,
+	MSPAN_CACHED,
+	MSPAN_PARTIAL,
+	MSPAN_FULL,
+	MSPAN_UNSWEPT,
+	MSPAN_LARGE,
+};
+
+struct goslab_class;
+struct heap_chunk;
+
+/**
+ * struct mspan - a run of goslab pages carved into objects of one class
+ * @base: address of the first object; GOSLAB_PAGE_SIZE aligned
+ * @npages: goslab pages in the span
+ * @elemsize: object size (the whole span for a large object)
+ * @nelems: objects in the span
+ * @divmul: Go's reciprocal: index = (offset * divmul) >> 32
+ * @cls: the span class; NULL for a large span
+ * @chunk: the heap chunk holding the pages
+ * @alloc_cache: inverted alloc_bits from freeindex to the end of its
+ *	64-slot window; owner only
+ * @freeindex: slots below it are allocated; owner only, grows while cached
+ * @alloc_count: allocated slots; owner only
+ * @state: enum mspan_state; under the class's mcentral lock
+ * @list: linkage on an mcentral list; under the mcentral lock
+ * @nfreed: free bits set since the last sweep (see the header comment)
+ * @alloc_bits: allocation bits, written by the owner only
+ * @free_bits: frees since the last sweep, set atomically by any CPU
+ * @bits: storage for both bitmaps
+ *
+ * Fields before @alloc_cache are set before the span is published in the
+ * arena index and never change afterwards.
+ */
+struct mspan {
+	unsigned long base;
+	unsigned int npages;
+	unsigned int elemsize;
+	unsigned int nelems;
+	u32 divmul;
+	struct goslab_class *cls;
+	struct heap_chunk *chunk;
+
+	u64 alloc_cache;
+	unsigned int freeindex;
+	unsigned int alloc_count;
+
+	enum mspan_state state;
+	struct list_head list;
+	atomic_t nfreed;
+	unsigned long *alloc_bits;
+	unsigned long *free_bits;
+	unsigned long bits[];
+};
+
+static inline unsigned long mspan_limit(const struct mspan *s)
+{
+	return s->base + (unsigned long)s->nelems * s->elemsize;
+}
+
+/* Index of the object at @p, which must lie inside the span. */
+static inline unsigned int mspan_obj_index(const struct mspan *s,
+					   unsigned long p)
+{
+	return (u32)(((u64)(p - s->base) * s->divmul) >> 32);
+}
+
+/**
+ * mspan_next_free_fast() - allocate from the span's allocCache window
+ * @s: the span; its owner's IRQs are off
+ *
+ * Go's nextFreeFast: the first set bit of alloc_cache is the next free
+ * slot. Gives up at the end of a 64-slot window (unless it is the end of
+ * the span) so that mspan_next_free() refills the window. One ctz, one
+ * multiply, two shifts, no locked instruction.
+ *
+ * Return: the object, or NULL when the window holds no free slot.
+ */
+static __always_inline void *mspan_next_free_fast(struct mspan *s)
+{
+	u64 cache = s->alloc_cache;
+	unsigned int bit, result, freeidx;
+
+	if (unlikely(!cache))
+		return NULL;
+	bit = __ffs64(cache);
+	result = s->freeindex + bit;
+	if (unlikely(result >= s->nelems))
+		return NULL;
+	freeidx = result + 1;
+	if (unlikely(freeidx % 64 == 0 && freeidx != s->nelems))
+		return NULL;
+	/* Two shifts: bit + 1 may be 64, which one C shift cannot do. */
+	s->alloc_cache = (cache >> bit) >> 1;
+	s->freeindex = freeidx;
+	s->alloc_count++;
+	return (void *)(s->base + (unsigned long)result * s->elemsize);
+}
+
+/**
+ * struct mcache_slot - one CPU's slot for one span class
+ * @span: the span allocated from; &goslab_emptymspan when there is none
+ * @alloc_base: @span's alloc_count when it was cached
+ * @nmalloc: allocations, counted when a span leaves the slot (Go's way)
+ * @nfree: frees of this class's objects made on this CPU
+ * @nrefill: spans taken from mcentral
+ *
+ * Written only by its CPU with IRQs off (nfree with this_cpu_inc()).
+ */
+struct mcache_slot {
+	struct mspan *span;
+	unsigned int alloc_base;
+	unsigned long nmalloc;
+	unsigned long nfree;
+	unsigned long nrefill;
+};
+
+/**
+ * struct mcache - the per-CPU cache of goslab_alloc()'s span classes
+ * @alloc: a slot per span class; typed caches bring slots of their own
+ */
+struct mcache {
+	struct mcache_slot alloc[GOSLAB_NUM_SPAN_CLASSES];
+};
+
+/**
+ * struct mcentral - the spans of one class that no mcache holds
+ * @lock: protects everything here and the state of those spans
+ * @partial: swept spans with a free slot; empty ones at the tail
+ * @full: swept spans without a free slot
+ * @unswept: spans with frees since their last sweep
+ * @nspans: spans of the class, cached ones included
+ * @nempty: spans on @partial with no object allocated
+ * @ngrow: spans taken from mheap
+ * @nsweep: sweeps done
+ * @nrelease: empty spans given back to mheap
+ */
+struct mcentral {
+	spinlock_t lock;
+	struct list_head partial;
+	struct list_head full;
+	struct list_head unswept;
+	unsigned long nspans;
+	unsigned long nempty;
+	unsigned long ngrow;
+	unsigned long nsweep;
+	unsigned long nrelease;
+};
+
+/**
+ * struct goslab_class - a span class: geometry, mcentral, mcache slots
+ * @name: for reports and debugfs
+ * @elemsize: object size
+ * @npages: goslab pages per span
+ * @nelems: objects per span
+ * @divmul: reciprocal of @elemsize
+ * @page_gfp: extra gfp bits for the span's pages (__GFP_RECLAIMABLE)
+ * @slot: this class's slot in each CPU's mcache
+ * @central: the class's mcentral
+ */
+struct goslab_class {
+	const char *name;
+	unsigned int elemsize;
+	unsigned int npages;
+	unsigned int nelems;
+	u32 divmul;
+	gfp_t page_gfp;
+	struct mcache_slot __percpu *slot;
+	struct mcentral central;
+};
+
+extern struct goslab_class goslab_classes[GOSLAB_NUM_SPAN_CLASSES];
+DECLARE_PER_CPU(struct mcache, goslab_mcache);
+extern struct mspan goslab_emptymspan;
+
+static inline unsigned int goslab_span_class(unsigned int sizeclass,
+					     bool reclaimable)
+{
+	return sizeclass << 1 | reclaimable;
+}
+
+/**
+ * struct heap_chunk - a naturally aligned block from alloc_pages()
+ * @list: on mheap.chunks
+ * @base: its address
+ * @order: its alloc_pages() order
+ * @npages: goslab pages in it
+ * @nfree: goslab pages not in a span
+ * @inuse: a bit per goslab page in a span
+ */
+struct heap_chunk {
+	struct list_head list;
+	unsigned long base;
+	unsigned int order;
+	unsigned int npages;
+	unsigned int nfree;
+	DECLARE_BITMAP(inuse, GOSLAB_PAGES_PER_ARENA);
+};
+
+/* The page-heap counters, in goslab pages unless the name says kpages. */
+struct goslab_heap_stats {
+	unsigned long chunks;
+	unsigned long pages_total;
+	unsigned long pages_free;
+	unsigned long pages_small;
+	unsigned long pages_large;
+	unsigned long large_objects;
+	unsigned long kpages_taken;
+	unsigned long kpages_returned;
+};
+
+/* What a slow recount or the fast counters say about one span class. */
+struct goslab_class_stats {
+	unsigned long spans;
+	unsigned long pages;
+	unsigned long live;
+	unsigned long nmalloc;
+	unsigned long nfree;
+	unsigned long nrefill;
+};
+
+enum goslab_error {
+	GOSLAB_ERR_FOREIGN,
+	GOSLAB_ERR_INTERIOR,
+	GOSLAB_ERR_DOUBLE_FREE,
+	GOSLAB_NR_ERRORS,
+};
+
+/* mspan.c */
+void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
+		unsigned int elemsize, unsigned int nelems);
+size_t mspan_desc_size(unsigned int nelems);
+void mspan_refill_alloc_cache(struct mspan *s, unsigned int whichword);
+void *mspan_next_free(struct mspan *s);
+bool mspan_is_allocated(const struct mspan *s, unsigned int idx);
+int mspan_free_index(struct mspan *s, unsigned int idx);
+unsigned int mspan_sweep(struct mspan *s);
+unsigned int mspan_live(const struct mspan *s);
+bool mspan_is_valid(const struct mspan *s, bool check_cache);
+
+/* mcache.c */
+void mcache_init(void);
+void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
+		       unsigned long *flags);
+void mcache_flush_all(void);
+void mcache_flush_class(struct goslab_class *cls);
+
+/**
+ * mcache_alloc() - allocate one object of @cls on this CPU
+ * @cls: the span class
+ * @gfp: allocation flags; the fast path ignores all but __GFP_ZERO
+ *
+ * Return: the object, or NULL when memory could not be had.
+ */
+static __always_inline void *mcache_alloc(struct goslab_class *cls,
+					  gfp_t gfp)
+{
+	unsigned long flags;
+	void *v;
+
+	local_irq_save(flags);
+	v = mspan_next_free_fast(this_cpu_ptr(cls->slot)->span);
+	if (unlikely(!v))
+		v = mcache_next_free(cls, gfp, &flags);
+	local_irq_restore(flags);
+	if (unlikely(gfp & __GFP_ZERO) && v)
+		memset(v, 0, cls->elemsize);
+	return v;
+}
+
+/* mcentral.c */
+void mcentral_init(struct mcentral *c);
+struct mspan *mcentral_cache_span(struct goslab_class *cls);
+void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s);
+struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp);
+void mcentral_put_span(struct goslab_class *cls, struct mspan *s);
+void mcentral_note_free(struct goslab_class *cls, struct mspan *s);
+unsigned long mcentral_shrink(struct goslab_class *cls);
+bool mcentral_is_valid(struct goslab_class *cls);
+unsigned long mcentral_destroy(struct goslab_class *cls);
+
+/* mheap.c */
+int mheap_init(void);
+void mheap_exit(void);
+struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
+			       gfp_t gfp);
+void mheap_free_span(struct mspan *s);
+struct mspan *mheap_span_of(const void *p);
+unsigned long mheap_release_free_chunks(void);
+void mheap_read_stats(struct goslab_heap_stats *st);
+bool mheap_is_valid(void);
+unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
+			       void *arg);
+bool goslab_should_fail_page_alloc(void);
+
+/* malloc.c */
+void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
+		   const char *what);
+unsigned long goslab_error_count(enum goslab_error err);
+int goslab_classes_init(void);
+void goslab_classes_exit(void);
+int goslab_free_ip(const void *p, unsigned long ip);
+void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree);
+
+/* stats.c */
+void goslab_read_class_stats(struct goslab_class *cls,
+			     struct goslab_class_stats *st);
+int goslab_read_stats_slow(void);
+int goslab_validate(void);
+
+/* mheap.c: fault injection */
+extern unsigned int goslab_fail_page_alloc_nth;
+extern atomic_long_t goslab_injected_failures;
+
+#endif /* _GOSLAB_INTERNAL_H */

@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * malloc.c - goslab_alloc() and friends: Go's mallocgc for the kernel.
+ *
+ * Size decides the path, as in Go's mallocgc: up to 32 KiB an object
+ * comes from its size class through this CPU's mcache; above that it
+ * gets a span of its own from mheap (a large object). Free finds the
+ * object's span through the arena index, checks that the pointer is the
+ * start of an allocated object, and records the free in the span's free
+ * bits; the slot is reused after the span's next sweep.
+ *
+ * Misuse is reported, counted and ignored: a pointer goslab does not hold,
+ * a pointer into an object, a double free. Reports are pr_err (never
+ * WARN: the caller is wrong, not goslab) and rate limited.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include "internal.h"
+
+struct goslab_class goslab_classes[GOSLAB_NUM_SPAN_CLASSES];
+
+static atomic_long_t goslab_errors[GOSLAB_NR_ERRORS];
+static atomic_long_t large_nmalloc, large_nfree;
+
+static const char * const goslab_error_text[GOSLAB_NR_ERRORS] = {
+	[GOSLAB_ERR_FOREIGN] =
+		"not memory goslab holds (a foreign pointer, or memory already freed and given back)",
+	[GOSLAB_ERR_INTERIOR] = "points inside an object, not at its start",
+	[GOSLAB_ERR_DOUBLE_FREE] = "double free: the object is not allocated",
+};
+
+/**
+ * goslab_report() - report and count a caller's misuse
+ * @err: what went wrong
+ * @p: the pointer the caller passed
+ * @ip: the caller's return address
+ * @what: the function that was called
+ */
+void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
+		   const char *what)
+{
+	atomic_long_inc(&goslab_errors[err]);
+	pr_err_ratelimited("%s(%p) from %pS: %s\n", what, p, (void *)ip,
+			   goslab_error_text[err]);
+}
+
+/**
+ * goslab_error_count() - how often a misuse was reported
+ * @err: which kind
+ *
+ * Return: the count since load.
+ */
+unsigned long goslab_error_count(enum goslab_error err)
+{
+	return atomic_long_read(&goslab_errors[err]);
+}
+
+static void *goslab_alloc_large(size_t size, gfp_t gfp, unsigned long ip)
+{
+	unsigned int npages;
+	struct mspan *s;
+
+	if (size > GOSLAB_MAX_LARGE_SIZE) {
+		if (!(gfp & __GFP_NOWARN))
+			pr_warn_ratelimited("goslab_alloc(%zu) from %pS: above the %lu byte limit\n",
+					    size, (void *)ip,
+					    GOSLAB_MAX_LARGE_SIZE);
+		return NULL;
+	}
+	npages = DIV_ROUND_UP(size, GOSLAB_PAGE_SIZE);
+	s = mheap_alloc_span(NULL, npages, gfp);
+	if (!s)
+		return NULL;
+	atomic_long_inc(&large_nmalloc);
+	if (gfp & __GFP_ZERO)
+		memset((void *)s->base, 0, s->elemsize);
+	return (void *)s->base;
+}
+
+/**
+ * goslab_alloc() - allocate memory, like kmalloc()
+ * @size: bytes wanted; up to 4 MiB
+ * @gfp: GFP flags; __GFP_ZERO zeroes the object, __GFP_RECLAIMABLE takes
+ *	it from spans grouped with reclaimable pages
+ *
+ * Objects are at least 8-byte aligned, and power-of-two sizes up to 8 KiB
+ * are naturally aligned.
+ *
+ * Context: any context @gfp allows; sleeps only if @gfp allows.
+ * Return: the object, or NULL when @size is 0, above 4 MiB, or memory
+ * could not be had.
+ */
+void *goslab_alloc(size_t size, gfp_t gfp)
+{
+	unsigned int spc;
+
+	might_alloc(gfp);
+	if (unlikely(!size))
+		return NULL;
+	if (unlikely(size > GOSLAB_MAX_SMALL_SIZE))
+		return goslab_alloc_large(size, gfp, _RET_IP_);
+	spc = goslab_span_class(goslab_size_to_class(size),
+				!!(gfp & __GFP_RECLAIMABLE));
+	return mcache_alloc(&goslab_classes[spc], gfp);
+}
+EXPORT_SYMBOL_GPL(goslab_alloc);
+
+/*
+ * The span and slot of @p if it is the start of an object goslab handed
+ * out; reports and returns NULL otherwise.
+ */
+static struct mspan *goslab_object_span(const void *p, unsigned long ip,
+					const char *what, unsigned int *idx)
+{
+	unsigned long addr = (unsigned long)p;
+	struct mspan *s = mheap_span_of(p);
+
+	if (unlikely(!s)) {
+		goslab_report(GOSLAB_ERR_FOREIGN, p, ip, what);
+		return NULL;
+	}
+	if (unlikely(addr >= mspan_limit(s))) {
+		goslab_report(GOSLAB_ERR_INTERIOR, p, ip, what);
+		return NULL;
+	}
+	*idx = mspan_obj_index(s, addr);
+	if (unlikely(s->base + (unsigned long)*idx * s->elemsize != addr)) {
+		goslab_report(GOSLAB_ERR_INTERIOR, p, ip, what);
+		return NULL;
+	}
+	return s;
+}
+
+/**
+ * goslab_free_ip() - goslab_free() on behalf of the caller at @ip
+ * @p: the object, or NULL
+ * @ip: the return address to name in reports
+ *
+ * Return: 0, or -EINVAL when @p was reported as misuse.
+ */
+int goslab_free_ip(const void *p, unsigned long ip)
+{
+	unsigned int idx;
+	struct mspan *s;
+	int ret;
+
+	if (unlikely(!p))
+		return 0;
+	s = goslab_object_span(p, ip, "goslab_free", &idx);
+	if (unlikely(!s))
+		return -EINVAL;
+	if (unlikely(!s->cls)) {
+		if (atomic_cmpxchg(&s->nfreed, 0, 1) != 0) {
+			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip,
+				      "goslab_free");
+			return -EINVAL;
+		}
+		atomic_long_inc(&large_nfree);
+		mheap_free_span(s);
+		return 0;
+	}
+	ret = mspan_free_index(s, idx);
+	if (unlikely(ret < 0)) {
+		goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip, "goslab_free");
+		return ret;
+	}
+	this_cpu_inc(s->cls->slot->nfree);
+	if (ret)
+		mcentral_note_free(s->cls, s);
+	return 0;
+}
+
+/**
+ * goslab_free() - free memory from goslab_alloc()
+ * @p: the object; NULL is a no-op
+ *
+ * A pointer goslab did not return, a pointer inside an object and a
+ * double free are reported with pr_err, counted, and otherwise ignored.
+ *
+ * Context: any context but NMI.
+ */
+void goslab_free(const void *p)
+{
+	goslab_free_ip(p, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(goslab_free);
+
+/**
+ * goslab_usable_size() - the bytes usable at @p, like ksize()
+ * @p: an object from goslab_alloc()
+ *
+ * Context: any context but NMI.
+ * Return: the object's size class (or a large object's page-rounded
+ * size); 0 for NULL or a pointer goslab did not return (reported).
+ */
+size_t goslab_usable_size(const void *p)
+{
+	unsigned int idx;
+	struct mspan *s;
+
+	if (!p)
+		return 0;
+	s = goslab_object_span(p, _RET_IP_, "goslab_usable_size", &idx);
+	return s ? s->elemsize : 0;
+}
+EXPORT_SYMBOL_GPL(goslab_usable_size);
+
+/**
+ * goslab_realloc() - resize an object, like krealloc()
+ * @p: the object, or NULL (then this is goslab_alloc())
+ * @new_size: bytes wanted; 0 frees @p and returns NULL
+ * @gfp: GFP flags; with __GFP_ZERO the bytes past @new_size in a kept
+ *	object and the new bytes of a moved one are zero
+ *
+ * Keeps @p when it is large enough, else moves the contents to a new
+ * object and frees @p. On failure @p is untouched.
+ *
+ * Context: any context @gfp allows.
+ * Return: the object, or NULL.
+ */
+void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)
+{
+	unsigned int idx;
+	struct mspan *s;
+	void *ret;
+
+	if (!p)
+		return goslab_alloc(new_size, gfp);
+	if (!new_size) {
+		goslab_free_ip(p, _RET_IP_);
+		return NULL;
+	}
+	s = goslab_object_span(p, _RET_IP_, "goslab_realloc", &idx);
+	if (!s)
+		return NULL;
+	if (new_size <= s->elemsize) {
+		if (gfp & __GFP_ZERO)
+			memset((char *)p + new_size, 0, s->elemsize - new_size);
+		return (void *)p;
+	}
+	ret = goslab_alloc(new_size, gfp);
+	if (!ret)
+		return NULL;
+	memcpy(ret, p, s->elemsize);
+	goslab_free_ip(p, _RET_IP_);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(goslab_realloc);
+
+/**
+ * goslab_shrink() - give all cached free memory back to the page allocator
+ *
+ * Empties every CPU's cache, sweeps every span, gives every empty span
+ * back to the heap and every free chunk back to the buddy allocator.
+ *
+ * Context: process context; may sleep.
+ * Return: the number of 4 KiB kernel pages given back.
+ */
+int goslab_shrink(void)
+{
+	unsigned int i;
+
+	might_sleep();
+	mcache_flush_all();
+	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
+		if (goslab_classes[i].slot)
+			mcentral_shrink(&goslab_classes[i]);
+	return min_t(unsigned long, mheap_release_free_chunks(), INT_MAX);
+}
+EXPORT_SYMBOL_GPL(goslab_shrink);
+
+/**
+ * goslab_large_counts() - large objects allocated and freed since load
+ * @nmalloc: allocations
+ * @nfree: frees
+ */
+void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree)
+{
+	*nmalloc = atomic_long_read(&large_nmalloc);
+	*nfree = atomic_long_read(&large_nfree);
+}
+
+int goslab_classes_init(void)
+{
+	unsigned int sc, rcl;
+
+	mcache_init();
+	for (sc = 1; sc < GOSLAB_NUM_SIZE_CLASSES; sc++) {
+		for (rcl = 0; rcl < 2; rcl++) {
+			unsigned int spc = goslab_span_class(sc, rcl);
+			struct goslab_class *cls = &goslab_classes[spc];
+
+			cls->elemsize = goslab_class_to_size[sc];
+			cls->npages = goslab_class_to_allocnpages[sc];
+			cls->nelems = cls->npages * GOSLAB_PAGE_SIZE /
+				      cls->elemsize;
+			cls->divmul = goslab_class_to_divmul[sc];
+			cls->page_gfp = rcl ? __GFP_RECLAIMABLE : 0;
+			cls->name = kasprintf(GFP_KERNEL, "goslab%s-%u",
+					      rcl ? "-rcl" : "",
+					      cls->elemsize);
+			if (!cls->name)
+				return -ENOMEM;
+			cls->slot = &goslab_mcache.alloc[spc];
+			mcentral_init(&cls->central);
+		}
+	}
+	return 0;
+}
+
+/* Module exit: every user is gone; give everything back. */
+void goslab_classes_exit(void)
+{
+	unsigned int i;
+
+	mcache_flush_all();
+	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
+		struct goslab_class *cls = &goslab_classes[i];
+		unsigned long live;
+
+		if (!cls->slot)
+			continue;
+		live = mcentral_destroy(cls);
+		if (live)
+			pr_err("%s: %lu objects never freed; their memory is given back at unload\n",
+			       cls->name, live);
+		kfree(cls->name);
+	}
+}

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mcache.c - the per-CPU span cache and the allocation slow path.
+ *
+ * Go gives each P an mcache holding one span per span class, so that most
+ * allocations need no lock: mcache_alloc() (internal.h) runs
+ * mspan_next_free_fast() on the slot's span with IRQs off. When the
+ * allocCache window is used up, mspan_next_free() moves to the next
+ * window; when the span is full, mcache_refill() gives it back to
+ * mcentral and takes another, growing the class from mheap as a last
+ * resort. Growing may sleep, so it runs with IRQs back in the caller's
+ * state and the slow path starts over on whatever CPU it wakes up on.
+ *
+ * A slot that holds nothing points at goslab_emptymspan, a span with no
+ * free slot, so the fast path needs no NULL check (Go's emptymspan).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/smp.h>
+#include "internal.h"
+
+DEFINE_PER_CPU(struct mcache, goslab_mcache);
+
+/* nelems == 0 and alloc_cache == 0: every allocation from it fails. */
+struct mspan goslab_emptymspan = {
+	.state = MSPAN_DEAD,
+};
+
+/*
+ * Replace the slot's span with one that has a free slot. Returns false
+ * when no memory could be had.
+ */
+static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
+			  unsigned long *flags)
+{
+	struct mcache_slot *slot = this_cpu_ptr(cls->slot);
+	struct mspan *s = slot->span;
+
+	if (s != &goslab_emptymspan) {
+		slot->nmalloc += s->alloc_count - slot->alloc_base;
+		slot->span = &goslab_emptymspan;
+		mcentral_uncache_span(cls, s);
+	}
+	s = mcentral_cache_span(cls);
+	if (!s) {
+		local_irq_restore(*flags);
+		s = mcentral_grow(cls, gfp);
+		local_irq_save(*flags);
+		if (!s)
+			return false;
+		slot = this_cpu_ptr(cls->slot);
+		if (slot->span != &goslab_emptymspan) {
+			/* This CPU was refilled while we slept: use that. */
+			mcentral_put_span(cls, s);
+			return true;
+		}
+	}
+	slot->span = s;
+	slot->alloc_base = s->alloc_count;
+	slot->nrefill++;
+	return true;
+}
+
+/**
+ * mcache_next_free() - the allocation slow path
+ * @cls: the span class
+ * @gfp: how hard to try
+ * @flags: the caller's saved IRQ state; IRQs are off on entry and exit
+ *
+ * Go's mcache.nextFree: the next window of the cached span, else a
+ * refill. May re-enable IRQs (and sleep, if @gfp allows) while growing.
+ *
+ * Return: the object, or NULL when no memory could be had.
+ */
+void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
+		       unsigned long *flags)
+{
+	for (;;) {
+		struct mspan *s = this_cpu_ptr(cls->slot)->span;
+		void *v;
+
+		v = mspan_next_free_fast(s);
+		if (v)
+			return v;
+		v = mspan_next_free(s);
+		if (v)
+			return v;
+		if (!mcache_refill(cls, gfp, flags))
+			return NULL;
+	}
+}
+
+static void mcache_flush_slot(struct goslab_class *cls,
+			      struct mcache_slot *slot)
+{
+	struct mspan *s = slot->span;
+
+	if (s == &goslab_emptymspan)
+		return;
+	slot->nmalloc += s->alloc_count - slot->alloc_base;
+	slot->span = &goslab_emptymspan;
+	mcentral_uncache_span(cls, s);
+}
+
+static void mcache_flush_cpu(void *arg)
+{
+	struct goslab_class *only = arg;
+	unsigned int i;
+
+	if (only) {
+		mcache_flush_slot(only, this_cpu_ptr(only->slot));
+		return;
+	}
+	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
+		struct goslab_class *cls = &goslab_classes[i];
+
+		if (cls->slot)
+			mcache_flush_slot(cls, this_cpu_ptr(cls->slot));
+	}
+}
+
+static void mcache_flush(struct goslab_class *only)
+{
+	unsigned long flags;
+	int cpu;
+
+	cpus_read_lock();
+	on_each_cpu(mcache_flush_cpu, only, 1);
+	/* Offline CPUs do not run: their slots can be emptied from here. */
+	for_each_possible_cpu(cpu) {
+		unsigned int i;
+
+		if (cpu_online(cpu))
+			continue;
+		local_irq_save(flags);
+		for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
+			struct goslab_class *cls = only ?: &goslab_classes[i];
+
+			if (cls->slot)
+				mcache_flush_slot(cls,
+						  per_cpu_ptr(cls->slot, cpu));
+			if (only)
+				break;
+		}
+		local_irq_restore(flags);
+	}
+	cpus_read_unlock();
+}
+
+/**
+ * mcache_flush_all() - give every cached span back to its mcentral
+ *
+ * Context: process context; may sleep.
+ */
+void mcache_flush_all(void)
+{
+	mcache_flush(NULL);
+}
+
+/**
+ * mcache_flush_class() - give back every CPU's span of one class
+ * @cls: the span class
+ *
+ * Context: process context; may sleep.
+ */
+void mcache_flush_class(struct goslab_class *cls)
+{
+	mcache_flush(cls);
+}
+
+/* Point every CPU's slots at the empty span. */
+void mcache_init(void)
+{
+	int cpu;
+	unsigned int i;
+
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
+			per_cpu(goslab_mcache, cpu).alloc[i].span =
+				&goslab_emptymspan;
+}

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mcentral.c - the spans of one span class that no CPU holds.
+ *
+ * Go's mcentral: one per span class, shared by every CPU, behind a lock.
+ * It starts empty and takes spans from mheap when an mcache needs one and
+ * nothing it holds has a free slot (mcentral_grow()). Spans come back
+ * from mcaches when they are used up (mcentral_uncache_span()), and are
+ * sorted by what their sweep finds: partial (some slot free), full, or
+ * empty (kept up to GOSLAB_KEEP_EMPTY per class, the rest back to mheap).
+ * A span on the partial or full list that receives its first free since
+ * its sweep moves to the unswept list (mcentral_note_free()), and
+ * mcentral_cache_span() sweeps at most GOSLAB_SWEEP_BUDGET of those before
+ * it asks for fresh pages, so freed memory is reused before the heap
+ * grows.
+ *
+ * Locking: mcentral.lock, IRQ-safe, nests outside mheap.lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include "internal.h"
+
+void mcentral_init(struct mcentral *c)
+{
+	spin_lock_init(&c->lock);
+	INIT_LIST_HEAD(&c->partial);
+	INIT_LIST_HEAD(&c->full);
+	INIT_LIST_HEAD(&c->unswept);
+	c->nspans = 0;
+	c->nempty = 0;
+	c->ngrow = 0;
+	c->nsweep = 0;
+	c->nrelease = 0;
+}
+
+/* Give an empty span back to mheap. */
+static void mcentral_release(struct goslab_class *cls, struct mspan *s)
+{
+	struct mcentral *c = &cls->central;
+
+	lockdep_assert_held(&c->lock);
+	c->nspans--;
+	c->nrelease++;
+	mheap_free_span(s);
+}
+
+/*
+ * File a span that no CPU holds on the list its state calls for. Spans
+ * with pending frees wait on the unswept list; empty spans beyond the
+ * ones the class keeps go back to mheap.
+ */
+static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
+{
+	struct mcentral *c = &cls->central;
+
+	lockdep_assert_held(&c->lock);
+	if (atomic_read(&s->nfreed)) {
+		s->state = MSPAN_UNSWEPT;
+		list_add_tail(&s->list, &c->unswept);
+	} else if (s->alloc_count == s->nelems) {
+		s->state = MSPAN_FULL;
+		list_add(&s->list, &c->full);
+	} else if (s->alloc_count) {
+		s->state = MSPAN_PARTIAL;
+		list_add(&s->list, &c->partial);
+	} else if (c->nempty < GOSLAB_KEEP_EMPTY) {
+		s->state = MSPAN_PARTIAL;
+		list_add_tail(&s->list, &c->partial);
+		c->nempty++;
+	} else {
+		mcentral_release(cls, s);
+	}
+}
+
+static void mcentral_sweep_span(struct goslab_class *cls, struct mspan *s)
+{
+	lockdep_assert_held(&cls->central.lock);
+	mspan_sweep(s);
+	cls->central.nsweep++;
+}
+
+/**
+ * mcentral_cache_span() - a span with a free slot, for an mcache
+ * @cls: the span class
+ *
+ * Go's cacheSpan without the grow: a swept partial span if there is one,
+ * else the first unswept span that sweeps to one with a free slot,
+ * sweeping at most GOSLAB_SWEEP_BUDGET spans.
+ *
+ * Context: IRQs off.
+ * Return: the span, now CACHED, or NULL when the class must grow.
+ */
+struct mspan *mcentral_cache_span(struct goslab_class *cls)
+{
+	struct mcentral *c = &cls->central;
+	unsigned int budget = GOSLAB_SWEEP_BUDGET;
+	struct mspan *s;
+
+	spin_lock(&c->lock);
+	s = list_first_entry_or_null(&c->partial, struct mspan, list);
+	if (s) {
+		list_del(&s->list);
+		if (!s->alloc_count)
+			c->nempty--;
+		goto have;
+	}
+	while (budget-- &&
+	       (s = list_first_entry_or_null(&c->unswept, struct mspan,
+					     list))) {
+		list_del(&s->list);
+		mcentral_sweep_span(cls, s);
+		if (s->alloc_count < s->nelems)
+			goto have;
+		mcentral_file_span(cls, s);
+	}
+	spin_unlock(&c->lock);
+	return NULL;
+have:
+	s->state = MSPAN_CACHED;
+	spin_unlock(&c->lock);
+	return s;
+}
+
+/**
+ * mcentral_uncache_span() - take back a span from an mcache
+ * @cls: the span class
+ * @s: the span, just removed from its slot
+ *
+ * Sweeps the frees it received while cached, then files it.
+ *
+ * Context: IRQs off.
+ */
+void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
+{
+	struct mcentral *c = &cls->central;
+
+	spin_lock(&c->lock);
+	if (atomic_read(&s->nfreed))
+		mcentral_sweep_span(cls, s);
+	mcentral_file_span(cls, s);
+	spin_unlock(&c->lock);
+}
+
+/**
+ * mcentral_grow() - a fresh span from mheap
+ * @cls: the span class
+ * @gfp: how hard to try; may sleep when it allows
+ *
+ * Context: no goslab lock held, IRQs as @gfp requires.
+ * Return: the span, CACHED, or NULL.
+ */
+struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
+{
+	struct mcentral *c = &cls->central;
+	unsigned long flags;
+	struct mspan *s;
+
+	s = mheap_alloc_span(cls, cls->npages, gfp | cls->page_gfp);
+	if (!s)
+		return NULL;
+	spin_lock_irqsave(&c->lock, flags);
+	s->state = MSPAN_CACHED;
+	c->nspans++;
+	c->ngrow++;
+	spin_unlock_irqrestore(&c->lock, flags);
+	return s;
+}
+
+/**
+ * mcentral_put_span() - file a span that was about to be cached
+ * @cls: the span class
+ * @s: a CACHED span no slot holds
+ */
+void mcentral_put_span(struct goslab_class *cls, struct mspan *s)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&cls->central.lock, flags);
+	mcentral_file_span(cls, s);
+	spin_unlock_irqrestore(&cls->central.lock, flags);
+}
+
+/**
+ * mcentral_note_free() - a span got its first free since its sweep
+ * @cls: the span class
+ * @s: the span
+ *
+ * Moves a partial or full span to the unswept list, so that the next
+ * mcentral_cache_span() finds the freed slots. A cached span is swept
+ * when it comes back; an unswept one is already in line.
+ *
+ * Context: any but NMI.
+ */
+void mcentral_note_free(struct goslab_class *cls, struct mspan *s)
+{
+	struct mcentral *c = &cls->central;
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	if (s->state == MSPAN_PARTIAL || s->state == MSPAN_FULL) {
+		if (s->state == MSPAN_PARTIAL && !s->alloc_count)
+			c->nempty--;
+		list_move_tail(&s->list, &c->unswept);
+		s->state = MSPAN_UNSWEPT;
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+
+/**
+ * mcentral_shrink() - sweep everything and give every empty span back
+ * @cls: the span class; its mcache slots flushed by the caller
+ *
+ * Return: goslab pages given back to mheap.
+ */
+unsigned long mcentral_shrink(struct goslab_class *cls)
+{
+	struct mcentral *c = &cls->central;
+	unsigned long flags, pages = 0;
+	struct mspan *s, *tmp;
+	LIST_HEAD(unswept);
+
+	spin_lock_irqsave(&c->lock, flags);
+	list_splice_init(&c->unswept, &unswept);
+	list_for_each_entry_safe(s, tmp, &unswept, list) {
+		list_del(&s->list);
+		mcentral_sweep_span(cls, s);
+		mcentral_file_span(cls, s);
+	}
+	list_for_each_entry_safe_reverse(s, tmp, &c->partial, list) {
+		if (s->alloc_count)
+			break;
+		list_del(&s->list);
+		c->nempty--;
+		pages += s->npages;
+		mcentral_release(cls, s);
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+	return pages;
+}
+
+static bool mcentral_check_list(struct goslab_class *cls,
+				struct list_head *head, enum mspan_state state,
+				unsigned long *nspans, unsigned long *nempty)
+{
+	struct mspan *s;
+	bool ok = true;
+
+	list_for_each_entry(s, head, list) {
+		(*nspans)++;
+		if (s->state != state || s->cls != cls) {
+			pr_err("%s: span %p on the wrong list (state %d, list %d)\n",
+			       cls->name, (void *)s->base, s->state, state);
+			ok = false;
+		}
+		if (!mspan_is_valid(s, true))
+			ok = false;
+		if (state == MSPAN_FULL && s->alloc_count != s->nelems) {
+			pr_err("%s: span %p on the full list with %u of %u allocated\n",
+			       cls->name, (void *)s->base, s->alloc_count,
+			       s->nelems);
+			ok = false;
+		}
+		if (state == MSPAN_PARTIAL) {
+			if (s->alloc_count >= s->nelems) {
+				pr_err("%s: span %p on the partial list but full\n",
+				       cls->name, (void *)s->base);
+				ok = false;
+			}
+			if (!s->alloc_count)
+				(*nempty)++;
+		}
+		if (state != MSPAN_UNSWEPT && atomic_read(&s->nfreed)) {
+			pr_err("%s: span %p has frees but is not on the unswept list\n",
+			       cls->name, (void *)s->base);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+/**
+ * mcentral_is_valid() - check a class's mcentral and its cached spans
+ * @cls: the span class, quiescent
+ *
+ * Return: true when consistent; each problem is logged.
+ */
+bool mcentral_is_valid(struct goslab_class *cls)
+{
+	struct mcentral *c = &cls->central;
+	unsigned long flags, nspans = 0, nempty = 0;
+	bool ok = true;
+	int cpu;
+
+	spin_lock_irqsave(&c->lock, flags);
+	ok &= mcentral_check_list(cls, &c->partial, MSPAN_PARTIAL, &nspans,
+				  &nempty);
+	ok &= mcentral_check_list(cls, &c->full, MSPAN_FULL, &nspans,
+				  &nempty);
+	ok &= mcentral_check_list(cls, &c->unswept, MSPAN_UNSWEPT, &nspans,
+				  &nempty);
+	for_each_possible_cpu(cpu) {
+		struct mspan *s = per_cpu_ptr(cls->slot, cpu)->span;
+
+		if (s == &goslab_emptymspan)
+			continue;
+		nspans++;
+		if (s->state != MSPAN_CACHED || s->cls != cls) {
+			pr_err("%s: CPU %d caches span %p in state %d\n",
+			       cls->name, cpu, (void *)s->base, s->state);
+			ok = false;
+		}
+		if (!mspan_is_valid(s, true))
+			ok = false;
+	}
+	if (nspans != c->nspans || nempty != c->nempty) {
+		pr_err("%s: %lu spans (%lu empty) found, counters say %lu (%lu)\n",
+		       cls->name, nspans, nempty, c->nspans, c->nempty);
+		ok = false;
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+	return ok;
+}
+
+/**
+ * mcentral_destroy() - give back every span of a class
+ * @cls: the span class; no CPU caches any of its spans
+ *
+ * Return: objects still live (leaked by their users); their spans are
+ * given back all the same.
+ */
+unsigned long mcentral_destroy(struct goslab_class *cls)
+{
+	struct list_head *lists[] = { &cls->central.partial,
+				      &cls->central.full,
+				      &cls->central.unswept };
+	struct mcentral *c = &cls->central;
+	unsigned long flags, live = 0;
+	struct mspan *s, *tmp;
+	unsigned int i;
+
+	spin_lock_irqsave(&c->lock, flags);
+	for (i = 0; i < ARRAY_SIZE(lists); i++) {
+		list_for_each_entry_safe(s, tmp, lists[i], list) {
+			list_del(&s->list);
+			live += mspan_live(s);
+			mcentral_release(cls, s);
+		}
+	}
+	c->nempty = 0;
+	spin_unlock_irqrestore(&c->lock, flags);
+	return live;
+}

@@ -1,0 +1,579 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mheap.c - the page heap: chunks from alloc_pages(), spans carved from
+ * them, and the arena index from an address to its span.
+ *
+ * Go's mheap owns the address space in 64 MiB arenas and hands out runs
+ * of 8 KiB pages as spans. goslab's heap owns naturally aligned chunks
+ * from the buddy allocator (up to 4 MiB, the largest order it gives), a
+ * bitmap of goslab pages per chunk, and finds a run first-fit. The heap
+ * grows by chunks proportional to its size (an eighth of it, like Go's
+ * growth rounding), falling back to smaller orders when large blocks are
+ * scarce. Whole free chunks go back to the buddy allocator: at once when
+ * another free chunk is already kept, and all of them on shrink.
+ *
+ * The arena index is Go's arena map in two levels over physical
+ * addresses: arena_l1[] (sized for the memory present at load) -> a table
+ * of 512 arena pointers -> struct goslab_arena, a span pointer per goslab
+ * page. Entries are written under mheap.lock and read without a lock;
+ * tables and arenas are never freed before module exit, so a lookup never
+ * reads freed memory. A pointer is first checked with virt_addr_valid(),
+ * so goslab never reads another allocator's struct page.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/log2.h>
+#include "internal.h"
+
+#define ARENA_L2_LEN		(1UL << GOSLAB_ARENA_L2_BITS)
+/* The smallest chunk worth a trip to the buddy allocator: 32 KiB. */
+#define CHUNK_MIN_ORDER		3
+
+struct goslab_arena {
+	struct mspan *spans[GOSLAB_PAGES_PER_ARENA];
+};
+
+/**
+ * struct mheap - the page heap
+ * @lock: protects everything below and writes to the arena index
+ * @chunks: every chunk taken from the buddy allocator
+ * @st: counters (see struct goslab_heap_stats)
+ * @free_chunks: chunks with no page in use
+ */
+struct mheap {
+	spinlock_t lock;
+	struct list_head chunks;
+	struct goslab_heap_stats st;
+	unsigned long free_chunks;
+};
+
+static struct mheap mheap = {
+	.lock = __SPIN_LOCK_UNLOCKED(mheap.lock),
+	.chunks = LIST_HEAD_INIT(mheap.chunks),
+};
+
+static struct goslab_arena ***arena_l1;
+static unsigned long arena_l1_len;
+
+unsigned int goslab_fail_page_alloc_nth;
+module_param_named(fail_page_alloc_nth, goslab_fail_page_alloc_nth, uint,
+		   0644);
+MODULE_PARM_DESC(fail_page_alloc_nth,
+		 "fault injection: fail every Nth page allocation goslab makes (0: never)");
+EXPORT_SYMBOL_NS_GPL(goslab_fail_page_alloc_nth, GOSLAB_INTERNAL);
+
+static atomic_t page_alloc_calls = ATOMIC_INIT(0);
+atomic_long_t goslab_injected_failures = ATOMIC_LONG_INIT(0);
+EXPORT_SYMBOL_NS_GPL(goslab_injected_failures, GOSLAB_INTERNAL);
+
+/**
+ * goslab_should_fail_page_alloc() - the fault-injection decision
+ *
+ * Return: true when this page allocation is to fail.
+ */
+bool goslab_should_fail_page_alloc(void)
+{
+	unsigned int nth = READ_ONCE(goslab_fail_page_alloc_nth);
+
+	if (!nth)
+		return false;
+	if ((unsigned int)atomic_inc_return(&page_alloc_calls) % nth)
+		return false;
+	atomic_long_inc(&goslab_injected_failures);
+	return true;
+}
+
+/* The gfp bits that say how hard to try, without zone or zeroing bits. */
+static gfp_t heap_gfp(gfp_t gfp)
+{
+	return gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH |
+		      __GFP_NOWARN | __GFP_NORETRY | __GFP_RETRY_MAYFAIL |
+		      __GFP_NOFAIL | __GFP_MEMALLOC | __GFP_NOMEMALLOC);
+}
+
+static struct goslab_arena *arena_of(phys_addr_t pa)
+{
+	unsigned long ai = pa >> GOSLAB_ARENA_SHIFT;
+	unsigned long i1 = ai >> GOSLAB_ARENA_L2_BITS;
+	struct goslab_arena **l2;
+
+	if (i1 >= arena_l1_len)
+		return NULL;
+	l2 = READ_ONCE(arena_l1[i1]);
+	if (!l2)
+		return NULL;
+	return READ_ONCE(l2[ai & (ARENA_L2_LEN - 1)]);
+}
+
+static unsigned int arena_page(unsigned long addr)
+{
+	return (__pa(addr) & (GOSLAB_ARENA_SIZE - 1)) >> GOSLAB_PAGE_SHIFT;
+}
+
+/**
+ * mheap_span_of() - the span owning the memory at @p
+ * @p: any pointer
+ *
+ * O(1): virt_addr_valid(), two table loads and the arena's entry. No
+ * lock; the span may be changing state concurrently.
+ *
+ * Return: the span, or NULL when goslab does not own @p.
+ */
+struct mspan *mheap_span_of(const void *p)
+{
+	struct goslab_arena *a;
+
+	if (!virt_addr_valid(p))
+		return NULL;
+	a = arena_of(__pa(p));
+	if (!a)
+		return NULL;
+	return READ_ONCE(a->spans[arena_page((unsigned long)p)]);
+}
+
+/*
+ * Make sure the index has a table and an arena for @pa. Allocates with
+ * @gfp outside the lock, installs under it.
+ */
+static int arena_prepare(phys_addr_t pa, gfp_t gfp)
+{
+	unsigned long ai = pa >> GOSLAB_ARENA_SHIFT;
+	unsigned long i1 = ai >> GOSLAB_ARENA_L2_BITS;
+	struct goslab_arena **l2 = NULL, *a = NULL;
+	unsigned long flags;
+
+	if (i1 >= arena_l1_len) {
+		pr_warn_once("memory at %pa is beyond the arena index (sized at load); not using it\n",
+			     &pa);
+		return -ERANGE;
+	}
+	if (!READ_ONCE(arena_l1[i1])) {
+		l2 = kcalloc(ARENA_L2_LEN, sizeof(*l2), gfp);
+		if (!l2)
+			return -ENOMEM;
+	}
+	if (!arena_of(pa)) {
+		a = kzalloc(sizeof(*a), gfp);
+		if (!a) {
+			kfree(l2);
+			return -ENOMEM;
+		}
+	}
+	spin_lock_irqsave(&mheap.lock, flags);
+	if (l2 && !arena_l1[i1]) {
+		smp_store_release(&arena_l1[i1], l2);
+		l2 = NULL;
+	}
+	if (a && !arena_l1[i1][ai & (ARENA_L2_LEN - 1)]) {
+		smp_store_release(&arena_l1[i1][ai & (ARENA_L2_LEN - 1)], a);
+		a = NULL;
+	}
+	spin_unlock_irqrestore(&mheap.lock, flags);
+	kfree(l2);
+	kfree(a);
+	return 0;
+}
+
+static void arena_set(struct mspan *s, struct mspan *val)
+{
+	struct goslab_arena *a = arena_of(__pa(s->base));
+	unsigned int first = arena_page(s->base), i;
+
+	lockdep_assert_held(&mheap.lock);
+	for (i = 0; i < s->npages; i++)
+		smp_store_release(&a->spans[first + i], val);
+}
+
+/* The order of the next chunk: enough for @need, an eighth of the heap. */
+static unsigned int chunk_order(unsigned int need)
+{
+	unsigned long kpages = READ_ONCE(mheap.st.pages_total) *
+			       GOSLAB_KPAGES_PER_PAGE;
+	unsigned int order = CHUNK_MIN_ORDER;
+
+	if (kpages / 8 > 1)
+		order = max_t(unsigned int, order, ilog2(kpages / 8));
+	order = max(order, need);
+	return min_t(unsigned int, order, MAX_PAGE_ORDER);
+}
+
+static struct heap_chunk *mheap_grow(unsigned int need, gfp_t gfp)
+{
+	unsigned int order = chunk_order(need);
+	struct heap_chunk *chunk;
+	struct page *page = NULL;
+
+	chunk = kzalloc(sizeof(*chunk), heap_gfp(gfp) & ~__GFP_NOFAIL);
+	if (!chunk)
+		return NULL;
+	for (;; order--) {
+		gfp_t g = gfp;
+
+		/*
+		 * A bigger chunk than needed is only worth it when it comes
+		 * easily: no reclaim, no retries, no warning.
+		 */
+		if (order > need)
+			g = (gfp & ~(__GFP_DIRECT_RECLAIM | __GFP_NOFAIL)) |
+			    __GFP_NOWARN | __GFP_NORETRY;
+		else if (order > 1)
+			g &= ~__GFP_NOFAIL;
+		if (!goslab_should_fail_page_alloc())
+			page = alloc_pages(g, order);
+		if (page || order == need)
+			break;
+	}
+	if (!page) {
+		kfree(chunk);
+		return NULL;
+	}
+	chunk->base = (unsigned long)page_address(page);
+	chunk->order = order;
+	chunk->npages = (1U << order) / GOSLAB_KPAGES_PER_PAGE;
+	chunk->nfree = chunk->npages;
+	if (arena_prepare(__pa(chunk->base), heap_gfp(gfp) & ~__GFP_NOFAIL)) {
+		__free_pages(page, order);
+		kfree(chunk);
+		return NULL;
+	}
+	return chunk;
+}
+
+static void mheap_release_chunk(struct heap_chunk *chunk)
+{
+	__free_pages(virt_to_page((void *)chunk->base), chunk->order);
+	kfree(chunk);
+}
+
+/* First fit of @npages pages in the heap; returns the chunk and start. */
+static struct heap_chunk *mheap_find(unsigned int npages, unsigned int *start)
+{
+	struct heap_chunk *chunk;
+
+	lockdep_assert_held(&mheap.lock);
+	list_for_each_entry(chunk, &mheap.chunks, list) {
+		unsigned long i;
+
+		if (chunk->nfree < npages)
+			continue;
+		i = bitmap_find_next_zero_area(chunk->inuse, chunk->npages, 0,
+					       npages, 0);
+		if (i < chunk->npages) {
+			*start = i;
+			return chunk;
+		}
+	}
+	return NULL;
+}
+
+/**
+ * mheap_alloc_span() - take a span of @npages goslab pages from the heap
+ * @cls: the span class, or NULL for a large object
+ * @npages: goslab pages (1 .. GOSLAB_PAGES_PER_ARENA)
+ * @gfp: how hard to try; may sleep when it allows
+ *
+ * Context: no goslab lock held; IRQs as the caller's gfp requires.
+ * Return: an initialized span (state DEAD, every slot free) published in
+ * the arena index, or NULL.
+ */
+struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
+			       gfp_t gfp)
+{
+	unsigned int nelems = cls ? cls->nelems : 1;
+	unsigned int need = order_base_2(npages * GOSLAB_KPAGES_PER_PAGE);
+	struct heap_chunk *chunk, *fresh;
+	unsigned long flags;
+	unsigned int start;
+	struct mspan *s;
+
+	s = kmalloc(mspan_desc_size(nelems), heap_gfp(gfp) & ~__GFP_NOFAIL);
+	if (!s)
+		return NULL;
+	spin_lock_irqsave(&mheap.lock, flags);
+	while (!(chunk = mheap_find(npages, &start))) {
+		spin_unlock_irqrestore(&mheap.lock, flags);
+		fresh = mheap_grow(need, gfp);
+		if (!fresh) {
+			kfree(s);
+			return NULL;
+		}
+		spin_lock_irqsave(&mheap.lock, flags);
+		list_add(&fresh->list, &mheap.chunks);
+		mheap.st.chunks++;
+		mheap.st.pages_total += fresh->npages;
+		mheap.st.pages_free += fresh->npages;
+		mheap.st.kpages_taken += 1UL << fresh->order;
+		mheap.free_chunks++;
+	}
+	if (chunk->nfree == chunk->npages)
+		mheap.free_chunks--;
+	bitmap_set(chunk->inuse, start, npages);
+	chunk->nfree -= npages;
+	mheap.st.pages_free -= npages;
+	if (cls) {
+		mspan_init(s, chunk->base + start * GOSLAB_PAGE_SIZE, npages,
+			   cls->elemsize, cls->nelems);
+		s->cls = cls;
+		mheap.st.pages_small += npages;
+	} else {
+		mspan_init(s, chunk->base + start * GOSLAB_PAGE_SIZE, npages,
+			   npages * GOSLAB_PAGE_SIZE, 1);
+		/* The object is handed out as soon as the span is published. */
+		s->freeindex = 1;
+		s->alloc_count = 1;
+		s->alloc_cache = 0;
+		s->state = MSPAN_LARGE;
+		mheap.st.pages_large += npages;
+		mheap.st.large_objects++;
+	}
+	s->chunk = chunk;
+	arena_set(s, s);
+	spin_unlock_irqrestore(&mheap.lock, flags);
+	return s;
+}
+
+/**
+ * mheap_free_span() - give a span's pages back to the heap
+ * @s: a span no CPU, list or object refers to any more
+ *
+ * A chunk left with no page in use goes back to the buddy allocator
+ * unless it is the only free chunk, which the heap keeps for the next
+ * span.
+ *
+ * Context: any; may be called with an mcentral lock held.
+ */
+void mheap_free_span(struct mspan *s)
+{
+	struct heap_chunk *chunk = s->chunk, *release = NULL;
+	unsigned int start = (s->base - chunk->base) >> GOSLAB_PAGE_SHIFT;
+	unsigned long flags;
+
+	spin_lock_irqsave(&mheap.lock, flags);
+	arena_set(s, NULL);
+	bitmap_clear(chunk->inuse, start, s->npages);
+	chunk->nfree += s->npages;
+	mheap.st.pages_free += s->npages;
+	if (s->cls) {
+		mheap.st.pages_small -= s->npages;
+	} else {
+		mheap.st.pages_large -= s->npages;
+		mheap.st.large_objects--;
+	}
+	if (chunk->nfree == chunk->npages) {
+		if (mheap.free_chunks) {
+			list_del(&chunk->list);
+			mheap.st.chunks--;
+			mheap.st.pages_total -= chunk->npages;
+			mheap.st.pages_free -= chunk->npages;
+			mheap.st.kpages_returned += 1UL << chunk->order;
+			release = chunk;
+		} else {
+			mheap.free_chunks++;
+		}
+	}
+	spin_unlock_irqrestore(&mheap.lock, flags);
+	s->state = MSPAN_DEAD;
+	kfree(s);
+	if (release)
+		mheap_release_chunk(release);
+}
+
+/**
+ * mheap_release_free_chunks() - give every free chunk back
+ *
+ * Return: the number of kernel pages given back.
+ */
+unsigned long mheap_release_free_chunks(void)
+{
+	struct heap_chunk *chunk, *tmp;
+	unsigned long flags, kpages = 0;
+	LIST_HEAD(release);
+
+	spin_lock_irqsave(&mheap.lock, flags);
+	list_for_each_entry_safe(chunk, tmp, &mheap.chunks, list) {
+		if (chunk->nfree != chunk->npages)
+			continue;
+		list_move(&chunk->list, &release);
+		mheap.st.chunks--;
+		mheap.st.pages_total -= chunk->npages;
+		mheap.st.pages_free -= chunk->npages;
+		mheap.st.kpages_returned += 1UL << chunk->order;
+		mheap.free_chunks--;
+		kpages += 1UL << chunk->order;
+	}
+	spin_unlock_irqrestore(&mheap.lock, flags);
+	list_for_each_entry_safe(chunk, tmp, &release, list)
+		mheap_release_chunk(chunk);
+	return kpages;
+}
+
+/**
+ * mheap_read_stats() - a consistent copy of the heap counters
+ * @st: where to put them
+ */
+void mheap_read_stats(struct goslab_heap_stats *st)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mheap.lock, flags);
+	*st = mheap.st;
+	spin_unlock_irqrestore(&mheap.lock, flags);
+}
+
+/**
+ * mheap_walk_spans() - call @fn once for every span in the heap
+ * @fn: called with mheap.lock held and IRQs off; must not take locks
+ * @arg: passed to @fn
+ *
+ * Return: the number of spans walked.
+ */
+unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
+			       void *arg)
+{
+	struct heap_chunk *chunk;
+	unsigned long flags, n = 0;
+
+	spin_lock_irqsave(&mheap.lock, flags);
+	list_for_each_entry(chunk, &mheap.chunks, list) {
+		struct goslab_arena *a = arena_of(__pa(chunk->base));
+		unsigned int first = arena_page(chunk->base), i;
+
+		for_each_set_bit(i, chunk->inuse, chunk->npages) {
+			struct mspan *s = a->spans[first + i];
+
+			if (s && s->base == chunk->base + i * GOSLAB_PAGE_SIZE) {
+				fn(s, arg);
+				n++;
+			}
+		}
+	}
+	spin_unlock_irqrestore(&mheap.lock, flags);
+	return n;
+}
+
+/**
+ * mheap_is_valid() - check the heap's invariants
+ *
+ * Every in-use page belongs to exactly one span that covers it and lies
+ * in its chunk; free pages have no index entry; the counters add up.
+ *
+ * Return: true when consistent; each problem is logged.
+ */
+bool mheap_is_valid(void)
+{
+	unsigned long flags, total = 0, nfree = 0, small = 0, large = 0;
+	unsigned long nlarge = 0, chunks = 0, free_chunks = 0, kpages = 0;
+	struct heap_chunk *chunk;
+	bool ok = true;
+
+	spin_lock_irqsave(&mheap.lock, flags);
+	list_for_each_entry(chunk, &mheap.chunks, list) {
+		struct goslab_arena *a = arena_of(__pa(chunk->base));
+		unsigned int first = arena_page(chunk->base), i = 0;
+
+		chunks++;
+		total += chunk->npages;
+		kpages += 1UL << chunk->order;
+		if (!a || chunk->npages != (1U << chunk->order) /
+		    GOSLAB_KPAGES_PER_PAGE) {
+			pr_err("heap: chunk %p has no arena or a bad size\n",
+			       (void *)chunk->base);
+			ok = false;
+			continue;
+		}
+		if (bitmap_weight(chunk->inuse, chunk->npages) !=
+		    chunk->npages - chunk->nfree) {
+			pr_err("heap: chunk %p: nfree %u disagrees with its bitmap\n",
+			       (void *)chunk->base, chunk->nfree);
+			ok = false;
+		}
+		nfree += chunk->nfree;
+		free_chunks += chunk->nfree == chunk->npages;
+		while (i < chunk->npages) {
+			struct mspan *s = a->spans[first + i];
+			unsigned int j;
+
+			if (!test_bit(i, chunk->inuse)) {
+				if (s) {
+					pr_err("heap: free page %u of chunk %p maps to a span\n",
+					       i, (void *)chunk->base);
+					ok = false;
+				}
+				i++;
+				continue;
+			}
+			if (!s || s->chunk != chunk ||
+			    s->base != chunk->base + i * GOSLAB_PAGE_SIZE ||
+			    i + s->npages > chunk->npages) {
+				pr_err("heap: page %u of chunk %p does not start a span of the chunk\n",
+				       i, (void *)chunk->base);
+				ok = false;
+				break;
+			}
+			for (j = 0; j < s->npages; j++) {
+				if (a->spans[first + i + j] != s ||
+				    !test_bit(i + j, chunk->inuse)) {
+					pr_err("heap: span %p: page %u not mapped to it\n",
+					       (void *)s->base, j);
+					ok = false;
+				}
+			}
+			if (s->cls) {
+				small += s->npages;
+			} else {
+				large += s->npages;
+				nlarge++;
+			}
+			i += s->npages;
+		}
+	}
+	if (chunks != mheap.st.chunks || total != mheap.st.pages_total ||
+	    nfree != mheap.st.pages_free || small != mheap.st.pages_small ||
+	    large != mheap.st.pages_large ||
+	    nlarge != mheap.st.large_objects ||
+	    free_chunks != mheap.free_chunks ||
+	    kpages != mheap.st.kpages_taken - mheap.st.kpages_returned ||
+	    total != small + large + nfree) {
+		pr_err("heap: counters disagree with the chunks: chunks %lu/%lu pages %lu/%lu free %lu/%lu small %lu/%lu large %lu/%lu objects %lu/%lu kpages %lu/%lu\n",
+		       chunks, mheap.st.chunks, total, mheap.st.pages_total,
+		       nfree, mheap.st.pages_free, small, mheap.st.pages_small,
+		       large, mheap.st.pages_large, nlarge,
+		       mheap.st.large_objects, kpages,
+		       mheap.st.kpages_taken - mheap.st.kpages_returned);
+		ok = false;
+	}
+	spin_unlock_irqrestore(&mheap.lock, flags);
+	return ok;
+}
+
+int mheap_init(void)
+{
+	phys_addr_t top = __pa(high_memory - 1) + 1;
+
+	/* Twice the memory present at load, for memory added later. */
+	arena_l1_len = DIV_ROUND_UP(2 * (u64)top,
+				    GOSLAB_ARENA_SIZE * ARENA_L2_LEN);
+	arena_l1 = kvcalloc(arena_l1_len, sizeof(*arena_l1), GFP_KERNEL);
+	return arena_l1 ? 0 : -ENOMEM;
+}
+
+/* Module exit: everything has been given back to the heap already. */
+void mheap_exit(void)
+{
+	unsigned long i, j;
+
+	mheap_release_free_chunks();
+	if (!list_empty(&mheap.chunks))
+		pr_err("heap: %lu chunks still in use at exit; leaking them\n",
+		       mheap.st.chunks);
+	for (i = 0; i < arena_l1_len; i++) {
+		if (!arena_l1[i])
+			continue;
+		for (j = 0; j < ARENA_L2_LEN; j++)
+			kfree(arena_l1[i][j]);
+		kfree(arena_l1[i]);
+	}
+	kvfree(arena_l1);
+}

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mspan.c - one span: its allocation bits, the allocCache window, frees
+ * and the sweep.
+ *
+ * A span is Go's mspan: a run of goslab pages carved into nelems objects
+ * of elemsize bytes. Allocation advances freeindex through the slots that
+ * alloc_bits leaves free, 64 at a time through the inverted allocCache
+ * window (mspan_next_free_fast() in internal.h, mspan_next_free() here).
+ * Frees only set a bit in free_bits; the sweep folds them back into
+ * alloc_bits and restarts freeindex at 0, as Go's sweep installs the mark
+ * bits as the new allocation bits. Locking is the caller's: the owner of
+ * the allocation state (see internal.h) calls everything here but
+ * mspan_free_index(), which any CPU may call.
+ */
+#include "internal.h"
+
+size_t mspan_desc_size(unsigned int nelems)
+{
+	return struct_size_t(struct mspan, bits, 2 * BITS_TO_LONGS(nelems));
+}
+
+/**
+ * mspan_init() - set up a span with every slot free
+ * @s: a descriptor of at least mspan_desc_size(@nelems) bytes
+ * @base: address of the first object
+ * @npages: goslab pages the span covers
+ * @elemsize: object size
+ * @nelems: objects (at most GOSLAB_MAX_NELEMS)
+ */
+void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
+		unsigned int elemsize, unsigned int nelems)
+{
+	unsigned int words = BITS_TO_LONGS(nelems);
+
+	s->base = base;
+	s->npages = npages;
+	s->elemsize = elemsize;
+	s->nelems = nelems;
+	s->divmul = (u32)(U32_MAX / elemsize) + 1;
+	s->cls = NULL;
+	s->chunk = NULL;
+	s->freeindex = 0;
+	s->alloc_count = 0;
+	s->state = MSPAN_DEAD;
+	INIT_LIST_HEAD(&s->list);
+	atomic_set(&s->nfreed, 0);
+	s->alloc_bits = s->bits;
+	s->free_bits = s->bits + words;
+	bitmap_zero(s->alloc_bits, nelems);
+	bitmap_zero(s->free_bits, nelems);
+	mspan_refill_alloc_cache(s, 0);
+}
+
+/* 64 allocation bits starting at slot 64 * @whichword. */
+static u64 mspan_alloc_word(const struct mspan *s, unsigned int whichword)
+{
+	unsigned int start = whichword * 64;
+	u64 w = 0;
+
+	if (start >= s->nelems)
+		return ~0ULL;
+#if BITS_PER_LONG == 64
+	w = s->alloc_bits[whichword];
+#else
+	w = s->alloc_bits[2 * whichword];
+	if (start + 32 < s->nelems)
+		w |= (u64)s->alloc_bits[2 * whichword + 1] << 32;
+#endif
+	return w;
+}
+
+/**
+ * mspan_refill_alloc_cache() - load the allocCache window at freeindex
+ * @s: the span
+ * @whichword: the 64-slot window holding freeindex (freeindex / 64)
+ *
+ * Go's refillAllocCache: the cache is the inverted allocation bits,
+ * shifted so that bit 0 is slot freeindex.
+ */
+void mspan_refill_alloc_cache(struct mspan *s, unsigned int whichword)
+{
+	s->alloc_cache = ~mspan_alloc_word(s, whichword) >> (s->freeindex % 64);
+}
+
+/**
+ * mspan_next_free() - allocate when the allocCache window is used up
+ * @s: the span; its owner's IRQs are off
+ *
+ * Go's nextFreeIndex: walk the windows past freeindex until one has a
+ * free slot, and take it.
+ *
+ * Return: the object, or NULL when the span is full.
+ */
+void *mspan_next_free(struct mspan *s)
+{
+	unsigned int sfreeindex = s->freeindex;
+	unsigned int bit, result;
+	u64 cache;
+
+	if (sfreeindex >= s->nelems)
+		return NULL;
+	cache = s->alloc_cache;
+	while (!cache) {
+		sfreeindex = (sfreeindex + 64) & ~63U;
+		if (sfreeindex >= s->nelems) {
+			s->freeindex = s->nelems;
+			return NULL;
+		}
+		s->freeindex = sfreeindex;
+		mspan_refill_alloc_cache(s, sfreeindex / 64);
+		cache = s->alloc_cache;
+	}
+	bit = __ffs64(cache);
+	result = sfreeindex + bit;
+	if (result >= s->nelems) {
+		s->freeindex = s->nelems;
+		s->alloc_cache = 0;
+		return NULL;
+	}
+	s->alloc_cache = (cache >> bit) >> 1;
+	sfreeindex = result + 1;
+	s->freeindex = sfreeindex;
+	if (sfreeindex % 64 == 0 && sfreeindex != s->nelems)
+		mspan_refill_alloc_cache(s, sfreeindex / 64);
+	s->alloc_count++;
+	return (void *)(s->base + (unsigned long)result * s->elemsize);
+}
+
+/**
+ * mspan_is_allocated() - is slot @idx handed out (and maybe freed since)?
+ * @s: the span
+ * @idx: slot index, below nelems
+ *
+ * Safe against the owner allocating concurrently: freeindex only grows
+ * while the span is cached, and slots below it are allocated.
+ *
+ * Return: true when the slot is allocated.
+ */
+bool mspan_is_allocated(const struct mspan *s, unsigned int idx)
+{
+	if (idx < READ_ONCE(s->freeindex))
+		return true;
+	/* Pairs with the smp_wmb() in mspan_sweep(). */
+	smp_rmb();
+	return test_bit(idx, s->alloc_bits);
+}
+
+/**
+ * mspan_free_index() - record the free of slot @idx
+ * @s: the span
+ * @idx: slot index, below nelems
+ *
+ * Any CPU, any context but NMI. The slot becomes allocatable at the
+ * span's next sweep.
+ *
+ * Return: 1 when this free took nfreed from 0 to 1 (the caller tells
+ * mcentral), 0 for other good frees, -EINVAL for a double free or a slot
+ * that was never allocated.
+ */
+int mspan_free_index(struct mspan *s, unsigned int idx)
+{
+	if (!mspan_is_allocated(s, idx))
+		return -EINVAL;
+	if (test_and_set_bit(idx, s->free_bits))
+		return -EINVAL;
+	return atomic_inc_return(&s->nfreed) == 1;
+}
+
+/**
+ * mspan_sweep() - make the slots freed since the last sweep allocatable
+ * @s: the span; not cached, its mcentral lock held (or otherwise owned)
+ *
+ * Takes the free bits with xchg() so that frees racing with the sweep are
+ * either taken now or left for the next one; restarts freeindex at 0.
+ *
+ * Return: the number of frees taken.
+ */
+unsigned int mspan_sweep(struct mspan *s)
+{
+	unsigned int words = BITS_TO_LONGS(s->nelems);
+	unsigned int fi = s->freeindex;
+	unsigned int w, taken = 0, count = 0;
+
+	for (w = 0; w < words; w++) {
+		unsigned long below, allocated, freed;
+		unsigned int first = w * BITS_PER_LONG;
+
+		if (fi >= first + BITS_PER_LONG)
+			below = ~0UL;
+		else if (fi > first)
+			below = BIT(fi - first) - 1;
+		else
+			below = 0;
+		if (first + BITS_PER_LONG > s->nelems)
+			below &= BIT(s->nelems - first) - 1;
+		allocated = s->alloc_bits[w] | below;
+		freed = READ_ONCE(s->free_bits[w]) ? xchg(&s->free_bits[w], 0) : 0;
+		taken += hweight_long(freed);
+		allocated &= ~freed;
+		s->alloc_bits[w] = allocated;
+		count += hweight_long(allocated);
+	}
+	s->alloc_count = count;
+	/* New bits before freeindex: see mspan_is_allocated(). */
+	smp_wmb();
+	WRITE_ONCE(s->freeindex, 0);
+	mspan_refill_alloc_cache(s, 0);
+	if (taken)
+		atomic_sub(taken, &s->nfreed);
+	return taken;
+}
+
+/**
+ * mspan_live() - objects allocated and not freed
+ * @s: the span
+ *
+ * Return: the count; exact when no free or allocation is in flight.
+ */
+unsigned int mspan_live(const struct mspan *s)
+{
+	unsigned int freed = bitmap_weight(s->free_bits, s->nelems);
+
+	return s->alloc_count - min(freed, s->alloc_count);
+}
+
+/**
+ * mspan_is_valid() - check every invariant of one span
+ * @s: the span, quiescent (no allocation or free in flight)
+ * @check_cache: also check allocCache against the allocation bits
+ *
+ * Return: true when the span is consistent; each problem is logged.
+ */
+bool mspan_is_valid(const struct mspan *s, bool check_cache)
+{
+	unsigned int i, allocated = 0, freed = 0;
+	bool ok = true;
+
+	if (!s->nelems || !s->elemsize || s->freeindex > s->nelems ||
+	    (unsigned long)s->nelems * s->elemsize >
+	    (unsigned long)s->npages * GOSLAB_PAGE_SIZE) {
+		pr_err("goslab: span %p: bad geometry (nelems %u elemsize %u npages %u freeindex %u)\n",
+		       (void *)s->base, s->nelems, s->elemsize, s->npages,
+		       s->freeindex);
+		return false;
+	}
+	for (i = 0; i < s->nelems; i++) {
+		bool a = i < s->freeindex || test_bit(i, s->alloc_bits);
+
+		allocated += a;
+		if (test_bit(i, s->free_bits)) {
+			freed++;
+			if (!a) {
+				pr_err("goslab: span %p: slot %u freed but not allocated\n",
+				       (void *)s->base, i);
+				ok = false;
+			}
+		}
+	}
+	if (find_next_bit(s->alloc_bits, BITS_TO_LONGS(s->nelems) *
+			  BITS_PER_LONG, s->nelems) <
+	    BITS_TO_LONGS(s->nelems) * BITS_PER_LONG) {
+		pr_err("goslab: span %p: allocation bit beyond nelems\n",
+		       (void *)s->base);
+		ok = false;
+	}
+	if (allocated != s->alloc_count) {
+		pr_err("goslab: span %p: alloc_count %u but %u slots allocated\n",
+		       (void *)s->base, s->alloc_count, allocated);
+		ok = false;
+	}
+	if (freed != (unsigned int)atomic_read(&s->nfreed)) {
+		pr_err("goslab: span %p: nfreed %d but %u free bits\n",
+		       (void *)s->base, atomic_read(&s->nfreed), freed);
+		ok = false;
+	}
+	if (check_cache && s->freeindex < s->nelems) {
+		unsigned int k, window = 64 - s->freeindex % 64;
+
+		for (k = 0; k < window && s->freeindex + k < s->nelems; k++) {
+			bool cache_free = (s->alloc_cache >> k) & 1;
+			bool bit = test_bit(s->freeindex + k, s->alloc_bits);
+
+			if (cache_free == bit) {
+				pr_err("goslab: span %p: allocCache bit %u disagrees with slot %u\n",
+				       (void *)s->base, k, s->freeindex + k);
+				ok = false;
+				break;
+			}
+		}
+	}
+	return ok;
+}

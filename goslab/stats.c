@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stats.c - the fast counters, the slow recount and the validators.
+ *
+ * The fast counters are kept where they cost least: allocations per CPU
+ * slot when a span leaves it (Go's mcache.refill accounting), frees per
+ * CPU slot with this_cpu_inc(), spans per mcentral and pages in mheap.
+ * goslab_read_stats_slow() is Go's ReadMemStatsSlow: it walks every span
+ * in the heap, recounts live objects, spans and pages per class, and
+ * compares them with the fast counters. With the validators of each layer
+ * it is what the KUnit suites end every scenario with.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/slab.h>
+#include "internal.h"
+
+/**
+ * goslab_read_class_stats() - the fast counters of one span class
+ * @cls: the span class
+ * @st: where to put them
+ *
+ * Allocations still in a CPU's cached span are counted from the span, so
+ * the figures are current without flushing; exact when quiescent.
+ */
+void goslab_read_class_stats(struct goslab_class *cls,
+			     struct goslab_class_stats *st)
+{
+	int cpu;
+
+	memset(st, 0, sizeof(*st));
+	for_each_possible_cpu(cpu) {
+		struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
+		struct mspan *s = READ_ONCE(slot->span);
+
+		st->nmalloc += slot->nmalloc;
+		st->nfree += slot->nfree;
+		st->nrefill += slot->nrefill;
+		if (s != &goslab_emptymspan)
+			st->nmalloc += s->alloc_count - slot->alloc_base;
+	}
+	st->live = st->nmalloc - st->nfree;
+	st->spans = READ_ONCE(cls->central.nspans);
+	st->pages = st->spans * cls->npages;
+}
+
+struct recount {
+	struct goslab_class_stats cls[GOSLAB_NUM_SPAN_CLASSES];
+	unsigned long large_objects;
+	unsigned long large_pages;
+	unsigned long bad;
+};
+
+static void recount_span(struct mspan *s, void *arg)
+{
+	struct recount *rc = arg;
+	struct goslab_class_stats *st;
+
+	if (!s->cls) {
+		rc->large_objects++;
+		rc->large_pages += s->npages;
+		return;
+	}
+	if (s->cls < goslab_classes ||
+	    s->cls >= goslab_classes + GOSLAB_NUM_SPAN_CLASSES) {
+		/* A typed cache's span: counted by its cache. */
+		return;
+	}
+	st = &rc->cls[s->cls - goslab_classes];
+	st->spans++;
+	st->pages += s->npages;
+	st->live += mspan_live(s);
+}
+
+/**
+ * goslab_read_stats_slow() - recount everything and compare
+ *
+ * Go's ReadMemStatsSlow: walks every span of the heap and checks that
+ * live objects, spans and pages per class, and large objects, equal what
+ * the fast counters say. Run it when no allocation or free is in flight.
+ *
+ * Context: process context.
+ * Return: 0 when everything agrees, else the number of disagreements
+ * (each one logged).
+ */
+int goslab_read_stats_slow(void)
+{
+	unsigned long nmalloc, nfree;
+	struct goslab_heap_stats hs;
+	struct recount *rc;
+	unsigned int i;
+	int bad = 0;
+
+	rc = kzalloc(sizeof(*rc), GFP_KERNEL);
+	if (!rc)
+		return -ENOMEM;
+	mheap_walk_spans(recount_span, rc);
+	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
+		struct goslab_class *cls = &goslab_classes[i];
+		struct goslab_class_stats fast;
+
+		if (!cls->slot)
+			continue;
+		goslab_read_class_stats(cls, &fast);
+		if (fast.live != rc->cls[i].live ||
+		    fast.spans != rc->cls[i].spans ||
+		    fast.pages != rc->cls[i].pages) {
+			pr_err("%s: counters say %lu live in %lu spans (%lu pages), the spans hold %lu in %lu (%lu pages)\n",
+			       cls->name, fast.live, fast.spans, fast.pages,
+			       rc->cls[i].live, rc->cls[i].spans,
+			       rc->cls[i].pages);
+			bad++;
+		}
+	}
+	goslab_large_counts(&nmalloc, &nfree);
+	mheap_read_stats(&hs);
+	if (nmalloc - nfree != rc->large_objects ||
+	    hs.large_objects != rc->large_objects ||
+	    hs.pages_large != rc->large_pages) {
+		pr_err("large objects: counters say %lu (%lu by the heap, %lu pages), the heap holds %lu (%lu pages)\n",
+		       nmalloc - nfree, hs.large_objects, hs.pages_large,
+		       rc->large_objects, rc->large_pages);
+		bad++;
+	}
+	kfree(rc);
+	return bad;
+}
+
+/**
+ * goslab_validate() - run every validator and the slow recount
+ *
+ * Context: process context, nothing in flight.
+ * Return: 0 when goslab is consistent, else the number of problems found.
+ */
+int goslab_validate(void)
+{
+	unsigned int i;
+	int bad = 0;
+
+	if (!mheap_is_valid())
+		bad++;
+	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
+		if (goslab_classes[i].slot &&
+		    !mcentral_is_valid(&goslab_classes[i]))
+			bad++;
+	bad += goslab_read_stats_slow();
+	return bad;
+}

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goslab_malloc: goslab_alloc() and friends as a kernel caller sees them:
+ * sizes, alignment, many live objects in every free order, large objects,
+ * realloc, injected failures, misuse, and giving every page back.
+ */
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include "goslab_test.h"
+
+static unsigned int scale = 100;
+module_param(scale, uint, 0444);
+MODULE_PARM_DESC(scale, "percent of the full size of the big scenarios");
+
+static unsigned long scaled(unsigned long n)
+{
+	return max(1UL, n * scale / 100);
+}
+
+static void fill(void *p, size_t size, unsigned long tag)
+{
+	size_t i;
+
+	for (i = 0; i + sizeof(long) <= size; i += sizeof(long))
+		*(unsigned long *)(p + i) = tag + i;
+	for (; i < size; i++)
+		*(u8 *)(p + i) = (u8)tag;
+}
+
+static bool intact(void *p, size_t size, unsigned long tag)
+{
+	size_t i;
+
+	for (i = 0; i + sizeof(long) <= size; i += sizeof(long))
+		if (*(unsigned long *)(p + i) != tag + i)
+			return false;
+	for (; i < size; i++)
+		if (*(u8 *)(p + i) != (u8)tag)
+			return false;
+	return true;
+}
+
+static void held_pages(unsigned long *kpages)
+{
+	struct goslab_heap_stats st;
+
+	mheap_read_stats(&st);
+	*kpages = st.kpages_taken - st.kpages_returned;
+}
+
+/* Every size 1..4096: the smallest class, 8-byte and natural alignment. */
+static void malloc_every_small_size_test(struct kunit *test)
+{
+	size_t size;
+
+	for (size = 1; size <= 4096; size++) {
+		void *p = goslab_alloc(size, GFP_KERNEL);
+		size_t usable;
+
+		KUNIT_ASSERT_NOT_NULL_MSG(test, p, "size %zu", size);
+		usable = goslab_usable_size(p);
+		KUNIT_EXPECT_EQ_MSG(test, usable,
+				    goslab_class_to_size[goslab_size_to_class(size)],
+				    "size %zu", size);
+		KUNIT_EXPECT_EQ_MSG(test, (unsigned long)p % 8, 0,
+				    "size %zu", size);
+		if (is_power_of_2(size))
+			KUNIT_EXPECT_EQ_MSG(test, (unsigned long)p % size, 0,
+					    "size %zu not naturally aligned",
+					    size);
+		fill(p, usable, size);
+		KUNIT_EXPECT_TRUE(test, intact(p, usable, size));
+		goslab_free(p);
+	}
+	goslab_expect_consistent(test);
+}
+
+/* Powers of two up to 8 KiB stay naturally aligned across a span. */
+static void malloc_pow2_alignment_test(struct kunit *test)
+{
+	size_t size;
+	unsigned int i;
+	void *p[32];
+
+	for (size = 8; size <= 8192; size <<= 1) {
+		for (i = 0; i < ARRAY_SIZE(p); i++) {
+			p[i] = goslab_alloc(size, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p[i]);
+			KUNIT_EXPECT_EQ_MSG(test, (unsigned long)p[i] % size, 0,
+					    "size %zu", size);
+		}
+		for (i = 0; i < ARRAY_SIZE(p); i++)
+			goslab_free(p[i]);
+	}
+	goslab_expect_consistent(test);
+}
+
+/* Large objects up to 4 MiB; above that NULL, like kmalloc. */
+static void malloc_large_test(struct kunit *test)
+{
+	static const size_t sizes[] = {
+		GOSLAB_MAX_SMALL_SIZE + 1, 40000, 65536, 100000, 262144,
+		1 << 20, (1 << 20) + 1, 3 << 20, 4 << 20,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		void *p = goslab_alloc(sizes[i], GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL_MSG(test, p, "size %zu", sizes[i]);
+		KUNIT_EXPECT_EQ(test, (unsigned long)p % GOSLAB_PAGE_SIZE, 0);
+		KUNIT_EXPECT_EQ(test, goslab_usable_size(p),
+				round_up(sizes[i], GOSLAB_PAGE_SIZE));
+		fill(p, sizes[i], i);
+		KUNIT_EXPECT_TRUE(test, intact(p, sizes[i], i));
+		goslab_expect_consistent(test);
+		goslab_free(p);
+	}
+	KUNIT_EXPECT_NULL(test, goslab_alloc((4 << 20) + 1,
+					     GFP_KERNEL | __GFP_NOWARN));
+	KUNIT_EXPECT_NULL(test, goslab_alloc(0, GFP_KERNEL));
+	goslab_free(NULL);
+	goslab_expect_consistent(test);
+}
+
+static void malloc_zero_test(struct kunit *test)
+{
+	static const size_t sizes[] = { 8, 100, 4096, 32768, 100000 };
+	unsigned int i, round;
+
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+			u8 *p = goslab_alloc(sizes[i], GFP_KERNEL | __GFP_ZERO);
+
+			KUNIT_ASSERT_NOT_NULL(test, p);
+			KUNIT_EXPECT_TRUE(test, !memchr_inv(p, 0,
+					  goslab_usable_size(p)));
+			memset(p, 0xa5, sizes[i]);
+			goslab_free(p);
+		}
+		goslab_shrink();
+	}
+	goslab_expect_consistent(test);
+}
+
+enum free_order { FREE_LIFO, FREE_FIFO, FREE_RANDOM };
+
+/*
+ * 10^5 objects (times scale) of mixed sizes alive at once, each filled
+ * with its own pattern, checked before it is freed: no two overlap.
+ */
+static void many_objects(struct kunit *test, enum free_order order)
+{
+	unsigned long n = scaled(100000), i, bad = 0;
+	struct goslab_heap_stats st;
+	u32 seed = 1234 + order;
+	u32 *size, *perm;
+	void **obj;
+
+	obj = vmalloc(n * sizeof(*obj));
+	size = vmalloc(n * sizeof(*size));
+	perm = vmalloc(n * sizeof(*perm));
+	if (!obj || !size || !perm) {
+		vfree(obj);
+		vfree(size);
+		vfree(perm);
+		KUNIT_FAIL(test, "no memory for the test's own arrays");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		size[i] = 1 + goslab_test_rand(&seed) % 512;
+		obj[i] = goslab_alloc(size[i], GFP_KERNEL);
+		if (!obj[i]) {
+			KUNIT_FAIL(test, "allocation %lu failed", i);
+			n = i;
+			break;
+		}
+		fill(obj[i], size[i], i * 2654435761UL);
+	}
+	goslab_expect_consistent(test);
+	mheap_read_stats(&st);
+	kunit_info(test, "%lu objects live in %lu kernel pages\n", n,
+		   st.kpages_taken - st.kpages_returned);
+	for (i = 0; i < n; i++)
+		perm[i] = order == FREE_LIFO ? n - 1 - i : i;
+	if (order == FREE_RANDOM) {
+		for (i = n - 1; i > 0; i--) {
+			unsigned long j = goslab_test_rand(&seed) % (i + 1);
+
+			swap(perm[i], perm[j]);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		unsigned long k = perm[i];
+
+		if (!intact(obj[k], size[k], k * 2654435761UL))
+			bad++;
+		goslab_free(obj[k]);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "objects overwritten by others");
+	goslab_expect_consistent(test);
+	vfree(obj);
+	vfree(size);
+	vfree(perm);
+}
+
+static void malloc_many_lifo_test(struct kunit *test)
+{
+	many_objects(test, FREE_LIFO);
+}
+
+static void malloc_many_fifo_test(struct kunit *test)
+{
+	many_objects(test, FREE_FIFO);
+}
+
+static void malloc_many_random_test(struct kunit *test)
+{
+	many_objects(test, FREE_RANDOM);
+}
+
+static void malloc_realloc_test(struct kunit *test)
+{
+	u8 *p, *q;
+	size_t i;
+
+	p = goslab_realloc(NULL, 20, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, goslab_usable_size(p), 24);
+	for (i = 0; i < 20; i++)
+		p[i] = i;
+	/* Fits: the same object. */
+	KUNIT_EXPECT_PTR_EQ(test, goslab_realloc(p, 24, GFP_KERNEL), p);
+	KUNIT_EXPECT_PTR_EQ(test, goslab_realloc(p, 5, GFP_KERNEL), p);
+	/* Grows: moved, contents kept, new bytes zero with __GFP_ZERO. */
+	q = goslab_realloc(p, 5000, GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_PTR_NE(test, q, p);
+	for (i = 0; i < 20; i++)
+		KUNIT_EXPECT_EQ(test, q[i], i);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(q + 24, 0, 5000 - 24));
+	/* To a large object and back. */
+	p = goslab_realloc(q, 1 << 20, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < 20; i++)
+		KUNIT_EXPECT_EQ(test, p[i], i);
+	/* Size 0 frees. */
+	KUNIT_EXPECT_NULL(test, goslab_realloc(p, 0, GFP_KERNEL));
+	goslab_expect_consistent(test);
+}
+
+/* Injected page failures give NULL, leak nothing, and pass. */
+static void malloc_page_failure_test(struct kunit *test)
+{
+	unsigned long before, after;
+	void *small, *large;
+
+	goslab_shrink();
+	held_pages(&before);
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 1);
+	small = goslab_alloc(3000, GFP_KERNEL | __GFP_NOWARN);
+	large = goslab_alloc(200000, GFP_KERNEL | __GFP_NOWARN);
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 0);
+	KUNIT_EXPECT_NULL(test, small);
+	KUNIT_EXPECT_NULL(test, large);
+	held_pages(&after);
+	KUNIT_EXPECT_EQ(test, after, before);
+	goslab_expect_consistent(test);
+
+	/* Every other page allocation fails: whatever succeeds is sound. */
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 2);
+	small = goslab_alloc(3000, GFP_KERNEL | __GFP_NOWARN);
+	large = goslab_alloc(200000, GFP_KERNEL | __GFP_NOWARN);
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 0);
+	goslab_free(small);
+	goslab_free(large);
+	goslab_shrink();
+	held_pages(&after);
+	KUNIT_EXPECT_EQ(test, after, before);
+	goslab_expect_consistent(test);
+}
+
+/* Count how often @p comes back in the next @n allocations of @size. */
+static unsigned int times_handed_out(struct kunit *test, void *p,
+				     size_t size, unsigned int n)
+{
+	unsigned int i, seen = 0;
+	void **obj = kcalloc(n, sizeof(*obj), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(size, GFP_KERNEL);
+		seen += obj[i] == p;
+	}
+	for (i = 0; i < n; i++)
+		goslab_free(obj[i]);
+	kfree(obj);
+	return seen;
+}
+
+/* Double, interior and foreign frees: reported, counted, ignored. */
+static void malloc_misuse_test(struct kunit *test)
+{
+	unsigned long foreign = goslab_error_count(GOSLAB_ERR_FOREIGN);
+	unsigned long interior = goslab_error_count(GOSLAB_ERR_INTERIOR);
+	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	void *k = kmalloc(64, GFP_KERNEL);
+	void *v = vmalloc(PAGE_SIZE);
+	unsigned long on_stack[4];
+	void *p, *big, *keep;
+
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+
+	p = goslab_alloc(64, GFP_KERNEL);
+	keep = goslab_alloc(64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	goslab_free(p + 8);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_INTERIOR),
+			interior + 1);
+	goslab_free(p);
+	goslab_free(p);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + 1);
+	goslab_expect_consistent(test);
+	/* The double free did not put the object in twice. */
+	goslab_shrink();
+	KUNIT_EXPECT_LE(test, times_handed_out(test, p, 64, 1000), 1);
+	goslab_expect_consistent(test);
+
+	goslab_free(k);
+	goslab_free(v);
+	goslab_free(on_stack);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_FOREIGN),
+			foreign + 3);
+	KUNIT_EXPECT_EQ(test, goslab_usable_size(k), 0);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_FOREIGN),
+			foreign + 4);
+
+	big = goslab_alloc(100000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	goslab_free(big + 4096);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_INTERIOR),
+			interior + 2);
+	goslab_free(big);
+	/* The span is gone: a second free is not memory goslab holds. */
+	goslab_free(big);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_FOREIGN) +
+			goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			foreign + 4 + dbl + 2);
+	goslab_free(keep);
+	goslab_expect_consistent(test);
+	vfree(v);
+	kfree(k);
+}
+
+/* After everything is freed and shrunk, every kernel page went back. */
+static void malloc_shrink_returns_everything_test(struct kunit *test)
+{
+	unsigned long n = scaled(20000), i, held;
+	struct goslab_heap_stats st;
+	void **obj;
+
+	obj = vmalloc(n * sizeof(*obj));
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(8 << (i % 13), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	held_pages(&held);
+	KUNIT_EXPECT_GT(test, held, 0);
+	for (i = 0; i < n; i++)
+		goslab_free(obj[i]);
+	vfree(obj);
+	goslab_shrink();
+	mheap_read_stats(&st);
+	kunit_info(test, "took %lu kernel pages, gave back %lu\n",
+		   st.kpages_taken, st.kpages_returned);
+	KUNIT_EXPECT_EQ(test, st.kpages_taken, st.kpages_returned);
+	KUNIT_EXPECT_EQ(test, st.chunks, 0);
+	KUNIT_EXPECT_EQ(test, st.pages_total, 0);
+	goslab_expect_consistent(test);
+}
+
+static struct kunit_case malloc_cases[] = {
+	KUNIT_CASE(malloc_every_small_size_test),
+	KUNIT_CASE(malloc_pow2_alignment_test),
+	KUNIT_CASE(malloc_large_test),
+	KUNIT_CASE(malloc_zero_test),
+	KUNIT_CASE_SLOW(malloc_many_lifo_test),
+	KUNIT_CASE_SLOW(malloc_many_fifo_test),
+	KUNIT_CASE_SLOW(malloc_many_random_test),
+	KUNIT_CASE(malloc_realloc_test),
+	KUNIT_CASE(malloc_page_failure_test),
+	KUNIT_CASE(malloc_misuse_test),
+	KUNIT_CASE(malloc_shrink_returns_everything_test),
+	{}
+};
+
+static struct kunit_suite malloc_suite = {
+	.name = "goslab_malloc",
+	.test_cases = malloc_cases,
+};
+kunit_test_suite(malloc_suite);
+
+MODULE_DESCRIPTION("KUnit tests for goslab_alloc() and friends");

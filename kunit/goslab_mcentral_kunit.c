@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goslab_mcentral: a span's trip between mcentral's lists, lazy sweeping
+ * of freed spans before growth, and giving empty spans back.
+ *
+ * The suite drives the 27264-byte class (3 objects per 10-page span),
+ * which nothing else in the kernel uses, through the mcentral calls the
+ * mcache makes, holding IRQs off where an mcache would.
+ */
+#include <linux/slab.h>
+#include "goslab_test.h"
+
+#define TEST_SIZE	27264
+
+static struct goslab_class *test_class(void)
+{
+	return &goslab_classes[goslab_span_class(goslab_size_to_class(TEST_SIZE),
+						 false)];
+}
+
+/* Start from a class with no span at all. */
+static void empty_class(struct kunit *test, struct goslab_class *cls)
+{
+	mcache_flush_class(cls);
+	mcentral_shrink(cls);
+	KUNIT_ASSERT_EQ(test, cls->central.nspans, 0);
+}
+
+static void *own_alloc(struct mspan *s)
+{
+	unsigned long flags;
+	void *p;
+
+	local_irq_save(flags);
+	p = mspan_next_free_fast(s) ?: mspan_next_free(s);
+	local_irq_restore(flags);
+	return p;
+}
+
+static void own_free(struct goslab_class *cls, struct mspan *s, void *p)
+{
+	int r = mspan_free_index(s, mspan_obj_index(s, (unsigned long)p));
+
+	if (r > 0)
+		mcentral_note_free(cls, s);
+}
+
+static struct mspan *cache_span(struct goslab_class *cls)
+{
+	unsigned long flags;
+	struct mspan *s;
+
+	local_irq_save(flags);
+	s = mcentral_cache_span(cls);
+	local_irq_restore(flags);
+	return s;
+}
+
+static void uncache_span(struct goslab_class *cls, struct mspan *s)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	mcentral_uncache_span(cls, s);
+	local_irq_restore(flags);
+}
+
+/* grow -> full -> a free makes it unswept -> cache_span sweeps it. */
+static void mcentral_span_lifecycle_test(struct kunit *test)
+{
+	struct goslab_class *cls = test_class();
+	void *obj[3];
+	struct mspan *s;
+	unsigned int i;
+
+	empty_class(test, cls);
+	KUNIT_EXPECT_NULL(test, cache_span(cls));
+	s = mcentral_grow(cls, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_EXPECT_EQ(test, s->state, MSPAN_CACHED);
+	KUNIT_EXPECT_EQ(test, s->nelems, 3);
+	KUNIT_EXPECT_EQ(test, cls->central.nspans, 1);
+	for (i = 0; i < 3; i++) {
+		obj[i] = own_alloc(s);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	KUNIT_EXPECT_NULL(test, own_alloc(s));
+	uncache_span(cls, s);
+	KUNIT_EXPECT_EQ(test, s->state, MSPAN_FULL);
+	KUNIT_EXPECT_TRUE(test, mcentral_is_valid(cls));
+	KUNIT_EXPECT_NULL(test, cache_span(cls));
+
+	own_free(cls, s, obj[1]);
+	KUNIT_EXPECT_EQ(test, s->state, MSPAN_UNSWEPT);
+	KUNIT_EXPECT_TRUE(test, mcentral_is_valid(cls));
+
+	KUNIT_EXPECT_PTR_EQ(test, cache_span(cls), s);
+	KUNIT_EXPECT_EQ(test, s->state, MSPAN_CACHED);
+	KUNIT_EXPECT_EQ(test, s->alloc_count, 2);
+	KUNIT_EXPECT_PTR_EQ(test, own_alloc(s), obj[1]);
+	KUNIT_EXPECT_NULL(test, own_alloc(s));
+	uncache_span(cls, s);
+
+	for (i = 0; i < 3; i++)
+		own_free(cls, s, obj[i]);
+	KUNIT_EXPECT_EQ(test, s->state, MSPAN_UNSWEPT);
+	KUNIT_EXPECT_TRUE(test, mcentral_is_valid(cls));
+	mcentral_shrink(cls);
+	KUNIT_EXPECT_EQ(test, cls->central.nspans, 0);
+	KUNIT_EXPECT_TRUE(test, mcentral_is_valid(cls));
+	goslab_expect_consistent(test);
+}
+
+/* A span sweeping to empty is kept (one), the next goes back to mheap. */
+static void mcentral_keep_empty_test(struct kunit *test)
+{
+	struct goslab_class *cls = test_class();
+	struct mspan *a, *b;
+	void *pa, *pb;
+
+	empty_class(test, cls);
+	a = mcentral_grow(cls, GFP_KERNEL);
+	b = mcentral_grow(cls, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	pa = own_alloc(a);
+	pb = own_alloc(b);
+	own_free(cls, a, pa);
+	own_free(cls, b, pb);
+	uncache_span(cls, a);
+	KUNIT_EXPECT_EQ(test, a->state, MSPAN_PARTIAL);
+	KUNIT_EXPECT_EQ(test, cls->central.nempty, 1);
+	uncache_span(cls, b);
+	KUNIT_EXPECT_EQ(test, cls->central.nspans, 1);
+	KUNIT_EXPECT_EQ(test, cls->central.nrelease > 0, true);
+	KUNIT_EXPECT_TRUE(test, mcentral_is_valid(cls));
+	mcentral_shrink(cls);
+	KUNIT_EXPECT_EQ(test, cls->central.nspans, 0);
+	goslab_expect_consistent(test);
+}
+
+/* Freed slots in full spans are swept and reused before the heap grows. */
+static void mcentral_reuse_before_grow_test(struct kunit *test)
+{
+	struct goslab_class *cls = test_class();
+	const unsigned int nspans = 20, n = nspans * 3;
+	unsigned long ngrow;
+	void **obj;
+	unsigned int i;
+
+	obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	empty_class(test, cls);
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(TEST_SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	mcache_flush_class(cls);
+	KUNIT_EXPECT_EQ(test, cls->central.nspans, nspans);
+	/* One object out of every span. */
+	for (i = 0; i < n; i += 3) {
+		goslab_free(obj[i]);
+		obj[i] = NULL;
+	}
+	ngrow = cls->central.ngrow;
+	for (i = 0; i < n; i += 3) {
+		obj[i] = goslab_alloc(TEST_SIZE, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	KUNIT_EXPECT_EQ(test, cls->central.ngrow, ngrow);
+	KUNIT_EXPECT_EQ(test, cls->central.nspans, nspans);
+	goslab_expect_consistent(test);
+	for (i = 0; i < n; i++)
+		goslab_free(obj[i]);
+	goslab_shrink();
+	KUNIT_EXPECT_EQ(test, cls->central.nspans, 0);
+	goslab_expect_consistent(test);
+}
+
+static struct kunit_case mcentral_cases[] = {
+	KUNIT_CASE(mcentral_span_lifecycle_test),
+	KUNIT_CASE(mcentral_keep_empty_test),
+	KUNIT_CASE(mcentral_reuse_before_grow_test),
+	{}
+};
+
+static struct kunit_suite mcentral_suite = {
+	.name = "goslab_mcentral",
+	.test_cases = mcentral_cases,
+};
+kunit_test_suite(mcentral_suite);
+
+MODULE_DESCRIPTION("KUnit tests for goslab's mcentral");

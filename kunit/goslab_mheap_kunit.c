@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goslab_mheap: spans from the page heap, the arena index, growth,
+ * giving pages back and injected page-allocation failures.
+ */
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include "goslab_test.h"
+
+static void heap_stats(struct goslab_heap_stats *st)
+{
+	mheap_read_stats(st);
+}
+
+/* Large spans of many sizes: aligned, indexed page by page, given back. */
+static void mheap_span_sizes_test(struct kunit *test)
+{
+	static const unsigned int sizes[] = { 1, 2, 3, 5, 8, 10, 17, 64, 100,
+					      255, 256, 511, 512 };
+	unsigned int i, p;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		struct mspan *s = mheap_alloc_span(NULL, sizes[i], GFP_KERNEL);
+		unsigned long end;
+
+		KUNIT_ASSERT_NOT_NULL_MSG(test, s, "%u pages", sizes[i]);
+		end = s->base + sizes[i] * GOSLAB_PAGE_SIZE;
+		KUNIT_EXPECT_EQ(test, s->base % GOSLAB_PAGE_SIZE, 0);
+		KUNIT_EXPECT_EQ(test, s->npages, sizes[i]);
+		for (p = 0; p < sizes[i]; p++)
+			KUNIT_EXPECT_PTR_EQ(test, mheap_span_of((void *)(s->base +
+					    p * GOSLAB_PAGE_SIZE + 8)), s);
+		KUNIT_EXPECT_PTR_EQ(test, mheap_span_of((void *)(end - 1)), s);
+		KUNIT_EXPECT_PTR_NE(test, mheap_span_of((void *)end), s);
+		/* The memory is really there and ours. */
+		memset((void *)s->base, 0x5a, sizes[i] * GOSLAB_PAGE_SIZE);
+		KUNIT_EXPECT_TRUE(test, mheap_is_valid());
+		/* The span is not a large object of goslab_alloc(). */
+		s->state = MSPAN_DEAD;
+		mheap_free_span(s);
+		KUNIT_EXPECT_TRUE(test, mheap_is_valid());
+	}
+}
+
+/* Memory goslab does not hold is recognised without touching it. */
+static void mheap_foreign_test(struct kunit *test)
+{
+	void *k = kmalloc(64, GFP_KERNEL);
+	void *v = vmalloc(PAGE_SIZE);
+	unsigned long page = __get_free_page(GFP_KERNEL);
+	int on_stack;
+
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	KUNIT_ASSERT_NOT_NULL(test, v);
+	KUNIT_ASSERT_NE(test, page, 0);
+	KUNIT_EXPECT_NULL(test, mheap_span_of(k));
+	KUNIT_EXPECT_NULL(test, mheap_span_of(v));
+	KUNIT_EXPECT_NULL(test, mheap_span_of((void *)page));
+	KUNIT_EXPECT_NULL(test, mheap_span_of(&on_stack));
+	KUNIT_EXPECT_NULL(test, mheap_span_of(NULL));
+	KUNIT_EXPECT_NULL(test, mheap_span_of((void *)-1L));
+	KUNIT_EXPECT_NULL(test, mheap_span_of(mheap_foreign_test));
+	free_page(page);
+	vfree(v);
+	kfree(k);
+}
+
+/*
+ * Many spans: the heap grows in chunks, every page accounted; after they
+ * are freed and free chunks released, every kernel page went back.
+ */
+static void mheap_grow_and_release_test(struct kunit *test)
+{
+	const unsigned int n = 300;
+	struct goslab_heap_stats before, mid, after;
+	struct mspan **spans;
+	unsigned int i;
+
+	spans = kunit_kcalloc(test, n, sizeof(*spans), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, spans);
+	goslab_shrink();
+	heap_stats(&before);
+	for (i = 0; i < n; i++) {
+		spans[i] = mheap_alloc_span(NULL, 1 + i % 7, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, spans[i]);
+		spans[i]->state = MSPAN_DEAD;
+	}
+	heap_stats(&mid);
+	KUNIT_EXPECT_GT(test, mid.kpages_taken, before.kpages_taken);
+	KUNIT_EXPECT_GE(test, mid.pages_total - mid.pages_free,
+			before.pages_total - before.pages_free);
+	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
+	for (i = 0; i < n; i += 2)
+		mheap_free_span(spans[i]);
+	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
+	for (i = 1; i < n; i += 2)
+		mheap_free_span(spans[i]);
+	mheap_release_free_chunks();
+	heap_stats(&after);
+	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
+	KUNIT_EXPECT_EQ(test, after.kpages_taken - after.kpages_returned,
+			before.kpages_taken - before.kpages_returned);
+	KUNIT_EXPECT_EQ(test, after.pages_total, before.pages_total);
+	goslab_expect_consistent(test);
+}
+
+/* An injected failure gives NULL and leaves the heap as it was. */
+static void mheap_fault_injection_test(struct kunit *test)
+{
+	struct goslab_heap_stats before, after;
+	long injected = atomic_long_read(&goslab_injected_failures);
+	struct mspan *s;
+
+	goslab_shrink();
+	heap_stats(&before);
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 1);
+	s = mheap_alloc_span(NULL, 4, GFP_KERNEL);
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 0);
+	KUNIT_EXPECT_NULL(test, s);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&goslab_injected_failures),
+			injected);
+	heap_stats(&after);
+	KUNIT_EXPECT_EQ(test, after.kpages_taken, before.kpages_taken);
+	KUNIT_EXPECT_EQ(test, after.pages_total, before.pages_total);
+	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
+
+	/* And the next allocation works. */
+	s = mheap_alloc_span(NULL, 4, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	s->state = MSPAN_DEAD;
+	mheap_free_span(s);
+	goslab_expect_consistent(test);
+}
+
+/* GFP_ATOMIC growth works with IRQs off (no sleeping in the heap). */
+static void mheap_atomic_test(struct kunit *test)
+{
+	unsigned long flags;
+	struct mspan *s;
+
+	goslab_shrink();
+	local_irq_save(flags);
+	s = mheap_alloc_span(NULL, 2, GFP_ATOMIC);
+	local_irq_restore(flags);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	local_irq_save(flags);
+	s->state = MSPAN_DEAD;
+	mheap_free_span(s);
+	local_irq_restore(flags);
+	goslab_expect_consistent(test);
+}
+
+static struct kunit_case mheap_cases[] = {
+	KUNIT_CASE(mheap_span_sizes_test),
+	KUNIT_CASE(mheap_foreign_test),
+	KUNIT_CASE(mheap_grow_and_release_test),
+	KUNIT_CASE(mheap_fault_injection_test),
+	KUNIT_CASE(mheap_atomic_test),
+	{}
+};
+
+static struct kunit_suite mheap_suite = {
+	.name = "goslab_mheap",
+	.test_cases = mheap_cases,
+};
+kunit_test_suite(mheap_suite);
+
+MODULE_DESCRIPTION("KUnit tests for goslab's page heap");

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goslab_mspan: Go's nextFreeFast and nextFreeIndex on spans of chosen
+ * geometry, frees and the sweep. The spans here are descriptors over a
+ * made-up base address: the span code computes addresses and never
+ * touches the objects.
+ */
+#include <linux/slab.h>
+#include "goslab_test.h"
+
+#define FAKE_BASE	0x40000000UL
+#define ELEM		16
+
+static struct mspan *test_span(struct kunit *test, unsigned int nelems)
+{
+	struct mspan *s = kunit_kzalloc(test, mspan_desc_size(nelems),
+					GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	mspan_init(s, FAKE_BASE, DIV_ROUND_UP(nelems * ELEM, GOSLAB_PAGE_SIZE),
+		   ELEM, nelems);
+	return s;
+}
+
+static unsigned int slot_of(void *p)
+{
+	return ((unsigned long)p - FAKE_BASE) / ELEM;
+}
+
+/* Allocate like mcache_next_free() does, and note which path gave it. */
+static void *span_alloc(struct mspan *s, bool *fast)
+{
+	void *p = mspan_next_free_fast(s);
+
+	*fast = p != NULL;
+	return p ?: mspan_next_free(s);
+}
+
+/*
+ * Fill a span of @nelems and check Go's window rule: the fast path gives
+ * up exactly when freeindex would cross a 64-slot boundary that is not
+ * the end of the span.
+ */
+static void fill_and_check(struct kunit *test, unsigned int nelems)
+{
+	struct mspan *s = test_span(test, nelems);
+	unsigned int i;
+	bool fast;
+
+	for (i = 0; i < nelems; i++) {
+		void *p = span_alloc(s, &fast);
+		bool boundary = (i + 1) % 64 == 0 && i + 1 != nelems;
+
+		KUNIT_ASSERT_NOT_NULL_MSG(test, p, "nelems %u slot %u",
+					  nelems, i);
+		KUNIT_EXPECT_EQ_MSG(test, slot_of(p), i, "nelems %u", nelems);
+		KUNIT_EXPECT_EQ_MSG(test, fast, !boundary,
+				    "nelems %u slot %u: fast path %s", nelems, i,
+				    fast ? "crossed a window" : "gave up early");
+		KUNIT_EXPECT_EQ(test, s->alloc_count, i + 1);
+		KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+	}
+	KUNIT_EXPECT_NULL(test, mspan_next_free_fast(s));
+	KUNIT_EXPECT_NULL(test, mspan_next_free(s));
+	KUNIT_EXPECT_EQ(test, s->freeindex, nelems);
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+}
+
+static void mspan_one_object_test(struct kunit *test)
+{
+	fill_and_check(test, 1);
+}
+
+static void mspan_64_objects_test(struct kunit *test)
+{
+	fill_and_check(test, 64);
+}
+
+static void mspan_65_objects_test(struct kunit *test)
+{
+	fill_and_check(test, 65);
+}
+
+static void mspan_window_boundaries_test(struct kunit *test)
+{
+	fill_and_check(test, 63);
+	fill_and_check(test, 127);
+	fill_and_check(test, 128);
+	fill_and_check(test, 129);
+	fill_and_check(test, 341);
+	fill_and_check(test, GOSLAB_MAX_NELEMS);
+}
+
+/* Frees are invisible until the sweep, which hands back exactly them. */
+static void mspan_free_and_sweep_test(struct kunit *test)
+{
+	const unsigned int n = 300;
+	struct mspan *s = test_span(test, n);
+	unsigned int i, freed = 0;
+	bool fast;
+
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_NOT_NULL(test, span_alloc(s, &fast));
+	for (i = 0; i < n; i += 3) {
+		int first = !freed;
+
+		KUNIT_EXPECT_EQ(test, mspan_free_index(s, i), first);
+		freed++;
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->nfreed), freed);
+	KUNIT_EXPECT_EQ(test, mspan_live(s), n - freed);
+	KUNIT_EXPECT_NULL(test, span_alloc(s, &fast));
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+
+	KUNIT_EXPECT_EQ(test, mspan_sweep(s), freed);
+	KUNIT_EXPECT_EQ(test, s->alloc_count, n - freed);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->nfreed), 0);
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+
+	for (i = 0; i < n; i += 3) {
+		void *p = span_alloc(s, &fast);
+
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_EQ(test, slot_of(p), i);
+	}
+	KUNIT_EXPECT_NULL(test, span_alloc(s, &fast));
+	KUNIT_EXPECT_EQ(test, s->alloc_count, n);
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+}
+
+/* A double free and a free of a slot never handed out are refused. */
+static void mspan_double_free_test(struct kunit *test)
+{
+	struct mspan *s = test_span(test, 100);
+	unsigned int i;
+	bool fast;
+
+	for (i = 0; i < 10; i++)
+		KUNIT_ASSERT_NOT_NULL(test, span_alloc(s, &fast));
+	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 5), 1);
+	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 5), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 50), -EINVAL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->nfreed), 1);
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+
+	/* After the sweep the slot is free: freeing it again is refused. */
+	KUNIT_EXPECT_EQ(test, mspan_sweep(s), 1);
+	KUNIT_EXPECT_FALSE(test, mspan_is_allocated(s, 5));
+	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 5), -EINVAL);
+	KUNIT_EXPECT_TRUE(test, mspan_is_allocated(s, 4));
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+}
+
+/* Random frees across windows, swept in rounds, never hand out twice. */
+static void mspan_random_rounds_test(struct kunit *test)
+{
+	const unsigned int n = GOSLAB_MAX_NELEMS;
+	struct mspan *s = test_span(test, n);
+	unsigned long *live = kunit_kcalloc(test, BITS_TO_LONGS(n),
+					    sizeof(long), GFP_KERNEL);
+	u32 seed = 42;
+	unsigned int round, i;
+	bool fast;
+
+	KUNIT_ASSERT_NOT_NULL(test, live);
+	for (round = 0; round < 20; round++) {
+		void *p;
+
+		while ((p = span_alloc(s, &fast))) {
+			unsigned int slot = slot_of(p);
+
+			KUNIT_ASSERT_FALSE_MSG(test, test_bit(slot, live),
+					       "slot %u handed out twice", slot);
+			__set_bit(slot, live);
+		}
+		KUNIT_ASSERT_EQ(test, bitmap_weight(live, n), n);
+		for (i = 0; i < n; i++) {
+			if (goslab_test_rand(&seed) % 4)
+				continue;
+			KUNIT_ASSERT_GE(test, mspan_free_index(s, i), 0);
+			__clear_bit(i, live);
+		}
+		KUNIT_ASSERT_TRUE(test, mspan_is_valid(s, false));
+		mspan_sweep(s);
+		KUNIT_ASSERT_EQ(test, s->alloc_count, bitmap_weight(live, n));
+		KUNIT_ASSERT_TRUE(test, mspan_is_valid(s, true));
+	}
+}
+
+static struct kunit_case mspan_cases[] = {
+	KUNIT_CASE(mspan_one_object_test),
+	KUNIT_CASE(mspan_64_objects_test),
+	KUNIT_CASE(mspan_65_objects_test),
+	KUNIT_CASE(mspan_window_boundaries_test),
+	KUNIT_CASE(mspan_free_and_sweep_test),
+	KUNIT_CASE(mspan_double_free_test),
+	KUNIT_CASE(mspan_random_rounds_test),
+	{}
+};
+
+static struct kunit_suite mspan_suite = {
+	.name = "goslab_mspan",
+	.test_cases = mspan_cases,
+};
+kunit_test_suite(mspan_suite);
+
+MODULE_DESCRIPTION("KUnit tests for goslab's spans");
