@@ -107,6 +107,9 @@
  * A double free racing with the sweep of the same span can escape
  * detection (the sweep may have taken the first free's bit); frees that
  * do not race a sweep are always checked exactly.
+ *
+ * The layers' functions are exported in the GOSLAB_INTERNAL symbol
+ * namespace for goslab's own KUnit suites (kunit/); they are not API.
  */
 #ifndef _GOSLAB_INTERNAL_H
 #define _GOSLAB_INTERNAL_H
@@ -122,7 +125,7 @@
 #include <linux/goslab.h>
 
 #define GOSLAB_PAGE_SHIFT	13
-#define GOSLAB_PAGE_SIZE	(1UL << GOSLAB_PAGE_SHIFT)
+#define GOSLAB_PAGE_SIZE	BIT(GOSLAB_PAGE_SHIFT)
 /* Kernel pages per goslab page, and the alloc_pages() order of one. */
 #define GOSLAB_KPAGES_PER_PAGE	(GOSLAB_PAGE_SIZE >> PAGE_SHIFT)
 #define GOSLAB_PAGE_ORDER	(GOSLAB_PAGE_SHIFT - PAGE_SHIFT)
@@ -147,7 +150,7 @@
  * most that size, so a chunk never straddles two arenas.
  */
 #define GOSLAB_ARENA_SHIFT	(PAGE_SHIFT + MAX_PAGE_ORDER)
-#define GOSLAB_ARENA_SIZE	(1UL << GOSLAB_ARENA_SHIFT)
+#define GOSLAB_ARENA_SIZE	BIT(GOSLAB_ARENA_SHIFT)
 #define GOSLAB_PAGES_PER_ARENA	(GOSLAB_ARENA_SIZE >> GOSLAB_PAGE_SHIFT)
 /* The largest large object: a whole arena, as kmalloc's MAX_PAGE_ORDER. */
 #define GOSLAB_MAX_LARGE_SIZE	GOSLAB_ARENA_SIZE
@@ -319,7 +322,7 @@ struct mcache {
  * @nrelease: empty spans given back to mheap
  */
 struct mcentral {
-	spinlock_t lock;
+	spinlock_t lock;	/* see the lock order in the header comment */
 	struct list_head partial;
 	struct list_head full;
 	struct list_head unswept;

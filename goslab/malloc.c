@@ -21,6 +21,7 @@
 #include "internal.h"
 
 struct goslab_class goslab_classes[GOSLAB_NUM_SPAN_CLASSES];
+EXPORT_SYMBOL_NS_GPL(goslab_classes, GOSLAB_INTERNAL);
 
 static atomic_long_t goslab_errors[GOSLAB_NR_ERRORS];
 static atomic_long_t large_nmalloc, large_nfree;
@@ -57,6 +58,7 @@ unsigned long goslab_error_count(enum goslab_error err)
 {
 	return atomic_long_read(&goslab_errors[err]);
 }
+EXPORT_SYMBOL_NS_GPL(goslab_error_count, GOSLAB_INTERNAL);
 
 static void *goslab_alloc_large(size_t size, gfp_t gfp, unsigned long ip)
 {
@@ -282,6 +284,7 @@ void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree)
 	*nmalloc = atomic_long_read(&large_nmalloc);
 	*nfree = atomic_long_read(&large_nfree);
 }
+EXPORT_SYMBOL_NS_GPL(goslab_large_counts, GOSLAB_INTERNAL);
 
 int goslab_classes_init(void)
 {

@@ -26,6 +26,7 @@ DEFINE_PER_CPU(struct mcache, goslab_mcache);
 struct mspan goslab_emptymspan = {
 	.state = MSPAN_DEAD,
 };
+EXPORT_SYMBOL_NS_GPL(goslab_emptymspan, GOSLAB_INTERNAL);
 
 /*
  * Replace the slot's span with one that has a free slot. Returns false
@@ -90,6 +91,7 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 			return NULL;
 	}
 }
+EXPORT_SYMBOL_NS_GPL(mcache_next_free, GOSLAB_INTERNAL);
 
 static void mcache_flush_slot(struct goslab_class *cls,
 			      struct mcache_slot *slot)
@@ -157,6 +159,7 @@ void mcache_flush_all(void)
 {
 	mcache_flush(NULL);
 }
+EXPORT_SYMBOL_NS_GPL(mcache_flush_all, GOSLAB_INTERNAL);
 
 /**
  * mcache_flush_class() - give back every CPU's span of one class
@@ -168,6 +171,7 @@ void mcache_flush_class(struct goslab_class *cls)
 {
 	mcache_flush(cls);
 }
+EXPORT_SYMBOL_NS_GPL(mcache_flush_class, GOSLAB_INTERNAL);
 
 /* Point every CPU's slots at the empty span. */
 void mcache_init(void)

@@ -120,6 +120,7 @@ have:
 	spin_unlock(&c->lock);
 	return s;
 }
+EXPORT_SYMBOL_NS_GPL(mcentral_cache_span, GOSLAB_INTERNAL);
 
 /**
  * mcentral_uncache_span() - take back a span from an mcache
@@ -140,6 +141,7 @@ void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
 	mcentral_file_span(cls, s);
 	spin_unlock(&c->lock);
 }
+EXPORT_SYMBOL_NS_GPL(mcentral_uncache_span, GOSLAB_INTERNAL);
 
 /**
  * mcentral_grow() - a fresh span from mheap
@@ -165,6 +167,7 @@ struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
 	spin_unlock_irqrestore(&c->lock, flags);
 	return s;
 }
+EXPORT_SYMBOL_NS_GPL(mcentral_grow, GOSLAB_INTERNAL);
 
 /**
  * mcentral_put_span() - file a span that was about to be cached
@@ -179,6 +182,7 @@ void mcentral_put_span(struct goslab_class *cls, struct mspan *s)
 	mcentral_file_span(cls, s);
 	spin_unlock_irqrestore(&cls->central.lock, flags);
 }
+EXPORT_SYMBOL_NS_GPL(mcentral_put_span, GOSLAB_INTERNAL);
 
 /**
  * mcentral_note_free() - a span got its first free since its sweep
@@ -205,6 +209,7 @@ void mcentral_note_free(struct goslab_class *cls, struct mspan *s)
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
 }
+EXPORT_SYMBOL_NS_GPL(mcentral_note_free, GOSLAB_INTERNAL);
 
 /**
  * mcentral_shrink() - sweep everything and give every empty span back
@@ -237,6 +242,7 @@ unsigned long mcentral_shrink(struct goslab_class *cls)
 	spin_unlock_irqrestore(&c->lock, flags);
 	return pages;
 }
+EXPORT_SYMBOL_NS_GPL(mcentral_shrink, GOSLAB_INTERNAL);
 
 static bool mcentral_check_list(struct goslab_class *cls,
 				struct list_head *head, enum mspan_state state,
@@ -320,6 +326,7 @@ bool mcentral_is_valid(struct goslab_class *cls)
 	spin_unlock_irqrestore(&c->lock, flags);
 	return ok;
 }
+EXPORT_SYMBOL_NS_GPL(mcentral_is_valid, GOSLAB_INTERNAL);
 
 /**
  * mcentral_destroy() - give back every span of a class

@@ -27,7 +27,7 @@
 #include <linux/log2.h>
 #include "internal.h"
 
-#define ARENA_L2_LEN		(1UL << GOSLAB_ARENA_L2_BITS)
+#define ARENA_L2_LEN		BIT(GOSLAB_ARENA_L2_BITS)
 /* The smallest chunk worth a trip to the buddy allocator: 32 KiB. */
 #define CHUNK_MIN_ORDER		3
 
@@ -43,7 +43,7 @@ struct goslab_arena {
  * @free_chunks: chunks with no page in use
  */
 struct mheap {
-	spinlock_t lock;
+	spinlock_t lock;	/* innermost goslab lock, IRQ-safe */
 	struct list_head chunks;
 	struct goslab_heap_stats st;
 	unsigned long free_chunks;
@@ -132,6 +132,7 @@ struct mspan *mheap_span_of(const void *p)
 		return NULL;
 	return READ_ONCE(a->spans[arena_page((unsigned long)p)]);
 }
+EXPORT_SYMBOL_NS_GPL(mheap_span_of, GOSLAB_INTERNAL);
 
 /*
  * Make sure the index has a table and an arena for @pa. Allocates with
@@ -163,10 +164,12 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 	}
 	spin_lock_irqsave(&mheap.lock, flags);
 	if (l2 && !arena_l1[i1]) {
+		/* A lock-free reader seeing the table sees it zeroed. */
 		smp_store_release(&arena_l1[i1], l2);
 		l2 = NULL;
 	}
 	if (a && !arena_l1[i1][ai & (ARENA_L2_LEN - 1)]) {
+		/* Likewise for the arena. */
 		smp_store_release(&arena_l1[i1][ai & (ARENA_L2_LEN - 1)], a);
 		a = NULL;
 	}
@@ -183,6 +186,7 @@ static void arena_set(struct mspan *s, struct mspan *val)
 
 	lockdep_assert_held(&mheap.lock);
 	for (i = 0; i < s->npages; i++)
+		/* mheap_span_of() must see the span initialized. */
 		smp_store_release(&a->spans[first + i], val);
 }
 
@@ -333,6 +337,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	spin_unlock_irqrestore(&mheap.lock, flags);
 	return s;
 }
+EXPORT_SYMBOL_NS_GPL(mheap_alloc_span, GOSLAB_INTERNAL);
 
 /**
  * mheap_free_span() - give a span's pages back to the heap
@@ -379,6 +384,7 @@ void mheap_free_span(struct mspan *s)
 	if (release)
 		mheap_release_chunk(release);
 }
+EXPORT_SYMBOL_NS_GPL(mheap_free_span, GOSLAB_INTERNAL);
 
 /**
  * mheap_release_free_chunks() - give every free chunk back
@@ -408,6 +414,7 @@ unsigned long mheap_release_free_chunks(void)
 		mheap_release_chunk(chunk);
 	return kpages;
 }
+EXPORT_SYMBOL_NS_GPL(mheap_release_free_chunks, GOSLAB_INTERNAL);
 
 /**
  * mheap_read_stats() - a consistent copy of the heap counters
@@ -421,6 +428,7 @@ void mheap_read_stats(struct goslab_heap_stats *st)
 	*st = mheap.st;
 	spin_unlock_irqrestore(&mheap.lock, flags);
 }
+EXPORT_SYMBOL_NS_GPL(mheap_read_stats, GOSLAB_INTERNAL);
 
 /**
  * mheap_walk_spans() - call @fn once for every span in the heap
@@ -547,6 +555,7 @@ bool mheap_is_valid(void)
 	spin_unlock_irqrestore(&mheap.lock, flags);
 	return ok;
 }
+EXPORT_SYMBOL_NS_GPL(mheap_is_valid, GOSLAB_INTERNAL);
 
 int mheap_init(void)
 {

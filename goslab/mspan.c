@@ -19,6 +19,7 @@ size_t mspan_desc_size(unsigned int nelems)
 {
 	return struct_size_t(struct mspan, bits, 2 * BITS_TO_LONGS(nelems));
 }
+EXPORT_SYMBOL_NS_GPL(mspan_desc_size, GOSLAB_INTERNAL);
 
 /**
  * mspan_init() - set up a span with every slot free
@@ -51,6 +52,7 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 	bitmap_zero(s->free_bits, nelems);
 	mspan_refill_alloc_cache(s, 0);
 }
+EXPORT_SYMBOL_NS_GPL(mspan_init, GOSLAB_INTERNAL);
 
 /* 64 allocation bits starting at slot 64 * @whichword. */
 static u64 mspan_alloc_word(const struct mspan *s, unsigned int whichword)
@@ -126,6 +128,7 @@ void *mspan_next_free(struct mspan *s)
 	s->alloc_count++;
 	return (void *)(s->base + (unsigned long)result * s->elemsize);
 }
+EXPORT_SYMBOL_NS_GPL(mspan_next_free, GOSLAB_INTERNAL);
 
 /**
  * mspan_is_allocated() - is slot @idx handed out (and maybe freed since)?
@@ -145,6 +148,7 @@ bool mspan_is_allocated(const struct mspan *s, unsigned int idx)
 	smp_rmb();
 	return test_bit(idx, s->alloc_bits);
 }
+EXPORT_SYMBOL_NS_GPL(mspan_is_allocated, GOSLAB_INTERNAL);
 
 /**
  * mspan_free_index() - record the free of slot @idx
@@ -166,6 +170,7 @@ int mspan_free_index(struct mspan *s, unsigned int idx)
 		return -EINVAL;
 	return atomic_inc_return(&s->nfreed) == 1;
 }
+EXPORT_SYMBOL_NS_GPL(mspan_free_index, GOSLAB_INTERNAL);
 
 /**
  * mspan_sweep() - make the slots freed since the last sweep allocatable
@@ -210,6 +215,7 @@ unsigned int mspan_sweep(struct mspan *s)
 		atomic_sub(taken, &s->nfreed);
 	return taken;
 }
+EXPORT_SYMBOL_NS_GPL(mspan_sweep, GOSLAB_INTERNAL);
 
 /**
  * mspan_live() - objects allocated and not freed
@@ -223,6 +229,7 @@ unsigned int mspan_live(const struct mspan *s)
 
 	return s->alloc_count - min(freed, s->alloc_count);
 }
+EXPORT_SYMBOL_NS_GPL(mspan_live, GOSLAB_INTERNAL);
 
 /**
  * mspan_is_valid() - check every invariant of one span
@@ -291,3 +298,4 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 	}
 	return ok;
 }
+EXPORT_SYMBOL_NS_GPL(mspan_is_valid, GOSLAB_INTERNAL);

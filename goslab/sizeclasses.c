@@ -80,6 +80,7 @@
  *    67      32768       32768        1           0     12.50%
  */
 
+#include <linux/export.h>
 #include "internal.h"
 
 static_assert(GOSLAB_NUM_SIZE_CLASSES == 68);
@@ -93,6 +94,7 @@ const u16 goslab_class_to_size[GOSLAB_NUM_SIZE_CLASSES] = {
 	6528, 6784, 6912, 8192, 9472, 9728, 10240, 10880, 12288, 13568, 14336, 16384,
 	18432, 19072, 20480, 21760, 24576, 27264, 28672, 32768,
 };
+EXPORT_SYMBOL_NS_GPL(goslab_class_to_size, GOSLAB_INTERNAL);
 
 const u8 goslab_class_to_allocnpages[GOSLAB_NUM_SIZE_CLASSES] = {
 	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -102,6 +104,7 @@ const u8 goslab_class_to_allocnpages[GOSLAB_NUM_SIZE_CLASSES] = {
 	4, 5, 6, 1, 7, 6, 5, 4, 3, 5, 7, 2,
 	9, 7, 5, 8, 3, 10, 7, 4,
 };
+EXPORT_SYMBOL_NS_GPL(goslab_class_to_allocnpages, GOSLAB_INTERNAL);
 
 const u32 goslab_class_to_divmul[GOSLAB_NUM_SIZE_CLASSES] = {
 	0, 536870912, 268435456, 178956971, 134217728, 89478486,
@@ -117,6 +120,7 @@ const u32 goslab_class_to_divmul[GOSLAB_NUM_SIZE_CLASSES] = {
 	233017, 225198, 209716, 197380, 174763, 157533,
 	149797, 131072,
 };
+EXPORT_SYMBOL_NS_GPL(goslab_class_to_divmul, GOSLAB_INTERNAL);
 
 const u8 goslab_size_to_class8[GOSLAB_SIZE_TO_CLASS8_LEN] = {
 	0, 1, 2, 3, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10,
@@ -129,6 +133,7 @@ const u8 goslab_size_to_class8[GOSLAB_SIZE_TO_CLASS8_LEN] = {
 	31, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32, 32,
 	32,
 };
+EXPORT_SYMBOL_NS_GPL(goslab_size_to_class8, GOSLAB_INTERNAL);
 
 const u8 goslab_size_to_class128[GOSLAB_SIZE_TO_CLASS128_LEN] = {
 	32, 33, 34, 35, 36, 37, 37, 38, 38, 39, 39, 40, 40, 40, 41, 41,
@@ -148,3 +153,4 @@ const u8 goslab_size_to_class128[GOSLAB_SIZE_TO_CLASS128_LEN] = {
 	67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67, 67,
 	67, 67, 67, 67, 67, 67, 67, 67, 67,
 };
+EXPORT_SYMBOL_NS_GPL(goslab_size_to_class128, GOSLAB_INTERNAL);

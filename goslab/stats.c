@@ -43,6 +43,7 @@ void goslab_read_class_stats(struct goslab_class *cls,
 	st->spans = READ_ONCE(cls->central.nspans);
 	st->pages = st->spans * cls->npages;
 }
+EXPORT_SYMBOL_NS_GPL(goslab_read_class_stats, GOSLAB_INTERNAL);
 
 struct recount {
 	struct goslab_class_stats cls[GOSLAB_NUM_SPAN_CLASSES];
@@ -125,6 +126,7 @@ int goslab_read_stats_slow(void)
 	kfree(rc);
 	return bad;
 }
+EXPORT_SYMBOL_NS_GPL(goslab_read_stats_slow, GOSLAB_INTERNAL);
 
 /**
  * goslab_validate() - run every validator and the slow recount
@@ -146,3 +148,4 @@ int goslab_validate(void)
 	bad += goslab_read_stats_slow();
 	return bad;
 }
+EXPORT_SYMBOL_NS_GPL(goslab_validate, GOSLAB_INTERNAL);

@@ -133,8 +133,8 @@ static void malloc_zero_test(struct kunit *test)
 			u8 *p = goslab_alloc(sizes[i], GFP_KERNEL | __GFP_ZERO);
 
 			KUNIT_ASSERT_NOT_NULL(test, p);
-			KUNIT_EXPECT_TRUE(test, !memchr_inv(p, 0,
-					  goslab_usable_size(p)));
+			KUNIT_EXPECT_NULL(test,
+					  memchr_inv(p, 0, goslab_usable_size(p)));
 			memset(p, 0xa5, sizes[i]);
 			goslab_free(p);
 		}
@@ -238,7 +238,7 @@ static void malloc_realloc_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_NE(test, q, p);
 	for (i = 0; i < 20; i++)
 		KUNIT_EXPECT_EQ(test, q[i], i);
-	KUNIT_EXPECT_TRUE(test, !memchr_inv(q + 24, 0, 5000 - 24));
+	KUNIT_EXPECT_NULL(test, memchr_inv(q + 24, 0, 5000 - 24));
 	/* To a large object and back. */
 	p = goslab_realloc(q, 1 << 20, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
@@ -401,6 +401,7 @@ static struct kunit_suite malloc_suite = {
 	.name = "goslab_malloc",
 	.test_cases = malloc_cases,
 };
+
 kunit_test_suite(malloc_suite);
 
 MODULE_DESCRIPTION("KUnit tests for goslab_alloc() and friends");

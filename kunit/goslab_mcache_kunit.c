@@ -201,6 +201,7 @@ static struct kunit_suite mcache_suite = {
 	.name = "goslab_mcache",
 	.test_cases = mcache_cases,
 };
+
 kunit_test_suite(mcache_suite);
 
 MODULE_DESCRIPTION("KUnit tests for goslab's per-CPU cache");

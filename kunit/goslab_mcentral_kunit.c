@@ -188,6 +188,7 @@ static struct kunit_suite mcentral_suite = {
 	.name = "goslab_mcentral",
 	.test_cases = mcentral_cases,
 };
+
 kunit_test_suite(mcentral_suite);
 
 MODULE_DESCRIPTION("KUnit tests for goslab's mcentral");

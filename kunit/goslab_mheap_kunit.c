@@ -163,6 +163,7 @@ static struct kunit_suite mheap_suite = {
 	.name = "goslab_mheap",
 	.test_cases = mheap_cases,
 };
+
 kunit_test_suite(mheap_suite);
 
 MODULE_DESCRIPTION("KUnit tests for goslab's page heap");

@@ -32,7 +32,7 @@ static void *span_alloc(struct mspan *s, bool *fast)
 {
 	void *p = mspan_next_free_fast(s);
 
-	*fast = p != NULL;
+	*fast = !!p;
 	return p ?: mspan_next_free(s);
 }
 
@@ -202,6 +202,7 @@ static struct kunit_suite mspan_suite = {
 	.name = "goslab_mspan",
 	.test_cases = mspan_cases,
 };
+
 kunit_test_suite(mspan_suite);
 
 MODULE_DESCRIPTION("KUnit tests for goslab's spans");

@@ -109,6 +109,7 @@ static struct kunit_suite sizeclass_suite = {
 	.name = "goslab_sizeclass",
 	.test_cases = sizeclass_cases,
 };
+
 kunit_test_suite(sizeclass_suite);
 
 MODULE_DESCRIPTION("KUnit tests for goslab's size classes");

@@ -108,6 +108,8 @@ def c_array(decl, values, per_line=12):
         out.append("\t" + ", ".join(str(v) for v in values[i:i + per_line])
                    + ",")
     out.append("};")
+    name = decl.split("[")[0].split()[-1]
+    out.append("EXPORT_SYMBOL_NS_GPL(%s, GOSLAB_INTERNAL);" % name)
     return out
 
 
@@ -140,6 +142,7 @@ def render(classes):
     lines += [
         " */",
         "",
+        "#include <linux/export.h>",
         '#include "internal.h"',
         "",
         "static_assert(GOSLAB_NUM_SIZE_CLASSES == %d);" % (n + 1),

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# goslab: the user's entry point.
+#
+#   make / make modules     build goslab.ko and the KUnit modules against
+#                           KDIR (default: the running kernel's headers)
+#   make modules_install    install them into KDIR's module directory
+#   make clean              remove what the build left
+#   make run                on any Debian 12 machine: build a User-Mode
+#                           Linux kernel, boot it, load goslab, show it
+#   make check              the whole test suite; ends "N passed, N failed"
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+clean:
+	@if [ -d $(KDIR) ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; else \
+		find . -path ./build -prune -o \( -name '*.o' -o -name '*.ko' \
+		-o -name '*.mod' -o -name '*.mod.c' -o -name '.*.cmd' \
+		-o -name 'modules.order' -o -name 'Module.symvers' \) \
+		-print0 | xargs -0 rm -f; fi
+	rm -rf build
+
+run:
+	scripts/goslab-run
+
+check:
+	scripts/goslab-check
+
+.PHONY: all modules modules_install clean run check
