@@ -9,6 +9,8 @@
 #   make run                on any Debian 12 machine: build a User-Mode
 #                           Linux kernel, boot it, load goslab, show it
 #   make check              the whole test suite; ends "N passed, N failed"
+#   make bench              goslab against SLUB in kernels without debug
+#                           options: ratios, tables, CSV and plots
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -34,4 +36,7 @@ run:
 check:
 	scripts/goslab-check
 
-.PHONY: all modules modules_install clean run check
+bench:
+	scripts/goslab-bench
+
+.PHONY: all modules modules_install clean run check bench

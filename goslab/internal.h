@@ -176,7 +176,7 @@ extern const u8 goslab_size_to_class128[GOSLAB_SIZE_TO_CLASS128_LEN];
  */
 static inline unsigned int goslab_size_to_class(size_t size)
 {
-	if (size <= GOSLAB_SMALL_SIZE_MAX - 8)
+	if (size <= GOSLAB_SMALL_SIZE_MAX)
 		return goslab_size_to_class8[DIV_ROUND_UP(size,
 						GOSLAB_SMALL_SIZE_DIV)];
 	return goslab_size_to_class128[DIV_ROUND_UP(size - GOSLAB_SMALL_SIZE_MAX,
@@ -393,6 +393,7 @@ struct goslab_heap_stats {
 	unsigned long large_objects;
 	unsigned long kpages_taken;
 	unsigned long kpages_returned;
+	unsigned long meta_bytes;	/* descriptors, chunks, arena index */
 };
 
 /* What a slow recount or the fast counters say about one span class. */

@@ -166,11 +166,14 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 	if (l2 && !arena_l1[i1]) {
 		/* A lock-free reader seeing the table sees it zeroed. */
 		smp_store_release(&arena_l1[i1], l2);
+		mheap.st.meta_bytes += kmalloc_size_roundup(ARENA_L2_LEN *
+							    sizeof(*l2));
 		l2 = NULL;
 	}
 	if (a && !arena_l1[i1][ai & (ARENA_L2_LEN - 1)]) {
 		/* Likewise for the arena. */
 		smp_store_release(&arena_l1[i1][ai & (ARENA_L2_LEN - 1)], a);
+		mheap.st.meta_bytes += kmalloc_size_roundup(sizeof(*a));
 		a = NULL;
 	}
 	spin_unlock_irqrestore(&mheap.lock, flags);
@@ -309,6 +312,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 		mheap.st.pages_total += fresh->npages;
 		mheap.st.pages_free += fresh->npages;
 		mheap.st.kpages_taken += 1UL << fresh->order;
+		mheap.st.meta_bytes += kmalloc_size_roundup(sizeof(*fresh));
 		mheap.free_chunks++;
 	}
 	if (chunk->nfree == chunk->npages)
@@ -316,6 +320,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	bitmap_set(chunk->inuse, start, npages);
 	chunk->nfree -= npages;
 	mheap.st.pages_free -= npages;
+	mheap.st.meta_bytes += kmalloc_size_roundup(mspan_desc_size(nelems));
 	if (cls) {
 		mspan_init(s, chunk->base + start * GOSLAB_PAGE_SIZE, npages,
 			   cls->elemsize, cls->nelems);
@@ -360,6 +365,7 @@ void mheap_free_span(struct mspan *s)
 	bitmap_clear(chunk->inuse, start, s->npages);
 	chunk->nfree += s->npages;
 	mheap.st.pages_free += s->npages;
+	mheap.st.meta_bytes -= kmalloc_size_roundup(mspan_desc_size(s->nelems));
 	if (s->cls) {
 		mheap.st.pages_small -= s->npages;
 	} else {
@@ -369,6 +375,7 @@ void mheap_free_span(struct mspan *s)
 	if (chunk->nfree == chunk->npages) {
 		if (mheap.free_chunks) {
 			list_del(&chunk->list);
+			mheap.st.meta_bytes -= kmalloc_size_roundup(sizeof(*chunk));
 			mheap.st.chunks--;
 			mheap.st.pages_total -= chunk->npages;
 			mheap.st.pages_free -= chunk->npages;
@@ -402,6 +409,7 @@ unsigned long mheap_release_free_chunks(void)
 		if (chunk->nfree != chunk->npages)
 			continue;
 		list_move(&chunk->list, &release);
+		mheap.st.meta_bytes -= kmalloc_size_roundup(sizeof(*chunk));
 		mheap.st.chunks--;
 		mheap.st.pages_total -= chunk->npages;
 		mheap.st.pages_free -= chunk->npages;

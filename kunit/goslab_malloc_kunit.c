@@ -5,6 +5,7 @@
  * realloc, injected failures, misuse, and giving every page back.
  */
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/vmalloc.h>
 #include "goslab_test.h"
 
@@ -382,7 +383,63 @@ static void malloc_shrink_returns_everything_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+static int cmp_ptr(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* No live object is ever handed out twice, whatever came before. */
+static void expect_distinct(struct kunit *test, void **obj, unsigned int n)
+{
+	void **sorted = kmemdup(obj, n * sizeof(*obj), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, sorted);
+	sort(sorted, n, sizeof(*sorted), cmp_ptr, NULL);
+	for (i = 1; i < n; i++)
+		KUNIT_EXPECT_PTR_NE_MSG(test, sorted[i], sorted[i - 1],
+					"object handed out twice");
+	kfree(sorted);
+}
+
+/* Rounds of alloc N then free N (in order and shuffled), as benchmarks do. */
+static void malloc_rounds_test(struct kunit *test)
+{
+	static const size_t sizes[] = { 64, 256, 1024, 256 };
+	const unsigned int n = 50;
+	unsigned int s, round, i;
+	u32 seed = 5;
+	void *obj[50];
+	u8 perm[50];
+	unsigned long errors = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		for (round = 0; round < 12; round++) {
+			for (i = 0; i < n; i++) {
+				obj[i] = goslab_alloc(sizes[s], GFP_KERNEL);
+				KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+				perm[i] = i;
+			}
+			expect_distinct(test, obj, n);
+			for (i = n - 1; round & 1 && i > 0; i--) {
+				unsigned int j = goslab_test_rand(&seed) % (i + 1);
+
+				swap(perm[i], perm[j]);
+			}
+			for (i = 0; i < n; i++)
+				goslab_free(obj[perm[i]]);
+			goslab_expect_consistent(test);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			errors);
+}
+
 static struct kunit_case malloc_cases[] = {
+	KUNIT_CASE(malloc_rounds_test),
 	KUNIT_CASE(malloc_every_small_size_test),
 	KUNIT_CASE(malloc_pow2_alignment_test),
 	KUNIT_CASE(malloc_large_test),

@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goslab_bench - goslab against SLUB, in the same boot, on the same table
+ * of operations.
+ *
+ * Writing "full" or "quick" to /sys/kernel/debug/goslab_bench/run runs
+ * every workload for goslab (goslab_alloc), SLUB's kmem_cache (a cache
+ * per size, SLAB_NO_MERGE) and kmalloc, interleaved (goslab, SLUB, SLUB,
+ * goslab, ...) after an untimed warm-up, and leaves raw measurements in
+ * /sys/kernel/debug/goslab_bench/results, one per line:
+ *
+ *   raw test=<name> size=<bytes> n=<ops> alloc=<goslab|slub|kmalloc>
+ *       rep=<i> ticks=<total> ops=<count>     (time: TSC ticks per op;
+ *                                              instructions under icount)
+ *   raw test=<name> size=<bytes> n=<live> alloc=<...> rep=0 pages=<n>
+ *
+ * scripts/goslab-bench turns them into ratios, tables and plots. Nothing
+ * here asserts a time. Every object is checked (non-NULL, 8-byte aligned)
+ * and a final "check:" line counts the invalid ones and runs goslab's
+ * validators.
+ *
+ * Pages: goslab's are the kernel pages its heap holds plus its span
+ * descriptors; SLUB's are the system's unreclaimable slab pages, read
+ * exactly (global counter plus every CPU's pending delta) before and
+ * after, in a boot where nothing else allocates.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/vmalloc.h>
+#include <linux/vmstat.h>
+#include <linux/goslab.h>
+#include "internal.h"
+
+MODULE_IMPORT_NS(GOSLAB_INTERNAL);
+
+enum bench_alloc { A_GOSLAB, A_SLUB, A_KMALLOC, NR_ALLOCS };
+static const char * const alloc_name[NR_ALLOCS] = {
+	"goslab", "slub", "kmalloc",
+};
+
+static struct bench {
+	char *buf;
+	size_t len, cap;
+	bool quick;
+	unsigned int reps;
+	unsigned long invalid;
+	unsigned long objects;
+	struct kmem_cache *cache;
+	size_t cache_size;
+	void **obj;
+	u32 *perm;
+	unsigned long nobj;
+	u32 seed;
+} b;
+
+static DEFINE_MUTEX(bench_lock);
+
+static __printf(1, 2) void out(const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	b.len += vscnprintf(b.buf + b.len, b.cap - b.len, fmt, args);
+	va_end(args);
+}
+
+static inline u64 bench_now(void)
+{
+	u32 lo, hi;
+
+	asm volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
+	return (u64)hi << 32 | lo;
+}
+
+static u32 bench_rand(void)
+{
+	b.seed = b.seed * 1664525 + 1013904223;
+	return b.seed >> 8;
+}
+
+static unsigned long scaled(unsigned long n)
+{
+	return b.quick ? max(4UL, n / 1000) : n;
+}
+
+static int use_cache(size_t size)
+{
+	if (b.cache && b.cache_size == size)
+		return 0;
+	kmem_cache_destroy(b.cache);
+	b.cache = kmem_cache_create("goslab-bench-slub", size, 0,
+				    SLAB_NO_MERGE, NULL);
+	b.cache_size = size;
+	return b.cache ? 0 : -ENOMEM;
+}
+
+static __always_inline void check(void *p)
+{
+	if (unlikely(!p || ((unsigned long)p & 7)))
+		b.invalid++;
+}
+
+static __always_inline void *do_alloc(enum bench_alloc a, size_t size)
+{
+	void *p;
+
+	switch (a) {
+	case A_GOSLAB:
+		p = goslab_alloc(size, GFP_KERNEL);
+		break;
+	case A_SLUB:
+		p = kmem_cache_alloc(b.cache, GFP_KERNEL);
+		break;
+	default:
+		p = kmalloc(size, GFP_KERNEL);
+		break;
+	}
+	check(p);
+	return p;
+}
+
+static __always_inline void do_free(enum bench_alloc a, void *p)
+{
+	switch (a) {
+	case A_GOSLAB:
+		goslab_free(p);
+		break;
+	case A_SLUB:
+		kmem_cache_free(b.cache, p);
+		break;
+	default:
+		kfree(p);
+		break;
+	}
+}
+
+/*
+ * Each loop is inlined into one function per allocator, where the switch
+ * in do_alloc()/do_free() folds away: every allocator is called directly,
+ * across the same kind of boundary (an exported function), with no
+ * indirect call in the way.
+ */
+static __always_inline u64 __pair_loop(enum bench_alloc a, size_t size,
+				       unsigned long n)
+{
+	unsigned long i;
+	u64 t0 = bench_now();
+
+	for (i = 0; i < n; i++)
+		do_free(a, do_alloc(a, size));
+	return bench_now() - t0;
+}
+
+static __always_inline u64 __alloc_loop(enum bench_alloc a, size_t size,
+					unsigned long n)
+{
+	unsigned long i;
+	u64 t0 = bench_now();
+
+	for (i = 0; i < n; i++)
+		b.obj[i] = do_alloc(a, size);
+	return bench_now() - t0;
+}
+
+static __always_inline u64 __free_loop(enum bench_alloc a, unsigned long n,
+				       bool permuted)
+{
+	unsigned long i;
+	u64 t0 = bench_now();
+
+	if (permuted)
+		for (i = 0; i < n; i++)
+			do_free(a, b.obj[b.perm[i]]);
+	else
+		for (i = 0; i < n; i++)
+			do_free(a, b.obj[i]);
+	return bench_now() - t0;
+}
+
+static __always_inline u64 __replace_loop(enum bench_alloc a, size_t size,
+					  unsigned long live, unsigned long n)
+{
+	unsigned long i;
+	u64 t0 = bench_now();
+
+	for (i = 0; i < n; i++) {
+		u32 k = b.perm[i % b.nobj] % live;
+
+		do_free(a, b.obj[k]);
+		b.obj[k] = do_alloc(a, size);
+	}
+	return bench_now() - t0;
+}
+
+static noinline u64 pair_loop(enum bench_alloc a, size_t size, unsigned long n)
+{
+	if (a == A_GOSLAB)
+		return __pair_loop(A_GOSLAB, size, n);
+	if (a == A_SLUB)
+		return __pair_loop(A_SLUB, size, n);
+	return __pair_loop(A_KMALLOC, size, n);
+}
+
+static noinline u64 alloc_loop(enum bench_alloc a, size_t size,
+			       unsigned long n)
+{
+	if (a == A_GOSLAB)
+		return __alloc_loop(A_GOSLAB, size, n);
+	if (a == A_SLUB)
+		return __alloc_loop(A_SLUB, size, n);
+	return __alloc_loop(A_KMALLOC, size, n);
+}
+
+static noinline u64 free_loop(enum bench_alloc a, unsigned long n,
+			      bool permuted)
+{
+	if (a == A_GOSLAB)
+		return __free_loop(A_GOSLAB, n, permuted);
+	if (a == A_SLUB)
+		return __free_loop(A_SLUB, n, permuted);
+	return __free_loop(A_KMALLOC, n, permuted);
+}
+
+static noinline u64 replace_loop(enum bench_alloc a, size_t size,
+				 unsigned long live, unsigned long n)
+{
+	if (a == A_GOSLAB)
+		return __replace_loop(A_GOSLAB, size, live, n);
+	if (a == A_SLUB)
+		return __replace_loop(A_SLUB, size, live, n);
+	return __replace_loop(A_KMALLOC, size, live, n);
+}
+
+/* Interleave: rep 0 goslab first, rep 1 the other first, and so on. */
+static enum bench_alloc order_of(enum bench_alloc other, unsigned int rep,
+				 unsigned int k)
+{
+	bool goslab_first = !(rep & 1);
+
+	return (k == 0) == goslab_first ? A_GOSLAB : other;
+}
+
+static void raw_time(const char *test, size_t size, unsigned long n,
+		     enum bench_alloc a, unsigned int rep, u64 ticks,
+		     unsigned long ops)
+{
+	out("raw test=%s size=%zu n=%lu alloc=%s rep=%u ticks=%llu ops=%lu\n",
+	    test, size, n, alloc_name[a], rep, ticks, ops);
+	b.objects += ops;
+}
+
+static void raw_pages(const char *test, size_t size, unsigned long n,
+		      enum bench_alloc a, long pages)
+{
+	out("raw test=%s size=%zu n=%lu alloc=%s rep=0 pages=%ld\n",
+	    test, size, n, alloc_name[a], pages);
+}
+
+static void shuffle(unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		b.perm[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		unsigned long j = bench_rand() % (i + 1);
+
+		swap(b.perm[i], b.perm[j]);
+	}
+}
+
+/* The kernel pages goslab holds: heap pages plus span descriptors. */
+static long goslab_pages(void)
+{
+	struct goslab_heap_stats st;
+
+	mheap_read_stats(&st);
+	return st.kpages_taken - st.kpages_returned +
+	       DIV_ROUND_UP(st.meta_bytes, PAGE_SIZE);
+}
+
+/* Unreclaimable slab pages in the system, with every CPU's delta. */
+static long slab_pages(void)
+{
+	long pages = global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B);
+	int nid, cpu;
+
+	for_each_online_node(nid)
+		for_each_online_cpu(cpu)
+			pages += per_cpu_ptr(NODE_DATA(nid)->per_cpu_nodestats,
+					     cpu)->vm_node_stat_diff[NR_SLAB_UNRECLAIMABLE_B];
+	return pages;
+}
+
+static long pages_of(enum bench_alloc a)
+{
+	return a == A_GOSLAB ? goslab_pages() : slab_pages();
+}
+
+/* fastpath: alloc + free of one object in a loop. */
+static int bench_fastpath(void)
+{
+	static const size_t sizes[] = { 8, 16, 64, 256, 1024, 4096 };
+	unsigned long n = scaled(200000);
+	enum bench_alloc other;
+	unsigned int i, rep, k;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ret = use_cache(sizes[i]);
+		if (ret)
+			return ret;
+		for (other = A_SLUB; other <= A_KMALLOC; other++) {
+			const char *test = other == A_SLUB ? "fastpath" :
+					   "fastpath-kmalloc";
+
+			pair_loop(A_GOSLAB, sizes[i], n / 10);
+			pair_loop(other, sizes[i], n / 10);
+			for (rep = 0; rep < b.reps; rep++) {
+				for (k = 0; k < 2; k++) {
+					enum bench_alloc a =
+						order_of(other, rep, k);
+
+					raw_time(test, sizes[i], n, a, rep,
+						 pair_loop(a, sizes[i], n), n);
+				}
+			}
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* N then N: N allocations timed, then N frees timed. */
+static int bench_n_then_n(void)
+{
+	static const size_t sizes[] = { 64, 256, 1024 };
+	unsigned long n = scaled(10000);
+	unsigned int i, rep, k;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		ret = use_cache(sizes[i]);
+		if (ret)
+			return ret;
+		for (k = 0; k < 2; k++) {
+			enum bench_alloc a = k ? A_SLUB : A_GOSLAB;
+
+			alloc_loop(a, sizes[i], n);
+			free_loop(a, n, false);
+		}
+		for (rep = 0; rep < b.reps; rep++) {
+			for (k = 0; k < 2; k++) {
+				enum bench_alloc a = order_of(A_SLUB, rep, k);
+				u64 ta = alloc_loop(a, sizes[i], n);
+				u64 tf = free_loop(a, n, false);
+
+				raw_time("n-then-n-alloc", sizes[i], n, a, rep,
+					 ta, n);
+				raw_time("n-then-n-free", sizes[i], n, a, rep,
+					 tf, n);
+			}
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Scattered free: free in random order across many spans. */
+static int bench_scattered(void)
+{
+	const size_t size = 256;
+	unsigned long n = scaled(50000);
+	unsigned int rep, k;
+	int ret;
+
+	ret = use_cache(size);
+	if (ret)
+		return ret;
+	for (rep = 0; rep < b.reps; rep++) {
+		for (k = 0; k < 2; k++) {
+			enum bench_alloc a = order_of(A_SLUB, rep, k);
+
+			alloc_loop(a, size, n);
+			shuffle(n);
+			raw_time("scattered-free", size, n, a, rep,
+				 free_loop(a, n, true), n);
+			/* And allocating into the holes it left. */
+			raw_time("scattered-realloc", size, n, a, rep,
+				 alloc_loop(a, size, n), n);
+			free_loop(a, n, false);
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Large objects: goslab's own spans against kmalloc's page allocator. */
+static int bench_large(void)
+{
+	static const size_t sizes[] = { 65536, 131072, 262144, 524288,
+					1048576 };
+	unsigned long n = scaled(5000);
+	unsigned int i, rep, k;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		pair_loop(A_GOSLAB, sizes[i], n / 10);
+		pair_loop(A_KMALLOC, sizes[i], n / 10);
+		for (rep = 0; rep < b.reps; rep++)
+			for (k = 0; k < 2; k++) {
+				enum bench_alloc a = order_of(A_KMALLOC, rep, k);
+
+				raw_time("large", sizes[i], n, a, rep,
+					 pair_loop(a, sizes[i], n), n);
+			}
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Memory: pages held at peak, after freeing a random 90%, after shrink,
+ * and the pages taken by allocating the freed count again.
+ */
+static int bench_memory(void)
+{
+	const size_t size = 256;
+	unsigned long n = scaled(100000), nfree = n - n / 10, i;
+	unsigned int k;
+	int ret;
+
+	ret = use_cache(size);
+	if (ret)
+		return ret;
+	for (k = 0; k < 2; k++) {
+		enum bench_alloc a = k ? A_SLUB : A_GOSLAB;
+		long base, before;
+
+		if (a == A_GOSLAB)
+			goslab_shrink();
+		else
+			kmem_cache_shrink(b.cache);
+		base = pages_of(a);
+		alloc_loop(a, size, n);
+		raw_pages("mem-peak", size, n, a, pages_of(a) - base);
+		b.seed = 7;
+		shuffle(n);
+		for (i = 0; i < nfree; i++) {
+			do_free(a, b.obj[b.perm[i]]);
+			b.obj[b.perm[i]] = NULL;
+		}
+		raw_pages("mem-after-free", size, n, a, pages_of(a) - base);
+		if (a == A_GOSLAB)
+			goslab_shrink();
+		else
+			kmem_cache_shrink(b.cache);
+		raw_pages("mem-after-shrink", size, n, a, pages_of(a) - base);
+		before = pages_of(a);
+		for (i = 0; i < nfree; i++)
+			b.obj[b.perm[i]] = do_alloc(a, size);
+		raw_pages("mem-realloc-new", size, n, a, pages_of(a) - before);
+		free_loop(a, n, false);
+		cond_resched();
+	}
+	return 0;
+}
+
+/* Cost per operation (free one, allocate one) as the live set grows. */
+static int bench_live_set(void)
+{
+	const size_t size = 64;
+	unsigned long max_live = b.quick ? 10000 : 1000000;
+	unsigned long n = scaled(200000), live;
+	unsigned int rep, k;
+	int ret;
+
+	ret = use_cache(size);
+	if (ret)
+		return ret;
+	b.seed = 99;
+	shuffle(b.nobj);
+	for (live = 1000; live <= max_live; live *= 10) {
+		for (rep = 0; rep < b.reps; rep++) {
+			for (k = 0; k < 2; k++) {
+				enum bench_alloc a = order_of(A_SLUB, rep, k);
+				long base;
+
+				if (a == A_GOSLAB)
+					goslab_shrink();
+				else
+					kmem_cache_shrink(b.cache);
+				base = pages_of(a);
+				alloc_loop(a, size, live);
+				if (!rep)
+					raw_pages("live-pages", size, live, a,
+						  pages_of(a) - base);
+				raw_time("live-set", size, live, a, rep,
+					 replace_loop(a, size, live, n), n);
+				free_loop(a, live, false);
+				cond_resched();
+			}
+		}
+	}
+	return 0;
+}
+
+static int bench_run(bool quick)
+{
+	int ret;
+
+	b.quick = quick;
+	b.reps = quick ? 1 : 5;
+	b.len = 0;
+	b.invalid = 0;
+	b.objects = 0;
+	b.seed = 1;
+	b.nobj = 1000000;
+	b.obj = vzalloc(b.nobj * sizeof(*b.obj));
+	b.perm = vmalloc(b.nobj * sizeof(*b.perm));
+	if (!b.obj || !b.perm) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = bench_fastpath();
+	if (!ret)
+		ret = bench_n_then_n();
+	if (!ret)
+		ret = bench_scattered();
+	if (!ret)
+		ret = bench_large();
+	if (!ret)
+		ret = bench_memory();
+	if (!ret)
+		ret = bench_live_set();
+	out("check: objects=%lu invalid=%lu goslab_validate=%d\n", b.objects,
+	    b.invalid, goslab_validate());
+out:
+	kmem_cache_destroy(b.cache);
+	b.cache = NULL;
+	vfree(b.obj);
+	vfree(b.perm);
+	b.obj = NULL;
+	b.perm = NULL;
+	return ret;
+}
+
+static ssize_t run_write(struct file *file, const char __user *ubuf,
+			 size_t count, loff_t *ppos)
+{
+	char cmd[16] = {};
+	int ret;
+
+	if (count >= sizeof(cmd))
+		return -EINVAL;
+	if (copy_from_user(cmd, ubuf, count))
+		return -EFAULT;
+	strim(cmd);
+	if (strcmp(cmd, "full") && strcmp(cmd, "quick")) {
+		pr_warn("run: write 'full' or 'quick', not '%s'\n", cmd);
+		return -EINVAL;
+	}
+	mutex_lock(&bench_lock);
+	ret = bench_run(!strcmp(cmd, "quick"));
+	mutex_unlock(&bench_lock);
+	return ret ?: count;
+}
+
+static ssize_t results_read(struct file *file, char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&bench_lock);
+	ret = simple_read_from_buffer(ubuf, count, ppos, b.buf, b.len);
+	mutex_unlock(&bench_lock);
+	return ret;
+}
+
+static const struct file_operations run_fops = {
+	.owner = THIS_MODULE,
+	.write = run_write,
+};
+
+static const struct file_operations results_fops = {
+	.owner = THIS_MODULE,
+	.read = results_read,
+};
+
+static struct dentry *bench_dir;
+
+static int __init goslab_bench_init(void)
+{
+	b.cap = 4 << 20;
+	b.buf = vmalloc(b.cap);
+	if (!b.buf)
+		return -ENOMEM;
+	bench_dir = debugfs_create_dir("goslab_bench", NULL);
+	debugfs_create_file("run", 0200, bench_dir, NULL, &run_fops);
+	debugfs_create_file("results", 0400, bench_dir, NULL, &results_fops);
+	return 0;
+}
+
+static void __exit goslab_bench_exit(void)
+{
+	debugfs_remove_recursive(bench_dir);
+	vfree(b.buf);
+}
+
+module_init(goslab_bench_init);
+module_exit(goslab_bench_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("goslab against SLUB: the benchmark module");
