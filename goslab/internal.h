@@ -49,7 +49,8 @@
  * Span states and owners (mspan.state, under the class's mcentral lock):
  *
  *   CACHED    in one CPU's mcache slot; only that CPU (IRQs off) changes
- *             freeindex, alloc_cache and alloc_count. Never swept.
+ *             freeindex, alloc_cache and alloc_count, and sweeps it in
+ *             place when it is used up and has frees (mcache_refill()).
  *   PARTIAL   on mcentral.partial: swept, has a free slot. Spans with no
  *             object at all sit at the tail, at most GOSLAB_KEEP_EMPTY
  *             of them per class (nempty); the rest go back to mheap.
@@ -290,6 +291,7 @@ static __always_inline void *mspan_next_free_fast(struct mspan *s)
  * @nmalloc: allocations, counted when a span leaves the slot (Go's way)
  * @nfree: frees of this class's objects made on this CPU
  * @nrefill: spans taken from mcentral
+ * @nsweep: sweeps of a used-up span in place, without mcentral
  *
  * Written only by its CPU with IRQs off (nfree with this_cpu_inc()).
  */
@@ -299,6 +301,7 @@ struct mcache_slot {
 	unsigned long nmalloc;
 	unsigned long nfree;
 	unsigned long nrefill;
+	unsigned long nsweep;
 };
 
 /**

@@ -6,9 +6,9 @@
  * allocations need no lock: mcache_alloc() (internal.h) runs
  * mspan_next_free_fast() on the slot's span with IRQs off. When the
  * allocCache window is used up, mspan_next_free() moves to the next
- * window; when the span is full, mcache_refill() gives it back to
- * mcentral and takes another, growing the class from mheap as a last
- * resort. Growing may sleep, so it runs with IRQs back in the caller's
+ * window; when the span is full, mcache_refill() sweeps it in place if
+ * it has received frees, else gives it back to mcentral and takes
+ * another, growing the class from mheap as a last resort. Growing may sleep, so it runs with IRQs back in the caller's
  * state and the slow path starts over on whatever CPU it wakes up on.
  *
  * A slot that holds nothing points at goslab_emptymspan, a span with no
@@ -38,6 +38,20 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	struct mcache_slot *slot = this_cpu_ptr(cls->slot);
 	struct mspan *s = slot->span;
 
+	/*
+	 * A used-up span that has received frees is swept where it is: this
+	 * CPU owns its allocation state, and the free bits are taken with
+	 * xchg(), so no lock is needed, and the objects just freed are
+	 * reused while they are still in this CPU's cache.
+	 */
+	if (atomic_read(&s->nfreed)) {
+		slot->nmalloc += s->alloc_count - slot->alloc_base;
+		mspan_sweep(s);
+		slot->alloc_base = s->alloc_count;
+		slot->nsweep++;
+		if (s->alloc_count < s->nelems)
+			return true;
+	}
 	if (s != &goslab_emptymspan) {
 		slot->nmalloc += s->alloc_count - slot->alloc_base;
 		slot->span = &goslab_emptymspan;
