@@ -40,11 +40,14 @@
  * i < freeindex or bit i of alloc_bits is set (Go's rule: nextFreeFast
  * only skips allocated slots, so everything below freeindex is in use).
  * alloc_count is the number of allocated slots. A free never touches the
- * allocation state, which belongs to the span's owner: it sets bit i of
- * free_bits with an atomic test-and-set (catching a racing double free)
- * and counts itself in nfreed. The sweep, run by the owner, takes the
- * free bits word by word with xchg() and clears them from the allocation
- * bits. A slot is live iff it is allocated and its free bit is clear.
+ * allocation state, which belongs to the span's owner. A free on the CPU
+ * whose mcache holds the span (the common case) sets bit i of
+ * local_free_bits with IRQs off and no atomic, and counts it in
+ * nlocal_freed. Any other free sets bit i of free_bits with an atomic
+ * test-and-set (catching a racing double free) and counts itself in
+ * nfreed. The sweep, run by the owner, takes the free bits word by word
+ * with xchg(), and the local ones, and clears both from the allocation
+ * bits. A slot is live iff it is allocated and neither free bit is set.
  *
  * Span states and owners (mspan.state, under the class's mcentral lock):
  *
@@ -95,13 +98,17 @@
  *  - for a span not being allocated from, alloc_cache bit k (k < 64 -
  *    freeindex % 64, freeindex + k < nelems) is set iff slot freeindex + k
  *    has no alloc bit.
- *  - free bits are set only on allocated slots; popcount(free_bits) ==
- *    nfreed once no free is in flight.
+ *  - free bits are set only on allocated slots, never both kinds on one
+ *    slot; popcount(free_bits) == nfreed once no free is in flight, and
+ *    popcount(local_free_bits) == nlocal_freed; only a CACHED span has
+ *    local free bits.
  *  - a span is on exactly the list its state names; nspans counts CACHED,
  *    PARTIAL, FULL and UNSWEPT spans of the class.
  *  - every page of a span maps to the span in the arena index; every
- *    in-use page of a chunk belongs to exactly one span; a chunk's nfree
- *    is its count of clear bits; heap pages == in-use + free.
+ *    in-use page of a chunk belongs to exactly one span or is released
+ *    (and then maps to nothing); a chunk's nfree is its count of clear
+ *    bits; heap pages == in spans + free; kernel pages taken - returned
+ *    == the chunks' pages that are not released.
  *  - allocations - frees (the fast counters) == live objects found by
  *    walking every span (the slow recount).
  *
@@ -212,9 +219,12 @@ struct heap_chunk;
  * @state: enum mspan_state; under the class's mcentral lock
  * @list: linkage on an mcentral list; under the mcentral lock
  * @nfreed: free bits set since the last sweep (see the header comment)
+ * @nlocal_freed: local free bits set since the last sweep; owner only
  * @alloc_bits: allocation bits, written by the owner only
  * @free_bits: frees since the last sweep, set atomically by any CPU
- * @bits: storage for both bitmaps
+ * @local_free_bits: frees made by the CPU caching the span, with IRQs
+ *	off and no atomic; owner only
+ * @bits: storage for the three bitmaps
  *
  * Fields before @alloc_cache are set before the span is published in the
  * arena index and never change afterwards.
@@ -235,10 +245,18 @@ struct mspan {
 	enum mspan_state state;
 	struct list_head list;
 	atomic_t nfreed;
+	unsigned int nlocal_freed;
 	unsigned long *alloc_bits;
 	unsigned long *free_bits;
+	unsigned long *local_free_bits;
 	unsigned long bits[];
 };
+
+/* Has the span received frees since its last sweep? Owner only. */
+static inline bool mspan_has_frees(const struct mspan *s)
+{
+	return s->nlocal_freed || atomic_read(&s->nfreed);
+}
 
 static inline unsigned long mspan_limit(const struct mspan *s)
 {
@@ -374,8 +392,10 @@ static inline unsigned int goslab_span_class(unsigned int sizeclass,
  * @base: its address
  * @order: its alloc_pages() order
  * @npages: goslab pages in it
- * @nfree: goslab pages not in a span
- * @inuse: a bit per goslab page in a span
+ * @nfree: goslab pages neither in a span nor released
+ * @nreleased: goslab pages given back to the buddy allocator
+ * @inuse: a bit per goslab page in a span or released
+ * @released: a bit per goslab page given back
  */
 struct heap_chunk {
 	struct list_head list;
@@ -383,7 +403,9 @@ struct heap_chunk {
 	unsigned int order;
 	unsigned int npages;
 	unsigned int nfree;
+	unsigned int nreleased;
 	DECLARE_BITMAP(inuse, GOSLAB_PAGES_PER_ARENA);
+	DECLARE_BITMAP(released, GOSLAB_PAGES_PER_ARENA);
 };
 
 /* The page-heap counters, in goslab pages unless the name says kpages. */
@@ -416,6 +438,61 @@ enum goslab_error {
 	GOSLAB_NR_ERRORS,
 };
 
+/**
+ * struct goslab_arena - the arena index's leaf: a span per goslab page
+ * @spans: the span holding each goslab page of a 4 MiB arena, or NULL
+ */
+struct goslab_arena {
+	struct mspan *spans[GOSLAB_PAGES_PER_ARENA];
+};
+
+extern struct goslab_arena ***goslab_arena_l1;
+extern unsigned long goslab_arena_l1_len;
+extern unsigned long goslab_direct_map_size;
+
+static __always_inline struct goslab_arena *goslab_arena_of(phys_addr_t pa)
+{
+	unsigned long ai = pa >> GOSLAB_ARENA_SHIFT;
+	unsigned long i1 = ai >> GOSLAB_ARENA_L2_BITS;
+	struct goslab_arena **l2;
+
+	if (unlikely(i1 >= goslab_arena_l1_len))
+		return NULL;
+	l2 = READ_ONCE(goslab_arena_l1[i1]);
+	if (unlikely(!l2))
+		return NULL;
+	return READ_ONCE(l2[ai & (BIT(GOSLAB_ARENA_L2_BITS) - 1)]);
+}
+
+/**
+ * __mheap_span_of() - the span owning the memory at @p, in O(1)
+ * @p: any pointer
+ *
+ * virt_addr_valid() begins by testing that an address lies in the direct
+ * map; goslab's memory always does, so that test, inline, is the whole
+ * check here: the arena index, not struct page, then says whether goslab
+ * owns the page (virt_addr_valid()'s pfn_valid() and its out-of-line call
+ * would double the cost of a free). Three dependent loads, no lock; the
+ * span may be changing state concurrently.
+ *
+ * Return: the span, or NULL when goslab does not own @p.
+ */
+static __always_inline struct mspan *__mheap_span_of(const void *p)
+{
+	unsigned long addr = (unsigned long)p;
+	struct goslab_arena *a;
+	phys_addr_t pa;
+
+	if (unlikely(addr - PAGE_OFFSET >= goslab_direct_map_size))
+		return NULL;
+	pa = addr - PAGE_OFFSET;
+	a = goslab_arena_of(pa);
+	if (unlikely(!a))
+		return NULL;
+	return READ_ONCE(a->spans[(pa & (GOSLAB_ARENA_SIZE - 1)) >>
+				  GOSLAB_PAGE_SHIFT]);
+}
+
 /* mspan.c */
 void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 		unsigned int elemsize, unsigned int nelems);
@@ -424,6 +501,29 @@ void mspan_refill_alloc_cache(struct mspan *s, unsigned int whichword);
 void *mspan_next_free(struct mspan *s);
 bool mspan_is_allocated(const struct mspan *s, unsigned int idx);
 int mspan_free_index(struct mspan *s, unsigned int idx);
+
+/**
+ * mspan_free_index_local() - record a free on the CPU caching the span
+ * @s: the span, in this CPU's mcache; IRQs off
+ * @idx: slot index, below nelems
+ *
+ * The owner's free: no atomic, since only this CPU touches the local
+ * bits while the span is cached here. A slot is allocated iff it is
+ * below freeindex or its alloc bit is set (see mspan_is_allocated()).
+ *
+ * Return: 0, or -EINVAL for a double free or a slot never allocated.
+ */
+static __always_inline int mspan_free_index_local(struct mspan *s,
+						  unsigned int idx)
+{
+	if (unlikely((idx >= s->freeindex && !test_bit(idx, s->alloc_bits)) ||
+		     test_bit(idx, s->free_bits) ||
+		     __test_and_set_bit(idx, s->local_free_bits)))
+		return -EINVAL;
+	s->nlocal_freed++;
+	return 0;
+}
+
 unsigned int mspan_sweep(struct mspan *s);
 unsigned int mspan_live(const struct mspan *s);
 bool mspan_is_valid(const struct mspan *s, bool check_cache);
@@ -431,7 +531,7 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache);
 /* mcache.c */
 void mcache_init(void);
 void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
-		       unsigned long *flags);
+		       unsigned long flags);
 void mcache_flush_all(void);
 void mcache_flush_class(struct goslab_class *cls);
 
@@ -451,7 +551,7 @@ static __always_inline void *mcache_alloc(struct goslab_class *cls,
 	local_irq_save(flags);
 	v = mspan_next_free_fast(this_cpu_ptr(cls->slot)->span);
 	if (unlikely(!v))
-		v = mcache_next_free(cls, gfp, &flags);
+		v = mcache_next_free(cls, gfp, flags);
 	local_irq_restore(flags);
 	if (unlikely(gfp & __GFP_ZERO) && v)
 		memset(v, 0, cls->elemsize);
@@ -476,7 +576,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 			       gfp_t gfp);
 void mheap_free_span(struct mspan *s);
 struct mspan *mheap_span_of(const void *p);
-unsigned long mheap_release_free_chunks(void);
+unsigned long mheap_scavenge(void);
 void mheap_read_stats(struct goslab_heap_stats *st);
 bool mheap_is_valid(void);
 unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),

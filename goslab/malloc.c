@@ -114,26 +114,87 @@ EXPORT_SYMBOL_GPL(goslab_alloc);
  * The span and slot of @p if it is the start of an object goslab handed
  * out; reports and returns NULL otherwise.
  */
-static struct mspan *goslab_object_span(const void *p, unsigned long ip,
-					const char *what, unsigned int *idx)
+static __always_inline struct mspan *
+goslab_object_span(const void *p, unsigned long ip, const char *what,
+		   unsigned int *idx)
 {
 	unsigned long addr = (unsigned long)p;
-	struct mspan *s = mheap_span_of(p);
+	struct mspan *s = __mheap_span_of(p);
 
 	if (unlikely(!s)) {
 		goslab_report(GOSLAB_ERR_FOREIGN, p, ip, what);
 		return NULL;
 	}
-	if (unlikely(addr >= mspan_limit(s))) {
-		goslab_report(GOSLAB_ERR_INTERIOR, p, ip, what);
-		return NULL;
-	}
-	*idx = mspan_obj_index(s, addr);
-	if (unlikely(s->base + (unsigned long)*idx * s->elemsize != addr)) {
+	/* A large span holds one object: no division needed (or exact). */
+	*idx = likely(s->cls) ? mspan_obj_index(s, addr) : 0;
+	if (unlikely(s->base + (unsigned long)*idx * s->elemsize != addr ||
+		     *idx >= s->nelems)) {
 		goslab_report(GOSLAB_ERR_INTERIOR, p, ip, what);
 		return NULL;
 	}
 	return s;
+}
+
+static noinline int goslab_free_large(struct mspan *s, const void *p,
+				      unsigned long ip)
+{
+	if (atomic_cmpxchg(&s->nfreed, 0, 1) != 0) {
+		goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip, "goslab_free");
+		return -EINVAL;
+	}
+	atomic_long_inc(&large_nfree);
+	mheap_free_span(s);
+	return 0;
+}
+
+/* A free from a CPU that does not cache the span: atomics, may tell mcentral. */
+static noinline int goslab_free_remote(struct mspan *s, unsigned int idx,
+				       const void *p, unsigned long ip)
+{
+	int ret = mspan_free_index(s, idx);
+
+	if (unlikely(ret < 0)) {
+		goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip, "goslab_free");
+		return ret;
+	}
+	this_cpu_inc(s->cls->slot->nfree);
+	if (ret)
+		mcentral_note_free(s->cls, s);
+	return 0;
+}
+
+/*
+ * The fast path is the free of an object whose span this CPU caches: IRQs
+ * off, one bit set, no atomic. Any other free is recorded atomically.
+ */
+static __always_inline int __goslab_free(const void *p, unsigned long ip)
+{
+	struct mcache_slot *slot;
+	unsigned long flags;
+	unsigned int idx;
+	struct mspan *s;
+	int ret;
+
+	if (unlikely(!p))
+		return 0;
+	s = goslab_object_span(p, ip, "goslab_free", &idx);
+	if (unlikely(!s))
+		return -EINVAL;
+	if (unlikely(!s->cls))
+		return goslab_free_large(s, p, ip);
+	local_irq_save(flags);
+	slot = this_cpu_ptr(s->cls->slot);
+	if (likely(slot->span == s)) {
+		ret = mspan_free_index_local(s, idx);
+		slot->nfree += !ret;
+		local_irq_restore(flags);
+		if (unlikely(ret))
+			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip,
+				      "goslab_free");
+		return ret;
+	}
+	local_irq_restore(flags);
+	return goslab_free_remote(s, idx, p, ip);
 }
 
 /**
@@ -145,35 +206,9 @@ static struct mspan *goslab_object_span(const void *p, unsigned long ip,
  */
 int goslab_free_ip(const void *p, unsigned long ip)
 {
-	unsigned int idx;
-	struct mspan *s;
-	int ret;
-
-	if (unlikely(!p))
-		return 0;
-	s = goslab_object_span(p, ip, "goslab_free", &idx);
-	if (unlikely(!s))
-		return -EINVAL;
-	if (unlikely(!s->cls)) {
-		if (atomic_cmpxchg(&s->nfreed, 0, 1) != 0) {
-			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip,
-				      "goslab_free");
-			return -EINVAL;
-		}
-		atomic_long_inc(&large_nfree);
-		mheap_free_span(s);
-		return 0;
-	}
-	ret = mspan_free_index(s, idx);
-	if (unlikely(ret < 0)) {
-		goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip, "goslab_free");
-		return ret;
-	}
-	this_cpu_inc(s->cls->slot->nfree);
-	if (ret)
-		mcentral_note_free(s->cls, s);
-	return 0;
+	return __goslab_free(p, ip);
 }
+EXPORT_SYMBOL_NS_GPL(goslab_free_ip, GOSLAB_INTERNAL);
 
 /**
  * goslab_free() - free memory from goslab_alloc()
@@ -186,7 +221,7 @@ int goslab_free_ip(const void *p, unsigned long ip)
  */
 void goslab_free(const void *p)
 {
-	goslab_free_ip(p, _RET_IP_);
+	__goslab_free(p, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goslab_free);
 
@@ -270,7 +305,7 @@ int goslab_shrink(void)
 	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
 		if (goslab_classes[i].slot)
 			mcentral_shrink(&goslab_classes[i]);
-	return min_t(unsigned long, mheap_release_free_chunks(), INT_MAX);
+	return min_t(unsigned long, mheap_scavenge(), INT_MAX);
 }
 EXPORT_SYMBOL_GPL(goslab_shrink);
 

@@ -8,8 +8,9 @@
  * allocCache window is used up, mspan_next_free() moves to the next
  * window; when the span is full, mcache_refill() sweeps it in place if
  * it has received frees, else gives it back to mcentral and takes
- * another, growing the class from mheap as a last resort. Growing may sleep, so it runs with IRQs back in the caller's
- * state and the slow path starts over on whatever CPU it wakes up on.
+ * another, growing the class from mheap as a last resort. Growing may
+ * sleep, so it runs with IRQs back in the caller's state and the slow
+ * path starts over on whatever CPU it wakes up on.
  *
  * A slot that holds nothing points at goslab_emptymspan, a span with no
  * free slot, so the fast path needs no NULL check (Go's emptymspan).
@@ -33,7 +34,7 @@ EXPORT_SYMBOL_NS_GPL(goslab_emptymspan, GOSLAB_INTERNAL);
  * when no memory could be had.
  */
 static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
-			  unsigned long *flags)
+			  unsigned long flags)
 {
 	struct mcache_slot *slot = this_cpu_ptr(cls->slot);
 	struct mspan *s = slot->span;
@@ -44,7 +45,7 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	 * xchg(), so no lock is needed, and the objects just freed are
 	 * reused while they are still in this CPU's cache.
 	 */
-	if (atomic_read(&s->nfreed)) {
+	if (mspan_has_frees(s)) {
 		slot->nmalloc += s->alloc_count - slot->alloc_base;
 		mspan_sweep(s);
 		slot->alloc_base = s->alloc_count;
@@ -59,9 +60,14 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	}
 	s = mcentral_cache_span(cls);
 	if (!s) {
-		local_irq_restore(*flags);
+		/*
+		 * Back to the caller's IRQ state to grow (alloc_pages() may
+		 * sleep if gfp allows), then off again; the caller's saved
+		 * state is unchanged, so its local_irq_restore() is right.
+		 */
+		local_irq_restore(flags);
 		s = mcentral_grow(cls, gfp);
-		local_irq_save(*flags);
+		local_irq_disable();
 		if (!s)
 			return false;
 		slot = this_cpu_ptr(cls->slot);
@@ -89,7 +95,7 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
  * Return: the object, or NULL when no memory could be had.
  */
 void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
-		       unsigned long *flags)
+		       unsigned long flags)
 {
 	for (;;) {
 		struct mspan *s = this_cpu_ptr(cls->slot)->span;

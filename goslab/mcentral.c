@@ -136,7 +136,7 @@ void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
 	struct mcentral *c = &cls->central;
 
 	spin_lock(&c->lock);
-	if (atomic_read(&s->nfreed))
+	if (mspan_has_frees(s))
 		mcentral_sweep_span(cls, s);
 	mcentral_file_span(cls, s);
 	spin_unlock(&c->lock);
@@ -274,6 +274,11 @@ static bool mcentral_check_list(struct goslab_class *cls,
 			}
 			if (!s->alloc_count)
 				(*nempty)++;
+		}
+		if (s->nlocal_freed) {
+			pr_err("%s: span %p in mcentral has local frees\n",
+			       cls->name, (void *)s->base);
+			ok = false;
 		}
 		if (state != MSPAN_UNSWEPT && atomic_read(&s->nfreed)) {
 			pr_err("%s: span %p has frees but is not on the unswept list\n",

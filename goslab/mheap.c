@@ -9,16 +9,22 @@
  * bitmap of goslab pages per chunk, and finds a run first-fit. The heap
  * grows by chunks proportional to its size (an eighth of it, like Go's
  * growth rounding), falling back to smaller orders when large blocks are
- * scarce. Whole free chunks go back to the buddy allocator: at once when
- * another free chunk is already kept, and all of them on shrink.
+ * scarce. A chunk is split into order-0 pages (split_page()) as soon as
+ * it arrives, so that its free pages can go back to the buddy allocator
+ * one by one, as Go's scavenger returns free pages to the OS: a chunk
+ * with no span goes back at once unless it is the one free chunk kept
+ * for the next span, and mheap_scavenge() (on shrink) gives back every
+ * free page. A page given back is "released": it stays marked in the
+ * chunk's inuse bitmap, so it is never carved again.
  *
  * The arena index is Go's arena map in two levels over physical
  * addresses: arena_l1[] (sized for the memory present at load) -> a table
  * of 512 arena pointers -> struct goslab_arena, a span pointer per goslab
  * page. Entries are written under mheap.lock and read without a lock;
  * tables and arenas are never freed before module exit, so a lookup never
- * reads freed memory. A pointer is first checked with virt_addr_valid(),
- * so goslab never reads another allocator's struct page.
+ * reads freed memory. A pointer is first checked to lie in the direct
+ * map (see __mheap_span_of()), so goslab never reads another allocator's
+ * struct page.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -30,10 +36,6 @@
 #define ARENA_L2_LEN		BIT(GOSLAB_ARENA_L2_BITS)
 /* The smallest chunk worth a trip to the buddy allocator: 32 KiB. */
 #define CHUNK_MIN_ORDER		3
-
-struct goslab_arena {
-	struct mspan *spans[GOSLAB_PAGES_PER_ARENA];
-};
 
 /**
  * struct mheap - the page heap
@@ -54,8 +56,9 @@ static struct mheap mheap = {
 	.chunks = LIST_HEAD_INIT(mheap.chunks),
 };
 
-static struct goslab_arena ***arena_l1;
-static unsigned long arena_l1_len;
+struct goslab_arena ***goslab_arena_l1;
+unsigned long goslab_arena_l1_len;
+unsigned long goslab_direct_map_size;
 
 unsigned int goslab_fail_page_alloc_nth;
 module_param_named(fail_page_alloc_nth, goslab_fail_page_alloc_nth, uint,
@@ -93,19 +96,9 @@ static gfp_t heap_gfp(gfp_t gfp)
 		      __GFP_NOFAIL | __GFP_MEMALLOC | __GFP_NOMEMALLOC);
 }
 
-static struct goslab_arena *arena_of(phys_addr_t pa)
-{
-	unsigned long ai = pa >> GOSLAB_ARENA_SHIFT;
-	unsigned long i1 = ai >> GOSLAB_ARENA_L2_BITS;
-	struct goslab_arena **l2;
-
-	if (i1 >= arena_l1_len)
-		return NULL;
-	l2 = READ_ONCE(arena_l1[i1]);
-	if (!l2)
-		return NULL;
-	return READ_ONCE(l2[ai & (ARENA_L2_LEN - 1)]);
-}
+#define arena_l1	goslab_arena_l1
+#define arena_l1_len	goslab_arena_l1_len
+#define arena_of	goslab_arena_of
 
 static unsigned int arena_page(unsigned long addr)
 {
@@ -116,21 +109,13 @@ static unsigned int arena_page(unsigned long addr)
  * mheap_span_of() - the span owning the memory at @p
  * @p: any pointer
  *
- * O(1): virt_addr_valid(), two table loads and the arena's entry. No
- * lock; the span may be changing state concurrently.
+ * The out-of-line __mheap_span_of(), for the layers' tests.
  *
  * Return: the span, or NULL when goslab does not own @p.
  */
 struct mspan *mheap_span_of(const void *p)
 {
-	struct goslab_arena *a;
-
-	if (!virt_addr_valid(p))
-		return NULL;
-	a = arena_of(__pa(p));
-	if (!a)
-		return NULL;
-	return READ_ONCE(a->spans[arena_page((unsigned long)p)]);
+	return __mheap_span_of(p);
 }
 EXPORT_SYMBOL_NS_GPL(mheap_span_of, GOSLAB_INTERNAL);
 
@@ -193,6 +178,45 @@ static void arena_set(struct mspan *s, struct mspan *val)
 		smp_store_release(&a->spans[first + i], val);
 }
 
+/* Kernel pages of a split chunk are order-0 pages: freed one by one. */
+static void free_goslab_page(unsigned long addr)
+{
+	unsigned int k;
+
+	for (k = 0; k < GOSLAB_KPAGES_PER_PAGE; k++)
+		__free_page(virt_to_page((void *)(addr + k * PAGE_SIZE)));
+}
+
+static void mheap_release_chunk(struct heap_chunk *chunk)
+{
+	unsigned int i;
+
+	for (i = 0; i < chunk->npages; i++)
+		if (!test_bit(i, chunk->released))
+			free_goslab_page(chunk->base + i * GOSLAB_PAGE_SIZE);
+	kfree(chunk);
+}
+
+static bool chunk_has_spans(const struct heap_chunk *chunk)
+{
+	return chunk->nfree + chunk->nreleased != chunk->npages;
+}
+
+/* Take a chunk with no span off the heap; the caller releases it. */
+static void mheap_unlink_chunk(struct heap_chunk *chunk)
+{
+	lockdep_assert_held(&mheap.lock);
+	list_del(&chunk->list);
+	if (!chunk->nreleased)
+		mheap.free_chunks--;
+	mheap.st.meta_bytes -= kmalloc_size_roundup(sizeof(*chunk));
+	mheap.st.chunks--;
+	mheap.st.pages_total -= chunk->nfree;
+	mheap.st.pages_free -= chunk->nfree;
+	mheap.st.kpages_returned += (unsigned long)chunk->nfree *
+				    GOSLAB_KPAGES_PER_PAGE;
+}
+
 /* The order of the next chunk: enough for @need, an eighth of the heap. */
 static unsigned int chunk_order(unsigned int need)
 {
@@ -236,22 +260,16 @@ static struct heap_chunk *mheap_grow(unsigned int need, gfp_t gfp)
 		kfree(chunk);
 		return NULL;
 	}
+	split_page(page, order);
 	chunk->base = (unsigned long)page_address(page);
 	chunk->order = order;
 	chunk->npages = (1U << order) / GOSLAB_KPAGES_PER_PAGE;
 	chunk->nfree = chunk->npages;
 	if (arena_prepare(__pa(chunk->base), heap_gfp(gfp) & ~__GFP_NOFAIL)) {
-		__free_pages(page, order);
-		kfree(chunk);
+		mheap_release_chunk(chunk);
 		return NULL;
 	}
 	return chunk;
-}
-
-static void mheap_release_chunk(struct heap_chunk *chunk)
-{
-	__free_pages(virt_to_page((void *)chunk->base), chunk->order);
-	kfree(chunk);
 }
 
 /* First fit of @npages pages in the heap; returns the chunk and start. */
@@ -372,17 +390,13 @@ void mheap_free_span(struct mspan *s)
 		mheap.st.pages_large -= s->npages;
 		mheap.st.large_objects--;
 	}
-	if (chunk->nfree == chunk->npages) {
-		if (mheap.free_chunks) {
-			list_del(&chunk->list);
-			mheap.st.meta_bytes -= kmalloc_size_roundup(sizeof(*chunk));
-			mheap.st.chunks--;
-			mheap.st.pages_total -= chunk->npages;
-			mheap.st.pages_free -= chunk->npages;
-			mheap.st.kpages_returned += 1UL << chunk->order;
-			release = chunk;
-		} else {
+	if (!chunk_has_spans(chunk)) {
+		if (!chunk->nreleased)
 			mheap.free_chunks++;
+		/* Keep one whole free chunk for the next span, no more. */
+		if (chunk->nreleased || mheap.free_chunks > 1) {
+			mheap_unlink_chunk(chunk);
+			release = chunk;
 		}
 	}
 	spin_unlock_irqrestore(&mheap.lock, flags);
@@ -394,11 +408,15 @@ void mheap_free_span(struct mspan *s)
 EXPORT_SYMBOL_NS_GPL(mheap_free_span, GOSLAB_INTERNAL);
 
 /**
- * mheap_release_free_chunks() - give every free chunk back
+ * mheap_scavenge() - give every free page back to the page allocator
  *
+ * Chunks with no span go back whole; in the others each free page is
+ * given back and marked released. Go's scavenger, run on demand.
+ *
+ * Context: any; IRQs are disabled while the heap lock is held.
  * Return: the number of kernel pages given back.
  */
-unsigned long mheap_release_free_chunks(void)
+unsigned long mheap_scavenge(void)
 {
 	struct heap_chunk *chunk, *tmp;
 	unsigned long flags, kpages = 0;
@@ -406,23 +424,33 @@ unsigned long mheap_release_free_chunks(void)
 
 	spin_lock_irqsave(&mheap.lock, flags);
 	list_for_each_entry_safe(chunk, tmp, &mheap.chunks, list) {
-		if (chunk->nfree != chunk->npages)
+		unsigned int i;
+
+		if (!chunk_has_spans(chunk)) {
+			kpages += (unsigned long)chunk->nfree *
+				  GOSLAB_KPAGES_PER_PAGE;
+			mheap_unlink_chunk(chunk);
+			list_add(&chunk->list, &release);
 			continue;
-		list_move(&chunk->list, &release);
-		mheap.st.meta_bytes -= kmalloc_size_roundup(sizeof(*chunk));
-		mheap.st.chunks--;
-		mheap.st.pages_total -= chunk->npages;
-		mheap.st.pages_free -= chunk->npages;
-		mheap.st.kpages_returned += 1UL << chunk->order;
-		mheap.free_chunks--;
-		kpages += 1UL << chunk->order;
+		}
+		for_each_clear_bit(i, chunk->inuse, chunk->npages) {
+			__set_bit(i, chunk->inuse);
+			__set_bit(i, chunk->released);
+			chunk->nfree--;
+			chunk->nreleased++;
+			mheap.st.pages_total--;
+			mheap.st.pages_free--;
+			mheap.st.kpages_returned += GOSLAB_KPAGES_PER_PAGE;
+			kpages += GOSLAB_KPAGES_PER_PAGE;
+			free_goslab_page(chunk->base + i * GOSLAB_PAGE_SIZE);
+		}
 	}
 	spin_unlock_irqrestore(&mheap.lock, flags);
 	list_for_each_entry_safe(chunk, tmp, &release, list)
 		mheap_release_chunk(chunk);
 	return kpages;
 }
-EXPORT_SYMBOL_NS_GPL(mheap_release_free_chunks, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_NS_GPL(mheap_scavenge, GOSLAB_INTERNAL);
 
 /**
  * mheap_read_stats() - a consistent copy of the heap counters
@@ -490,8 +518,9 @@ bool mheap_is_valid(void)
 		unsigned int first = arena_page(chunk->base), i = 0;
 
 		chunks++;
-		total += chunk->npages;
-		kpages += 1UL << chunk->order;
+		total += chunk->npages - chunk->nreleased;
+		kpages += (1UL << chunk->order) -
+			  (unsigned long)chunk->nreleased * GOSLAB_KPAGES_PER_PAGE;
 		if (!a || chunk->npages != (1U << chunk->order) /
 		    GOSLAB_KPAGES_PER_PAGE) {
 			pr_err("heap: chunk %p has no arena or a bad size\n",
@@ -505,13 +534,22 @@ bool mheap_is_valid(void)
 			       (void *)chunk->base, chunk->nfree);
 			ok = false;
 		}
+		if (bitmap_weight(chunk->released, chunk->npages) !=
+		    chunk->nreleased ||
+		    !bitmap_subset(chunk->released, chunk->inuse,
+				   chunk->npages)) {
+			pr_err("heap: chunk %p: released pages disagree\n",
+			       (void *)chunk->base);
+			ok = false;
+		}
 		nfree += chunk->nfree;
 		free_chunks += chunk->nfree == chunk->npages;
 		while (i < chunk->npages) {
 			struct mspan *s = a->spans[first + i];
 			unsigned int j;
 
-			if (!test_bit(i, chunk->inuse)) {
+			if (!test_bit(i, chunk->inuse) ||
+			    test_bit(i, chunk->released)) {
 				if (s) {
 					pr_err("heap: free page %u of chunk %p maps to a span\n",
 					       i, (void *)chunk->base);
@@ -569,6 +607,8 @@ int mheap_init(void)
 {
 	phys_addr_t top = __pa(high_memory - 1) + 1;
 
+	goslab_direct_map_size = (unsigned long)high_memory - PAGE_OFFSET;
+
 	/* Twice the memory present at load, for memory added later. */
 	arena_l1_len = DIV_ROUND_UP(2 * (u64)top,
 				    GOSLAB_ARENA_SIZE * ARENA_L2_LEN);
@@ -581,7 +621,7 @@ void mheap_exit(void)
 {
 	unsigned long i, j;
 
-	mheap_release_free_chunks();
+	mheap_scavenge();
 	if (!list_empty(&mheap.chunks))
 		pr_err("heap: %lu chunks still in use at exit; leaking them\n",
 		       mheap.st.chunks);

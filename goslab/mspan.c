@@ -17,7 +17,7 @@
 
 size_t mspan_desc_size(unsigned int nelems)
 {
-	return struct_size_t(struct mspan, bits, 2 * BITS_TO_LONGS(nelems));
+	return struct_size_t(struct mspan, bits, 3 * BITS_TO_LONGS(nelems));
 }
 EXPORT_SYMBOL_NS_GPL(mspan_desc_size, GOSLAB_INTERNAL);
 
@@ -46,10 +46,13 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 	s->state = MSPAN_DEAD;
 	INIT_LIST_HEAD(&s->list);
 	atomic_set(&s->nfreed, 0);
+	s->nlocal_freed = 0;
 	s->alloc_bits = s->bits;
 	s->free_bits = s->bits + words;
+	s->local_free_bits = s->bits + 2 * words;
 	bitmap_zero(s->alloc_bits, nelems);
 	bitmap_zero(s->free_bits, nelems);
+	bitmap_zero(s->local_free_bits, nelems);
 	mspan_refill_alloc_cache(s, 0);
 }
 EXPORT_SYMBOL_NS_GPL(mspan_init, GOSLAB_INTERNAL);
@@ -164,7 +167,8 @@ EXPORT_SYMBOL_NS_GPL(mspan_is_allocated, GOSLAB_INTERNAL);
  */
 int mspan_free_index(struct mspan *s, unsigned int idx)
 {
-	if (!mspan_is_allocated(s, idx))
+	/* The local bits belong to another CPU: a best-effort look. */
+	if (!mspan_is_allocated(s, idx) || test_bit(idx, s->local_free_bits))
 		return -EINVAL;
 	if (test_and_set_bit(idx, s->free_bits))
 		return -EINVAL;
@@ -177,7 +181,8 @@ EXPORT_SYMBOL_NS_GPL(mspan_free_index, GOSLAB_INTERNAL);
  * @s: the span; not cached, its mcentral lock held (or otherwise owned)
  *
  * Takes the free bits with xchg() so that frees racing with the sweep are
- * either taken now or left for the next one; restarts freeindex at 0.
+ * either taken now or left for the next one, and the owner's local free
+ * bits; restarts freeindex at 0.
  *
  * Return: the number of frees taken.
  */
@@ -185,7 +190,7 @@ unsigned int mspan_sweep(struct mspan *s)
 {
 	unsigned int words = BITS_TO_LONGS(s->nelems);
 	unsigned int fi = s->freeindex;
-	unsigned int w, taken = 0, count = 0;
+	unsigned int w, taken = 0, local = 0, count = 0;
 
 	for (w = 0; w < words; w++) {
 		unsigned long below, allocated, freed;
@@ -202,6 +207,11 @@ unsigned int mspan_sweep(struct mspan *s)
 		allocated = s->alloc_bits[w] | below;
 		freed = READ_ONCE(s->free_bits[w]) ? xchg(&s->free_bits[w], 0) : 0;
 		taken += hweight_long(freed);
+		if (s->local_free_bits[w]) {
+			local += hweight_long(s->local_free_bits[w]);
+			freed |= s->local_free_bits[w];
+			s->local_free_bits[w] = 0;
+		}
 		allocated &= ~freed;
 		s->alloc_bits[w] = allocated;
 		count += hweight_long(allocated);
@@ -213,7 +223,8 @@ unsigned int mspan_sweep(struct mspan *s)
 	mspan_refill_alloc_cache(s, 0);
 	if (taken)
 		atomic_sub(taken, &s->nfreed);
-	return taken;
+	s->nlocal_freed -= local;
+	return taken + local;
 }
 EXPORT_SYMBOL_NS_GPL(mspan_sweep, GOSLAB_INTERNAL);
 
@@ -225,7 +236,8 @@ EXPORT_SYMBOL_NS_GPL(mspan_sweep, GOSLAB_INTERNAL);
  */
 unsigned int mspan_live(const struct mspan *s)
 {
-	unsigned int freed = bitmap_weight(s->free_bits, s->nelems);
+	unsigned int freed = bitmap_weight(s->free_bits, s->nelems) +
+			     bitmap_weight(s->local_free_bits, s->nelems);
 
 	return s->alloc_count - min(freed, s->alloc_count);
 }
@@ -240,7 +252,7 @@ EXPORT_SYMBOL_NS_GPL(mspan_live, GOSLAB_INTERNAL);
  */
 bool mspan_is_valid(const struct mspan *s, bool check_cache)
 {
-	unsigned int i, allocated = 0, freed = 0;
+	unsigned int i, allocated = 0, freed = 0, local = 0;
 	bool ok = true;
 
 	if (!s->nelems || !s->elemsize || s->freeindex > s->nelems ||
@@ -255,13 +267,14 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 		bool a = i < s->freeindex || test_bit(i, s->alloc_bits);
 
 		allocated += a;
-		if (test_bit(i, s->free_bits)) {
-			freed++;
-			if (!a) {
-				pr_err("goslab: span %p: slot %u freed but not allocated\n",
-				       (void *)s->base, i);
-				ok = false;
-			}
+		freed += test_bit(i, s->free_bits);
+		local += test_bit(i, s->local_free_bits);
+		if ((test_bit(i, s->free_bits) || test_bit(i, s->local_free_bits)) &&
+		    (!a || (test_bit(i, s->free_bits) &&
+			    test_bit(i, s->local_free_bits)))) {
+			pr_err("goslab: span %p: slot %u freed twice or not allocated\n",
+			       (void *)s->base, i);
+			ok = false;
 		}
 	}
 	if (find_next_bit(s->alloc_bits, BITS_TO_LONGS(s->nelems) *
@@ -276,9 +289,11 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 		       (void *)s->base, s->alloc_count, allocated);
 		ok = false;
 	}
-	if (freed != (unsigned int)atomic_read(&s->nfreed)) {
-		pr_err("goslab: span %p: nfreed %d but %u free bits\n",
-		       (void *)s->base, atomic_read(&s->nfreed), freed);
+	if (freed != (unsigned int)atomic_read(&s->nfreed) ||
+	    local != s->nlocal_freed) {
+		pr_err("goslab: span %p: nfreed %d/%u but %u/%u free bits\n",
+		       (void *)s->base, atomic_read(&s->nfreed),
+		       s->nlocal_freed, freed, local);
 		ok = false;
 	}
 	if (check_cache && s->freeindex < s->nelems) {

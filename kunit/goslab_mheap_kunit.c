@@ -95,12 +95,62 @@ static void mheap_grow_and_release_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
 	for (i = 1; i < n; i += 2)
 		mheap_free_span(spans[i]);
-	mheap_release_free_chunks();
+	mheap_scavenge();
 	heap_stats(&after);
 	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
 	KUNIT_EXPECT_EQ(test, after.kpages_taken - after.kpages_returned,
 			before.kpages_taken - before.kpages_returned);
 	KUNIT_EXPECT_EQ(test, after.pages_total, before.pages_total);
+	goslab_expect_consistent(test);
+}
+
+/*
+ * Free pages inside chunks that still hold spans go back page by page,
+ * are never carved again, and everything goes back in the end.
+ */
+static void mheap_scavenge_test(struct kunit *test)
+{
+	const unsigned int n = 64;
+	struct goslab_heap_stats before, mid, after;
+	struct mspan **spans;
+	unsigned long kpages;
+	unsigned int i;
+
+	spans = kunit_kcalloc(test, 2 * n, sizeof(*spans), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, spans);
+	goslab_shrink();
+	heap_stats(&before);
+	for (i = 0; i < n; i++) {
+		spans[i] = mheap_alloc_span(NULL, 1, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, spans[i]);
+	}
+	for (i = 0; i < n; i += 2)
+		mheap_free_span(spans[i]);
+	heap_stats(&mid);
+	kpages = mheap_scavenge();
+	heap_stats(&after);
+	/* At least the freed pages went back, two kernel pages each. */
+	KUNIT_EXPECT_GE(test, kpages, n / 2 * GOSLAB_KPAGES_PER_PAGE);
+	KUNIT_EXPECT_EQ(test, after.kpages_returned - mid.kpages_returned,
+			kpages);
+	KUNIT_EXPECT_EQ(test, after.pages_free, 0);
+	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
+	/* New spans come from fresh pages, never from released ones. */
+	for (i = 0; i < n; i++) {
+		spans[n + i] = mheap_alloc_span(NULL, 1, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, spans[n + i]);
+		memset((void *)spans[n + i]->base, 0x11, GOSLAB_PAGE_SIZE);
+	}
+	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
+	for (i = 1; i < n; i += 2)
+		mheap_free_span(spans[i]);
+	for (i = n; i < 2 * n; i++)
+		mheap_free_span(spans[i]);
+	mheap_scavenge();
+	heap_stats(&after);
+	KUNIT_EXPECT_EQ(test, after.kpages_taken - after.kpages_returned,
+			before.kpages_taken - before.kpages_returned);
+	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
 	goslab_expect_consistent(test);
 }
 
@@ -154,6 +204,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_span_sizes_test),
 	KUNIT_CASE(mheap_foreign_test),
 	KUNIT_CASE(mheap_grow_and_release_test),
+	KUNIT_CASE(mheap_scavenge_test),
 	KUNIT_CASE(mheap_fault_injection_test),
 	KUNIT_CASE(mheap_atomic_test),
 	{}

@@ -151,6 +151,45 @@ static void mspan_double_free_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
 }
 
+/* The owner's frees (no atomic) and other CPUs' frees, swept together. */
+static void mspan_local_free_test(struct kunit *test)
+{
+	const unsigned int n = 200;
+	struct mspan *s = test_span(test, n);
+	unsigned int i, local = 0, remote = 0;
+	bool fast;
+
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_NOT_NULL(test, span_alloc(s, &fast));
+	for (i = 0; i < n; i++) {
+		if (i % 2 == 0) {
+			KUNIT_EXPECT_EQ(test, mspan_free_index_local(s, i), 0);
+			local++;
+		} else if (i % 3 == 0) {
+			KUNIT_EXPECT_GE(test, mspan_free_index(s, i), 0);
+			remote++;
+		}
+	}
+	/* Every mix of double frees is refused. */
+	KUNIT_EXPECT_EQ(test, mspan_free_index_local(s, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mspan_free_index_local(s, 3), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, s->nlocal_freed, local);
+	KUNIT_EXPECT_EQ(test, atomic_read(&s->nfreed), remote);
+	KUNIT_EXPECT_EQ(test, mspan_live(s), n - local - remote);
+	KUNIT_EXPECT_TRUE(test, mspan_has_frees(s));
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+
+	KUNIT_EXPECT_EQ(test, mspan_sweep(s), local + remote);
+	KUNIT_EXPECT_FALSE(test, mspan_has_frees(s));
+	KUNIT_EXPECT_EQ(test, s->alloc_count, n - local - remote);
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+	for (i = 0; i < local + remote; i++)
+		KUNIT_EXPECT_NOT_NULL(test, span_alloc(s, &fast));
+	KUNIT_EXPECT_NULL(test, span_alloc(s, &fast));
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+}
+
 /* Random frees across windows, swept in rounds, never hand out twice. */
 static void mspan_random_rounds_test(struct kunit *test)
 {
@@ -194,6 +233,7 @@ static struct kunit_case mspan_cases[] = {
 	KUNIT_CASE(mspan_window_boundaries_test),
 	KUNIT_CASE(mspan_free_and_sweep_test),
 	KUNIT_CASE(mspan_double_free_test),
+	KUNIT_CASE(mspan_local_free_test),
 	KUNIT_CASE(mspan_random_rounds_test),
 	{}
 };
