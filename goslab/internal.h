@@ -499,8 +499,48 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 size_t mspan_desc_size(unsigned int nelems);
 void mspan_refill_alloc_cache(struct mspan *s, unsigned int whichword);
 void *mspan_next_free(struct mspan *s);
-bool mspan_is_allocated(const struct mspan *s, unsigned int idx);
-int mspan_free_index(struct mspan *s, unsigned int idx);
+
+/**
+ * mspan_is_allocated() - is slot @idx handed out (and maybe freed since)?
+ * @s: the span
+ * @idx: slot index, below nelems
+ *
+ * Safe against the owner allocating concurrently: freeindex only grows
+ * while the span is cached, and slots below it are allocated.
+ *
+ * Return: true when the slot is allocated.
+ */
+static __always_inline bool mspan_is_allocated(const struct mspan *s,
+					       unsigned int idx)
+{
+	if (idx < READ_ONCE(s->freeindex))
+		return true;
+	/* Pairs with the smp_wmb() in mspan_sweep(). */
+	smp_rmb();
+	return test_bit(idx, s->alloc_bits);
+}
+
+/**
+ * mspan_free_index() - record the free of slot @idx from any CPU
+ * @s: the span
+ * @idx: slot index, below nelems
+ *
+ * Any CPU, any context but NMI. The slot becomes allocatable at the
+ * span's next sweep. The local bits belong to the CPU caching the span,
+ * if any: looking at them is a best-effort check.
+ *
+ * Return: 1 when this free took nfreed from 0 to 1 (the caller tells
+ * mcentral), 0 for other good frees, -EINVAL for a double free or a slot
+ * that was never allocated.
+ */
+static __always_inline int mspan_free_index(struct mspan *s, unsigned int idx)
+{
+	if (unlikely(!mspan_is_allocated(s, idx) ||
+		     test_bit(idx, s->local_free_bits) ||
+		     test_and_set_bit(idx, s->free_bits)))
+		return -EINVAL;
+	return atomic_inc_return(&s->nfreed) == 1;
+}
 
 /**
  * mspan_free_index_local() - record a free on the CPU caching the span
@@ -562,6 +602,8 @@ static __always_inline void *mcache_alloc(struct goslab_class *cls,
 void mcentral_init(struct mcentral *c);
 struct mspan *mcentral_cache_span(struct goslab_class *cls);
 void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s);
+struct mspan *mcentral_exchange_span(struct goslab_class *cls,
+				     struct mspan *old);
 struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp);
 void mcentral_put_span(struct goslab_class *cls, struct mspan *s);
 void mcentral_note_free(struct goslab_class *cls, struct mspan *s);

@@ -56,9 +56,10 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	if (s != &goslab_emptymspan) {
 		slot->nmalloc += s->alloc_count - slot->alloc_base;
 		slot->span = &goslab_emptymspan;
-		mcentral_uncache_span(cls, s);
+		s = mcentral_exchange_span(cls, s);
+	} else {
+		s = mcentral_cache_span(cls);
 	}
-	s = mcentral_cache_span(cls);
 	if (!s) {
 		/*
 		 * Back to the caller's IRQ state to grow (alloc_pages() may

@@ -79,24 +79,18 @@ static void mcentral_sweep_span(struct goslab_class *cls, struct mspan *s)
 	cls->central.nsweep++;
 }
 
-/**
- * mcentral_cache_span() - a span with a free slot, for an mcache
- * @cls: the span class
- *
+/*
  * Go's cacheSpan without the grow: a swept partial span if there is one,
  * else the first unswept span that sweeps to one with a free slot,
- * sweeping at most GOSLAB_SWEEP_BUDGET spans.
- *
- * Context: IRQs off.
- * Return: the span, now CACHED, or NULL when the class must grow.
+ * sweeping at most GOSLAB_SWEEP_BUDGET spans. Lock held.
  */
-struct mspan *mcentral_cache_span(struct goslab_class *cls)
+static struct mspan *__mcentral_cache_span(struct goslab_class *cls)
 {
 	struct mcentral *c = &cls->central;
 	unsigned int budget = GOSLAB_SWEEP_BUDGET;
 	struct mspan *s;
 
-	spin_lock(&c->lock);
+	lockdep_assert_held(&c->lock);
 	s = list_first_entry_or_null(&c->partial, struct mspan, list);
 	if (s) {
 		list_del(&s->list);
@@ -113,14 +107,61 @@ struct mspan *mcentral_cache_span(struct goslab_class *cls)
 			goto have;
 		mcentral_file_span(cls, s);
 	}
-	spin_unlock(&c->lock);
 	return NULL;
 have:
 	s->state = MSPAN_CACHED;
-	spin_unlock(&c->lock);
+	return s;
+}
+
+/* Sweep what a span got while cached, then file it. Lock held. */
+static void __mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
+{
+	lockdep_assert_held(&cls->central.lock);
+	if (mspan_has_frees(s))
+		mcentral_sweep_span(cls, s);
+	mcentral_file_span(cls, s);
+}
+
+/**
+ * mcentral_cache_span() - a span with a free slot, for an mcache
+ * @cls: the span class
+ *
+ * Context: IRQs off.
+ * Return: the span, now CACHED, or NULL when the class must grow.
+ */
+struct mspan *mcentral_cache_span(struct goslab_class *cls)
+{
+	struct mspan *s;
+
+	spin_lock(&cls->central.lock);
+	s = __mcentral_cache_span(cls);
+	spin_unlock(&cls->central.lock);
 	return s;
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_cache_span, GOSLAB_INTERNAL);
+
+/**
+ * mcentral_exchange_span() - give back a used-up span, take another
+ * @cls: the span class
+ * @old: the span just removed from the slot
+ *
+ * mcentral_uncache_span() and mcentral_cache_span() in one trip under
+ * the lock: the refill of a busy class.
+ *
+ * Context: IRQs off.
+ * Return: the span, now CACHED, or NULL when the class must grow.
+ */
+struct mspan *mcentral_exchange_span(struct goslab_class *cls,
+				     struct mspan *old)
+{
+	struct mspan *s;
+
+	spin_lock(&cls->central.lock);
+	__mcentral_uncache_span(cls, old);
+	s = __mcentral_cache_span(cls);
+	spin_unlock(&cls->central.lock);
+	return s;
+}
 
 /**
  * mcentral_uncache_span() - take back a span from an mcache
@@ -133,13 +174,9 @@ EXPORT_SYMBOL_NS_GPL(mcentral_cache_span, GOSLAB_INTERNAL);
  */
 void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
 {
-	struct mcentral *c = &cls->central;
-
-	spin_lock(&c->lock);
-	if (mspan_has_frees(s))
-		mcentral_sweep_span(cls, s);
-	mcentral_file_span(cls, s);
-	spin_unlock(&c->lock);
+	spin_lock(&cls->central.lock);
+	__mcentral_uncache_span(cls, s);
+	spin_unlock(&cls->central.lock);
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_uncache_span, GOSLAB_INTERNAL);
 

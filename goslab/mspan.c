@@ -134,49 +134,6 @@ void *mspan_next_free(struct mspan *s)
 EXPORT_SYMBOL_NS_GPL(mspan_next_free, GOSLAB_INTERNAL);
 
 /**
- * mspan_is_allocated() - is slot @idx handed out (and maybe freed since)?
- * @s: the span
- * @idx: slot index, below nelems
- *
- * Safe against the owner allocating concurrently: freeindex only grows
- * while the span is cached, and slots below it are allocated.
- *
- * Return: true when the slot is allocated.
- */
-bool mspan_is_allocated(const struct mspan *s, unsigned int idx)
-{
-	if (idx < READ_ONCE(s->freeindex))
-		return true;
-	/* Pairs with the smp_wmb() in mspan_sweep(). */
-	smp_rmb();
-	return test_bit(idx, s->alloc_bits);
-}
-EXPORT_SYMBOL_NS_GPL(mspan_is_allocated, GOSLAB_INTERNAL);
-
-/**
- * mspan_free_index() - record the free of slot @idx
- * @s: the span
- * @idx: slot index, below nelems
- *
- * Any CPU, any context but NMI. The slot becomes allocatable at the
- * span's next sweep.
- *
- * Return: 1 when this free took nfreed from 0 to 1 (the caller tells
- * mcentral), 0 for other good frees, -EINVAL for a double free or a slot
- * that was never allocated.
- */
-int mspan_free_index(struct mspan *s, unsigned int idx)
-{
-	/* The local bits belong to another CPU: a best-effort look. */
-	if (!mspan_is_allocated(s, idx) || test_bit(idx, s->local_free_bits))
-		return -EINVAL;
-	if (test_and_set_bit(idx, s->free_bits))
-		return -EINVAL;
-	return atomic_inc_return(&s->nfreed) == 1;
-}
-EXPORT_SYMBOL_NS_GPL(mspan_free_index, GOSLAB_INTERNAL);
-
-/**
  * mspan_sweep() - make the slots freed since the last sweep allocatable
  * @s: the span; not cached, its mcentral lock held (or otherwise owned)
  *
