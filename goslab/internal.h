@@ -24,6 +24,9 @@
  *  mheap      the pages: chunks taken from alloc_pages(), carved into
  *             spans, and an index (the arena map) from an address to the
  *             span that owns it.
+ *  pinned     a free slot of a span in use whose kernel page was given
+ *             back by mspan_scavenge(): allocated for good, never handed
+ *             out, until the span empties and goes back to mheap.
  *  sweep      folding the frees recorded on a span since its last sweep
  *             into its allocation bits, which makes those slots
  *             allocatable again (Go swaps in the mark bits).
@@ -102,6 +105,9 @@
  *    slot; popcount(free_bits) == nfreed once no free is in flight, and
  *    popcount(local_free_bits) == nlocal_freed; only a CACHED span has
  *    local free bits.
+ *  - pinned slots (npinned of them) are exactly the slots overlapping a
+ *    released kernel page of the span; they have alloc bits and no free
+ *    bits; a span is empty when alloc_count == npinned.
  *  - a span is on exactly the list its state names; nspans counts CACHED,
  *    PARTIAL, FULL and UNSWEPT spans of the class.
  *  - every page of a span maps to the span in the arena index; every
@@ -215,7 +221,12 @@ struct heap_chunk;
  * @alloc_cache: inverted alloc_bits from freeindex to the end of its
  *	64-slot window; owner only
  * @freeindex: slots below it are allocated; owner only, grows while cached
- * @alloc_count: allocated slots; owner only
+ * @alloc_count: allocated slots (pinned ones included); owner only
+ * @released_kpages: a bit per kernel page of the span given back to the
+ *	page allocator while the span held objects (see mspan_scavenge());
+ *	under the mcentral lock, read locklessly by frees
+ * @npinned: slots overlapping those pages: allocated for good, never
+ *	handed out; under the mcentral lock
  * @state: enum mspan_state; under the class's mcentral lock
  * @list: linkage on an mcentral list; under the mcentral lock
  * @nfreed: free bits set since the last sweep (see the header comment)
@@ -241,6 +252,8 @@ struct mspan {
 	u64 alloc_cache;
 	unsigned int freeindex;
 	unsigned int alloc_count;
+	u32 released_kpages;
+	unsigned int npinned;
 
 	enum mspan_state state;
 	struct list_head list;
@@ -251,6 +264,29 @@ struct mspan {
 	unsigned long *local_free_bits;
 	unsigned long bits[];
 };
+
+/* Does the span hold no object (pinned slots are not objects)? */
+static inline bool mspan_is_empty(const struct mspan *s)
+{
+	return s->alloc_count == s->npinned;
+}
+
+/*
+ * Does slot @idx overlap a kernel page given back to the page allocator?
+ * Such a slot was free when its page went and is pinned: never handed
+ * out, so freeing it is a double free.
+ */
+static __always_inline bool mspan_slot_pinned(const struct mspan *s,
+					      unsigned int idx)
+{
+	unsigned long first, last;
+
+	if (likely(!READ_ONCE(s->released_kpages)))
+		return false;
+	first = ((unsigned long)idx * s->elemsize) >> PAGE_SHIFT;
+	last = ((unsigned long)(idx + 1) * s->elemsize - 1) >> PAGE_SHIFT;
+	return READ_ONCE(s->released_kpages) & GENMASK(last, first);
+}
 
 /* Has the span received frees since its last sweep? Owner only. */
 static inline bool mspan_has_frees(const struct mspan *s)
@@ -418,6 +454,7 @@ struct goslab_heap_stats {
 	unsigned long large_objects;
 	unsigned long kpages_taken;
 	unsigned long kpages_returned;
+	unsigned long kpages_span_released;	/* of spans still in use */
 	unsigned long meta_bytes;	/* descriptors, chunks, arena index */
 };
 
@@ -535,7 +572,7 @@ static __always_inline bool mspan_is_allocated(const struct mspan *s,
  */
 static __always_inline int mspan_free_index(struct mspan *s, unsigned int idx)
 {
-	if (unlikely(!mspan_is_allocated(s, idx) ||
+	if (unlikely(!mspan_is_allocated(s, idx) || mspan_slot_pinned(s, idx) ||
 		     test_bit(idx, s->local_free_bits) ||
 		     test_and_set_bit(idx, s->free_bits)))
 		return -EINVAL;
@@ -557,7 +594,7 @@ static __always_inline int mspan_free_index_local(struct mspan *s,
 						  unsigned int idx)
 {
 	if (unlikely((idx >= s->freeindex && !test_bit(idx, s->alloc_bits)) ||
-		     test_bit(idx, s->free_bits) ||
+		     mspan_slot_pinned(s, idx) || test_bit(idx, s->free_bits) ||
 		     __test_and_set_bit(idx, s->local_free_bits)))
 		return -EINVAL;
 	s->nlocal_freed++;
@@ -565,6 +602,7 @@ static __always_inline int mspan_free_index_local(struct mspan *s,
 }
 
 unsigned int mspan_sweep(struct mspan *s);
+unsigned int mspan_scavenge(struct mspan *s);
 unsigned int mspan_live(const struct mspan *s);
 bool mspan_is_valid(const struct mspan *s, bool check_cache);
 
@@ -617,6 +655,7 @@ void mheap_exit(void);
 struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 			       gfp_t gfp);
 void mheap_free_span(struct mspan *s);
+void mheap_release_span_kpage(struct mspan *s, unsigned int k);
 struct mspan *mheap_span_of(const void *p);
 unsigned long mheap_scavenge(void);
 void mheap_read_stats(struct goslab_heap_stats *st);

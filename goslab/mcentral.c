@@ -60,10 +60,10 @@ static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
 	} else if (s->alloc_count == s->nelems) {
 		s->state = MSPAN_FULL;
 		list_add(&s->list, &c->full);
-	} else if (s->alloc_count) {
+	} else if (!mspan_is_empty(s)) {
 		s->state = MSPAN_PARTIAL;
 		list_add(&s->list, &c->partial);
-	} else if (c->nempty < GOSLAB_KEEP_EMPTY) {
+	} else if (c->nempty < GOSLAB_KEEP_EMPTY && !s->released_kpages) {
 		s->state = MSPAN_PARTIAL;
 		list_add_tail(&s->list, &c->partial);
 		c->nempty++;
@@ -94,7 +94,7 @@ static struct mspan *__mcentral_cache_span(struct goslab_class *cls)
 	s = list_first_entry_or_null(&c->partial, struct mspan, list);
 	if (s) {
 		list_del(&s->list);
-		if (!s->alloc_count)
+		if (mspan_is_empty(s))
 			c->nempty--;
 		goto have;
 	}
@@ -239,7 +239,7 @@ void mcentral_note_free(struct goslab_class *cls, struct mspan *s)
 
 	spin_lock_irqsave(&c->lock, flags);
 	if (s->state == MSPAN_PARTIAL || s->state == MSPAN_FULL) {
-		if (s->state == MSPAN_PARTIAL && !s->alloc_count)
+		if (s->state == MSPAN_PARTIAL && mspan_is_empty(s))
 			c->nempty--;
 		list_move_tail(&s->list, &c->unswept);
 		s->state = MSPAN_UNSWEPT;
@@ -251,6 +251,9 @@ EXPORT_SYMBOL_NS_GPL(mcentral_note_free, GOSLAB_INTERNAL);
 /**
  * mcentral_shrink() - sweep everything and give every empty span back
  * @cls: the span class; its mcache slots flushed by the caller
+ *
+ * Also gives back the kernel pages of partial spans that hold no object
+ * (mspan_scavenge()).
  *
  * Return: goslab pages given back to mheap.
  */
@@ -269,12 +272,20 @@ unsigned long mcentral_shrink(struct goslab_class *cls)
 		mcentral_file_span(cls, s);
 	}
 	list_for_each_entry_safe_reverse(s, tmp, &c->partial, list) {
-		if (s->alloc_count)
+		if (!mspan_is_empty(s))
 			break;
 		list_del(&s->list);
 		c->nempty--;
 		pages += s->npages;
 		mcentral_release(cls, s);
+	}
+	/* Kernel pages with no object in the spans that remain. */
+	list_for_each_entry_safe(s, tmp, &c->partial, list) {
+		mspan_scavenge(s);
+		if (s->alloc_count == s->nelems) {
+			list_move(&s->list, &c->full);
+			s->state = MSPAN_FULL;
+		}
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
 	return pages;
@@ -309,7 +320,7 @@ static bool mcentral_check_list(struct goslab_class *cls,
 				       cls->name, (void *)s->base);
 				ok = false;
 			}
-			if (!s->alloc_count)
+			if (mspan_is_empty(s))
 				(*nempty)++;
 		}
 		if (s->nlocal_freed) {

@@ -362,6 +362,63 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 }
 EXPORT_SYMBOL_NS_GPL(mheap_alloc_span, GOSLAB_INTERNAL);
 
+/*
+ * Free the pages of a span some of whose kernel pages went back while it
+ * was in use (mspan_scavenge()). A goslab page with a half gone cannot be
+ * carved again: its other half goes back too and the page is released.
+ */
+static void mheap_free_released_span_pages(struct mspan *s,
+					   struct heap_chunk *chunk,
+					   unsigned int start)
+{
+	unsigned int j, k;
+
+	lockdep_assert_held(&mheap.lock);
+	for (j = 0; j < s->npages; j++) {
+		unsigned long page = s->base + j * GOSLAB_PAGE_SIZE;
+		unsigned int gone = 0;
+
+		for (k = 0; k < GOSLAB_KPAGES_PER_PAGE; k++)
+			gone += !!(s->released_kpages &
+				   BIT(j * GOSLAB_KPAGES_PER_PAGE + k));
+		if (!gone) {
+			__clear_bit(start + j, chunk->inuse);
+			chunk->nfree++;
+			mheap.st.pages_free++;
+			continue;
+		}
+		for (k = 0; k < GOSLAB_KPAGES_PER_PAGE; k++) {
+			if (s->released_kpages &
+			    BIT(j * GOSLAB_KPAGES_PER_PAGE + k))
+				continue;
+			__free_page(virt_to_page((void *)(page + k * PAGE_SIZE)));
+			mheap.st.kpages_returned++;
+		}
+		__set_bit(start + j, chunk->released);
+		chunk->nreleased++;
+		mheap.st.pages_total--;
+		mheap.st.kpages_span_released -= gone;
+	}
+}
+
+/**
+ * mheap_release_span_kpage() - give back kernel page @k of a span in use
+ * @s: the span; its slots on that page are pinned by the caller
+ * @k: the kernel page's index in the span
+ *
+ * Context: any; the span's mcentral lock held.
+ */
+void mheap_release_span_kpage(struct mspan *s, unsigned int k)
+{
+	unsigned long flags;
+
+	__free_page(virt_to_page((void *)(s->base + k * PAGE_SIZE)));
+	spin_lock_irqsave(&mheap.lock, flags);
+	mheap.st.kpages_returned++;
+	mheap.st.kpages_span_released++;
+	spin_unlock_irqrestore(&mheap.lock, flags);
+}
+
 /**
  * mheap_free_span() - give a span's pages back to the heap
  * @s: a span no CPU, list or object refers to any more
@@ -380,9 +437,13 @@ void mheap_free_span(struct mspan *s)
 
 	spin_lock_irqsave(&mheap.lock, flags);
 	arena_set(s, NULL);
-	bitmap_clear(chunk->inuse, start, s->npages);
-	chunk->nfree += s->npages;
-	mheap.st.pages_free += s->npages;
+	if (unlikely(s->released_kpages)) {
+		mheap_free_released_span_pages(s, chunk, start);
+	} else {
+		bitmap_clear(chunk->inuse, start, s->npages);
+		chunk->nfree += s->npages;
+		mheap.st.pages_free += s->npages;
+	}
 	mheap.st.meta_bytes -= kmalloc_size_roundup(mspan_desc_size(s->nelems));
 	if (s->cls) {
 		mheap.st.pages_small -= s->npages;
@@ -588,7 +649,8 @@ bool mheap_is_valid(void)
 	    large != mheap.st.pages_large ||
 	    nlarge != mheap.st.large_objects ||
 	    free_chunks != mheap.free_chunks ||
-	    kpages != mheap.st.kpages_taken - mheap.st.kpages_returned ||
+	    kpages - mheap.st.kpages_span_released !=
+	    mheap.st.kpages_taken - mheap.st.kpages_returned ||
 	    total != small + large + nfree) {
 		pr_err("heap: counters disagree with the chunks: chunks %lu/%lu pages %lu/%lu free %lu/%lu small %lu/%lu large %lu/%lu objects %lu/%lu kpages %lu/%lu\n",
 		       chunks, mheap.st.chunks, total, mheap.st.pages_total,

@@ -43,6 +43,8 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 	s->chunk = NULL;
 	s->freeindex = 0;
 	s->alloc_count = 0;
+	s->released_kpages = 0;
+	s->npinned = 0;
 	s->state = MSPAN_DEAD;
 	INIT_LIST_HEAD(&s->list);
 	atomic_set(&s->nfreed, 0);
@@ -133,6 +135,36 @@ void *mspan_next_free(struct mspan *s)
 }
 EXPORT_SYMBOL_NS_GPL(mspan_next_free, GOSLAB_INTERNAL);
 
+/* The slots overlapping kernel page @k of the span; false if none. */
+static bool mspan_kpage_slots(const struct mspan *s, unsigned int k,
+			      unsigned int *first, unsigned int *last)
+{
+	unsigned long start = (unsigned long)k << PAGE_SHIFT;
+
+	*first = start / s->elemsize;
+	if (*first >= s->nelems)
+		return false;
+	*last = min_t(unsigned long, s->nelems - 1,
+		      (start + PAGE_SIZE - 1) / s->elemsize);
+	return true;
+}
+
+/*
+ * Set the allocation bits of the pinned slots again: a double free of one
+ * that raced with its pinning may have cleared it in the sweep.
+ */
+static void mspan_repin(struct mspan *s)
+{
+	unsigned int k, first, last;
+	unsigned long mask = s->released_kpages;
+
+	for_each_set_bit(k, &mask, BITS_PER_LONG)
+		if (mspan_kpage_slots(s, k, &first, &last))
+			bitmap_set(s->alloc_bits, first, last - first + 1);
+	/* Called by the sweep, which has folded freeindex into the bits. */
+	s->alloc_count = bitmap_weight(s->alloc_bits, s->nelems);
+}
+
 /**
  * mspan_sweep() - make the slots freed since the last sweep allocatable
  * @s: the span; not cached, its mcentral lock held (or otherwise owned)
@@ -174,6 +206,8 @@ unsigned int mspan_sweep(struct mspan *s)
 		count += hweight_long(allocated);
 	}
 	s->alloc_count = count;
+	if (unlikely(s->released_kpages))
+		mspan_repin(s);
 	/* New bits before freeindex: see mspan_is_allocated(). */
 	smp_wmb();
 	WRITE_ONCE(s->freeindex, 0);
@@ -194,9 +228,66 @@ EXPORT_SYMBOL_NS_GPL(mspan_sweep, GOSLAB_INTERNAL);
 unsigned int mspan_live(const struct mspan *s)
 {
 	unsigned int freed = bitmap_weight(s->free_bits, s->nelems) +
-			     bitmap_weight(s->local_free_bits, s->nelems);
+			     bitmap_weight(s->local_free_bits, s->nelems) +
+			     s->npinned;
 
 	return s->alloc_count - min(freed, s->alloc_count);
+}
+
+/**
+ * mspan_scavenge() - give back the kernel pages of a span that hold no
+ *	object
+ * @s: a swept span with no pending free, not cached; mcentral lock held
+ *
+ * A goslab page is two kernel pages, and with 8 KiB spans a span with
+ * one live object keeps 8 KiB where SLUB, with 4 KiB slabs, would keep 4
+ * KiB. So a kernel page of a span in use whose slots are all free goes
+ * back to the page allocator, and those slots are pinned: allocated for
+ * good and never handed out, until the whole span goes back to mheap.
+ *
+ * Return: the number of kernel pages given back.
+ */
+unsigned int mspan_scavenge(struct mspan *s)
+{
+	unsigned int k, first, last, n = 0;
+	unsigned int nkpages = s->npages * GOSLAB_KPAGES_PER_PAGE;
+
+	if (!s->cls || mspan_is_empty(s))
+		return 0;
+	for (k = 0; k < nkpages && k < 32; k++) {
+		if (s->released_kpages & BIT(k))
+			continue;
+		if (mspan_kpage_slots(s, k, &first, &last)) {
+			unsigned int i;
+			bool busy = false;
+
+			for (i = first; i <= last && !busy; i++)
+				busy = mspan_is_allocated(s, i);
+			if (busy)
+				continue;
+			bitmap_set(s->alloc_bits, first, last - first + 1);
+		}
+		WRITE_ONCE(s->released_kpages, s->released_kpages | BIT(k));
+		mheap_release_span_kpage(s, k);
+		n++;
+	}
+	if (n) {
+		unsigned int pinned = 0;
+		unsigned long mask = s->released_kpages;
+
+		/* Slots straddling two released pages count once. */
+		bitmap_zero(s->local_free_bits, s->nelems);
+		for_each_set_bit(k, &mask, BITS_PER_LONG)
+			if (mspan_kpage_slots(s, k, &first, &last))
+				bitmap_set(s->local_free_bits, first,
+					   last - first + 1);
+		pinned = bitmap_weight(s->local_free_bits, s->nelems);
+		bitmap_zero(s->local_free_bits, s->nelems);
+		s->alloc_count += pinned - s->npinned;
+		s->npinned = pinned;
+		mspan_refill_alloc_cache(s, 0);
+	}
+	return n;
 }
 EXPORT_SYMBOL_NS_GPL(mspan_live, GOSLAB_INTERNAL);
 
@@ -239,6 +330,38 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 	    BITS_TO_LONGS(s->nelems) * BITS_PER_LONG) {
 		pr_err("goslab: span %p: allocation bit beyond nelems\n",
 		       (void *)s->base);
+		ok = false;
+	}
+	if (s->released_kpages) {
+		unsigned long mask = s->released_kpages;
+		unsigned int k, first, last, pinned = 0, j;
+
+		for (j = 0; j < s->nelems; j++) {
+			bool p = false;
+
+			for_each_set_bit(k, &mask, BITS_PER_LONG)
+				if (mspan_kpage_slots(s, k, &first, &last) &&
+				    j >= first && j <= last)
+					p = true;
+			if (!p)
+				continue;
+			pinned++;
+			if (!test_bit(j, s->alloc_bits) ||
+			    test_bit(j, s->free_bits) ||
+			    test_bit(j, s->local_free_bits)) {
+				pr_err("goslab: span %p: pinned slot %u not allocated or freed\n",
+				       (void *)s->base, j);
+				ok = false;
+			}
+		}
+		if (pinned != s->npinned) {
+			pr_err("goslab: span %p: %u pinned slots, npinned %u\n",
+			       (void *)s->base, pinned, s->npinned);
+			ok = false;
+		}
+	} else if (s->npinned) {
+		pr_err("goslab: span %p: npinned %u with no page released\n",
+		       (void *)s->base, s->npinned);
 		ok = false;
 	}
 	if (allocated != s->alloc_count) {

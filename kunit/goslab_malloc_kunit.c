@@ -355,6 +355,75 @@ static void malloc_misuse_test(struct kunit *test)
 	kfree(k);
 }
 
+/*
+ * Shrink gives back the kernel pages of spans in use that hold no object
+ * (a goslab page is two kernel pages); their slots are never handed out
+ * again, and freeing one of them is a double free.
+ */
+static void malloc_scavenge_span_pages_test(struct kunit *test)
+{
+	const unsigned int nspans = 4, per_span = 32, n = nspans * per_span;
+	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	unsigned long before, after, gone[4];
+	struct goslab_heap_stats st;
+	unsigned int i, j, ngone = 0, bad = 0;
+	void **obj, **more;
+
+	obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
+	more = kunit_kcalloc(test, 4 * n, sizeof(*more), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_ASSERT_NOT_NULL(test, more);
+	goslab_shrink();
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(256, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	/* Free every object on the first kernel page of each span. */
+	for (i = 0; i < n; i++) {
+		struct mspan *s = mheap_span_of(obj[i]);
+
+		KUNIT_ASSERT_NOT_NULL(test, s);
+		if ((unsigned long)obj[i] - s->base >= PAGE_SIZE)
+			continue;
+		if (ngone < ARRAY_SIZE(gone) &&
+		    (ngone == 0 || gone[ngone - 1] != s->base))
+			gone[ngone++] = s->base;
+		goslab_free(obj[i]);
+		obj[i] = NULL;
+	}
+	goslab_shrink();
+	mheap_read_stats(&st);
+	before = st.kpages_span_released;
+	KUNIT_EXPECT_GE(test, before, ngone);
+	goslab_expect_consistent(test);
+
+	/* Nothing is handed out on a page that went back. */
+	for (i = 0; i < 4 * n; i++) {
+		more[i] = goslab_alloc(256, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, more[i]);
+		for (j = 0; j < ngone; j++)
+			bad += (unsigned long)more[i] - gone[j] < PAGE_SIZE;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "object handed out on a page given back");
+	/* Freeing an object that was on such a page is a double free. */
+	goslab_free((void *)gone[0]);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + 1);
+	goslab_expect_consistent(test);
+
+	for (i = 0; i < n; i++)
+		goslab_free(obj[i]);
+	for (i = 0; i < 4 * n; i++)
+		goslab_free(more[i]);
+	goslab_shrink();
+	held_pages(&after);
+	mheap_read_stats(&st);
+	KUNIT_EXPECT_EQ(test, st.kpages_span_released, 0);
+	KUNIT_EXPECT_EQ(test, st.kpages_taken, st.kpages_returned);
+	KUNIT_EXPECT_EQ(test, after, 0);
+	goslab_expect_consistent(test);
+}
+
 /* After everything is freed and shrunk, every kernel page went back. */
 static void malloc_shrink_returns_everything_test(struct kunit *test)
 {
@@ -450,6 +519,7 @@ static struct kunit_case malloc_cases[] = {
 	KUNIT_CASE(malloc_realloc_test),
 	KUNIT_CASE(malloc_page_failure_test),
 	KUNIT_CASE(malloc_misuse_test),
+	KUNIT_CASE(malloc_scavenge_span_pages_test),
 	KUNIT_CASE(malloc_shrink_returns_everything_test),
 	{}
 };
