@@ -61,7 +61,9 @@
  *             object at all sit at the tail, at most GOSLAB_KEEP_EMPTY
  *             of them per class (nempty); the rest go back to mheap.
  *   FULL      on mcentral.full: swept, no free slot.
- *   UNSWEPT   on mcentral.unswept: received frees since its last sweep.
+ *   UNSWEPT   on mcentral.partial_unswept or full_unswept (Go's unswept
+ *             sets; whether it had a free slot before the frees):
+ *             received frees since its last sweep.
  *             The free that takes nfreed from 0 to 1 moves a PARTIAL or
  *             FULL span here (mcentral_note_free()); a CACHED span is
  *             swept when its CPU gives it back (mcentral_uncache_span()).
@@ -173,6 +175,10 @@
 
 /* Empty spans a class keeps on its partial list before giving back. */
 #define GOSLAB_KEEP_EMPTY	1
+/* Free heap pages always kept for reuse, whatever the heap's size. */
+#define GOSLAB_RETAIN_FLOOR	128
+/* How long the background sweeper and scavenger wait to batch work. */
+#define GOSLAB_BG_DELAY		(HZ / 10)
 /* Unswept spans mcentral_cache_span() sweeps before growing (Go: 100). */
 #define GOSLAB_SWEEP_BUDGET	100
 
@@ -371,7 +377,9 @@ struct mcache {
  * @lock: protects everything here and the state of those spans
  * @partial: swept spans with a free slot; empty ones at the tail
  * @full: swept spans without a free slot
- * @unswept: spans with frees since their last sweep
+ * @partial_unswept: spans with frees since their last sweep that had a
+ *	free slot before them
+ * @full_unswept: spans with frees since their last sweep that were full
  * @nspans: spans of the class, cached ones included
  * @nempty: spans on @partial with no object allocated
  * @ngrow: spans taken from mheap
@@ -382,7 +390,8 @@ struct mcentral {
 	spinlock_t lock;	/* see the lock order in the header comment */
 	struct list_head partial;
 	struct list_head full;
-	struct list_head unswept;
+	struct list_head partial_unswept;
+	struct list_head full_unswept;
 	unsigned long nspans;
 	unsigned long nempty;
 	unsigned long ngrow;
@@ -636,12 +645,30 @@ static __always_inline void *mcache_alloc(struct goslab_class *cls,
 	return v;
 }
 
+/* sweep.c */
+extern atomic_long_t goslab_unswept_pages;
+unsigned long goslab_sweepone(void);
+void goslab_deduct_sweep_credit(unsigned int npages);
+unsigned long goslab_credit_pages_swept(void);
+void goslab_bg_kick(void);
+void goslab_bg_flush(void);
+void goslab_bg_pause(void);
+void goslab_bg_resume(void);
+int goslab_bg_start(void);
+void goslab_bg_stop(void);
+unsigned long goslab_shrinker_count(void);
+unsigned long goslab_shrinker_scan(unsigned long nr_kpages);
+unsigned long goslab_shrinker_released(void);
+void goslab_bg_counts(unsigned long *swept, unsigned long *released);
+
 /* mcentral.c */
 void mcentral_init(struct mcentral *c);
 struct mspan *mcentral_cache_span(struct goslab_class *cls);
 void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s);
 struct mspan *mcentral_exchange_span(struct goslab_class *cls,
 				     struct mspan *old);
+unsigned long mcentral_sweepone(struct goslab_class *cls);
+unsigned long mcentral_release_empty(struct goslab_class *cls);
 struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp);
 void mcentral_put_span(struct goslab_class *cls, struct mspan *s);
 void mcentral_note_free(struct goslab_class *cls, struct mspan *s);
@@ -658,7 +685,10 @@ void mheap_free_span(struct mspan *s);
 void mheap_release_span_kpage(struct mspan *s, unsigned int k);
 struct mspan *mheap_span_of(const void *p);
 unsigned long mheap_scavenge(void);
+unsigned long mheap_scavenge_pages(unsigned long max);
+unsigned long mheap_retained_goal(void);
 void mheap_read_stats(struct goslab_heap_stats *st);
+unsigned long mheap_free_pages(void);
 bool mheap_is_valid(void);
 unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
 			       void *arg);

@@ -28,6 +28,12 @@ static int __init goslab_init(void)
 		mheap_exit();
 		return ret;
 	}
+	ret = goslab_bg_start();
+	if (ret) {
+		goslab_classes_exit();
+		mheap_exit();
+		return ret;
+	}
 	goslab_debugfs_root = debugfs_create_dir("goslab", NULL);
 	return 0;
 }
@@ -35,6 +41,8 @@ static int __init goslab_init(void)
 static void __exit goslab_exit(void)
 {
 	debugfs_remove_recursive(goslab_debugfs_root);
+	/* Nothing in the background may run once teardown starts. */
+	goslab_bg_stop();
 	goslab_classes_exit();
 	mheap_exit();
 }

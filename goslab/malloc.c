@@ -73,6 +73,7 @@ static void *goslab_alloc_large(size_t size, gfp_t gfp, unsigned long ip)
 		return NULL;
 	}
 	npages = DIV_ROUND_UP(size, GOSLAB_PAGE_SIZE);
+	goslab_deduct_sweep_credit(npages);
 	s = mheap_alloc_span(NULL, npages, gfp);
 	if (!s)
 		return NULL;

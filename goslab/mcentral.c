@@ -25,7 +25,8 @@ void mcentral_init(struct mcentral *c)
 	spin_lock_init(&c->lock);
 	INIT_LIST_HEAD(&c->partial);
 	INIT_LIST_HEAD(&c->full);
-	INIT_LIST_HEAD(&c->unswept);
+	INIT_LIST_HEAD(&c->partial_unswept);
+	INIT_LIST_HEAD(&c->full_unswept);
 	c->nspans = 0;
 	c->nempty = 0;
 	c->ngrow = 0;
@@ -45,6 +46,35 @@ static void mcentral_release(struct goslab_class *cls, struct mspan *s)
 }
 
 /*
+ * Go's unswept sets: spans in line for a sweep, oldest first (they have
+ * had the longest to collect frees). Counted in goslab_unswept_pages,
+ * which paces the sweep credit and the background sweeper.
+ */
+static void mcentral_add_unswept(struct mcentral *c, struct mspan *s,
+				 bool full)
+{
+	s->state = MSPAN_UNSWEPT;
+	list_add_tail(&s->list, full ? &c->full_unswept : &c->partial_unswept);
+	atomic_long_add(s->npages, &goslab_unswept_pages);
+}
+
+/* The oldest unswept span, partial ones first; off its list. */
+static struct mspan *mcentral_pop_unswept(struct mcentral *c)
+{
+	struct mspan *s;
+
+	s = list_first_entry_or_null(&c->partial_unswept, struct mspan, list);
+	if (!s)
+		s = list_first_entry_or_null(&c->full_unswept, struct mspan,
+					     list);
+	if (s) {
+		list_del(&s->list);
+		atomic_long_sub(s->npages, &goslab_unswept_pages);
+	}
+	return s;
+}
+
+/*
  * File a span that no CPU holds on the list its state calls for. Spans
  * with pending frees wait on the unswept list; empty spans beyond the
  * ones the class keeps go back to mheap.
@@ -55,8 +85,7 @@ static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
 
 	lockdep_assert_held(&c->lock);
 	if (atomic_read(&s->nfreed)) {
-		s->state = MSPAN_UNSWEPT;
-		list_add_tail(&s->list, &c->unswept);
+		mcentral_add_unswept(c, s, s->alloc_count == s->nelems);
 	} else if (s->alloc_count == s->nelems) {
 		s->state = MSPAN_FULL;
 		list_add(&s->list, &c->full);
@@ -98,10 +127,7 @@ static struct mspan *__mcentral_cache_span(struct goslab_class *cls)
 			c->nempty--;
 		goto have;
 	}
-	while (budget-- &&
-	       (s = list_first_entry_or_null(&c->unswept, struct mspan,
-					     list))) {
-		list_del(&s->list);
+	while (budget-- && (s = mcentral_pop_unswept(c))) {
 		mcentral_sweep_span(cls, s);
 		if (s->alloc_count < s->nelems)
 			goto have;
@@ -164,6 +190,65 @@ struct mspan *mcentral_exchange_span(struct goslab_class *cls,
 }
 
 /**
+ * mcentral_sweepone() - sweep the oldest unswept span of a class
+ * @cls: the span class
+ *
+ * Go's sweepone for one class: the span is filed by what the sweep finds;
+ * one that sweeps to empty goes back to mheap (beyond the one kept).
+ *
+ * Context: any but NMI.
+ * Return: the pages of the span swept, 0 when there was none.
+ */
+unsigned long mcentral_sweepone(struct goslab_class *cls)
+{
+	struct mcentral *c = &cls->central;
+	unsigned long flags, npages = 0;
+	struct mspan *s;
+
+	if (list_empty(&c->partial_unswept) && list_empty(&c->full_unswept))
+		return 0;
+	spin_lock_irqsave(&c->lock, flags);
+	s = mcentral_pop_unswept(c);
+	if (s) {
+		npages = s->npages;
+		mcentral_sweep_span(cls, s);
+		mcentral_file_span(cls, s);
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+	return npages;
+}
+EXPORT_SYMBOL_NS_GPL(mcentral_sweepone, GOSLAB_INTERNAL);
+
+/**
+ * mcentral_release_empty() - give the class's kept empty spans to mheap
+ * @cls: the span class
+ *
+ * Context: any but NMI.
+ * Return: the goslab pages given back.
+ */
+unsigned long mcentral_release_empty(struct goslab_class *cls)
+{
+	struct mcentral *c = &cls->central;
+	unsigned long flags, pages = 0;
+	struct mspan *s, *tmp;
+
+	if (!READ_ONCE(c->nempty))
+		return 0;
+	spin_lock_irqsave(&c->lock, flags);
+	list_for_each_entry_safe_reverse(s, tmp, &c->partial, list) {
+		if (!mspan_is_empty(s))
+			break;
+		list_del(&s->list);
+		c->nempty--;
+		pages += s->npages;
+		mcentral_release(cls, s);
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+	return pages;
+}
+EXPORT_SYMBOL_NS_GPL(mcentral_release_empty, GOSLAB_INTERNAL);
+
+/**
  * mcentral_uncache_span() - take back a span from an mcache
  * @cls: the span class
  * @s: the span, just removed from its slot
@@ -185,6 +270,9 @@ EXPORT_SYMBOL_NS_GPL(mcentral_uncache_span, GOSLAB_INTERNAL);
  * @cls: the span class
  * @gfp: how hard to try; may sleep when it allows
  *
+ * Pays the sweep credit first (goslab_deduct_sweep_credit()), and takes
+ * a span of the class that it swept, if any, rather than growing.
+ *
  * Context: no goslab lock held, IRQs as @gfp requires.
  * Return: the span, CACHED, or NULL.
  */
@@ -194,6 +282,13 @@ struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
 	unsigned long flags;
 	struct mspan *s;
 
+	/* Pay the sweep credit; it may have swept a span of ours to use. */
+	goslab_deduct_sweep_credit(cls->npages);
+	spin_lock_irqsave(&c->lock, flags);
+	s = __mcentral_cache_span(cls);
+	spin_unlock_irqrestore(&c->lock, flags);
+	if (s)
+		return s;
 	s = mheap_alloc_span(cls, cls->npages, gfp | cls->page_gfp);
 	if (!s)
 		return NULL;
@@ -241,10 +336,11 @@ void mcentral_note_free(struct goslab_class *cls, struct mspan *s)
 	if (s->state == MSPAN_PARTIAL || s->state == MSPAN_FULL) {
 		if (s->state == MSPAN_PARTIAL && mspan_is_empty(s))
 			c->nempty--;
-		list_move_tail(&s->list, &c->unswept);
-		s->state = MSPAN_UNSWEPT;
+		list_del(&s->list);
+		mcentral_add_unswept(c, s, s->state == MSPAN_FULL);
 	}
 	spin_unlock_irqrestore(&c->lock, flags);
+	goslab_bg_kick();
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_note_free, GOSLAB_INTERNAL);
 
@@ -262,13 +358,16 @@ unsigned long mcentral_shrink(struct goslab_class *cls)
 	struct mcentral *c = &cls->central;
 	unsigned long flags, pages = 0;
 	struct mspan *s, *tmp;
-	LIST_HEAD(unswept);
+	LIST_HEAD(swept);
 
 	spin_lock_irqsave(&c->lock, flags);
-	list_splice_init(&c->unswept, &unswept);
-	list_for_each_entry_safe(s, tmp, &unswept, list) {
-		list_del(&s->list);
+	/* Filing may put a span with racing frees back in line: not again. */
+	while ((s = mcentral_pop_unswept(c))) {
 		mcentral_sweep_span(cls, s);
+		list_add(&s->list, &swept);
+	}
+	list_for_each_entry_safe(s, tmp, &swept, list) {
+		list_del(&s->list);
 		mcentral_file_span(cls, s);
 	}
 	list_for_each_entry_safe_reverse(s, tmp, &c->partial, list) {
@@ -355,8 +454,10 @@ bool mcentral_is_valid(struct goslab_class *cls)
 				  &nempty);
 	ok &= mcentral_check_list(cls, &c->full, MSPAN_FULL, &nspans,
 				  &nempty);
-	ok &= mcentral_check_list(cls, &c->unswept, MSPAN_UNSWEPT, &nspans,
-				  &nempty);
+	ok &= mcentral_check_list(cls, &c->partial_unswept, MSPAN_UNSWEPT,
+				  &nspans, &nempty);
+	ok &= mcentral_check_list(cls, &c->full_unswept, MSPAN_UNSWEPT,
+				  &nspans, &nempty);
 	for_each_possible_cpu(cpu) {
 		struct mspan *s = per_cpu_ptr(cls->slot, cpu)->span;
 
@@ -392,7 +493,8 @@ unsigned long mcentral_destroy(struct goslab_class *cls)
 {
 	struct list_head *lists[] = { &cls->central.partial,
 				      &cls->central.full,
-				      &cls->central.unswept };
+				      &cls->central.partial_unswept,
+				      &cls->central.full_unswept };
 	struct mcentral *c = &cls->central;
 	unsigned long flags, live = 0;
 	struct mspan *s, *tmp;
@@ -402,6 +504,8 @@ unsigned long mcentral_destroy(struct goslab_class *cls)
 	for (i = 0; i < ARRAY_SIZE(lists); i++) {
 		list_for_each_entry_safe(s, tmp, lists[i], list) {
 			list_del(&s->list);
+			if (s->state == MSPAN_UNSWEPT)
+				atomic_long_sub(s->npages, &goslab_unswept_pages);
 			live += mspan_live(s);
 			mcentral_release(cls, s);
 		}

@@ -431,7 +431,7 @@ void mheap_release_span_kpage(struct mspan *s, unsigned int k)
  */
 void mheap_free_span(struct mspan *s)
 {
-	struct heap_chunk *chunk = s->chunk, *release = NULL;
+	struct heap_chunk *chunk = s->chunk;
 	unsigned int start = (s->base - chunk->base) >> GOSLAB_PAGE_SHIFT;
 	unsigned long flags;
 
@@ -451,20 +451,13 @@ void mheap_free_span(struct mspan *s)
 		mheap.st.pages_large -= s->npages;
 		mheap.st.large_objects--;
 	}
-	if (!chunk_has_spans(chunk)) {
-		if (!chunk->nreleased)
-			mheap.free_chunks++;
-		/* Keep one whole free chunk for the next span, no more. */
-		if (chunk->nreleased || mheap.free_chunks > 1) {
-			mheap_unlink_chunk(chunk);
-			release = chunk;
-		}
-	}
+	if (!chunk_has_spans(chunk) && !chunk->nreleased)
+		mheap.free_chunks++;
 	spin_unlock_irqrestore(&mheap.lock, flags);
 	s->state = MSPAN_DEAD;
 	kfree(s);
-	if (release)
-		mheap_release_chunk(release);
+	/* Free pages are kept for reuse; the scavenger paces their return. */
+	goslab_bg_kick();
 }
 EXPORT_SYMBOL_NS_GPL(mheap_free_span, GOSLAB_INTERNAL);
 
@@ -479,22 +472,49 @@ EXPORT_SYMBOL_NS_GPL(mheap_free_span, GOSLAB_INTERNAL);
  */
 unsigned long mheap_scavenge(void)
 {
+	return mheap_scavenge_pages(ULONG_MAX);
+}
+EXPORT_SYMBOL_NS_GPL(mheap_scavenge, GOSLAB_INTERNAL);
+
+/**
+ * mheap_scavenge_pages() - give up to @max free goslab pages back
+ * @max: the most goslab pages to give back
+ *
+ * Whole chunks with no span go first (they give back memory in large
+ * blocks), then free pages inside chunks that hold spans.
+ *
+ * Context: any; IRQs are disabled while the heap lock is held.
+ * Return: the number of kernel pages given back.
+ */
+unsigned long mheap_scavenge_pages(unsigned long max)
+{
 	struct heap_chunk *chunk, *tmp;
-	unsigned long flags, kpages = 0;
+	unsigned long flags, kpages = 0, pages = 0;
 	LIST_HEAD(release);
 
 	spin_lock_irqsave(&mheap.lock, flags);
 	list_for_each_entry_safe(chunk, tmp, &mheap.chunks, list) {
+		if (chunk_has_spans(chunk) || pages + chunk->nfree > max)
+			continue;
+		pages += chunk->nfree;
+		kpages += (unsigned long)chunk->nfree * GOSLAB_KPAGES_PER_PAGE;
+		mheap_unlink_chunk(chunk);
+		list_add(&chunk->list, &release);
+	}
+	list_for_each_entry_safe(chunk, tmp, &mheap.chunks, list) {
 		unsigned int i;
 
-		if (!chunk_has_spans(chunk)) {
-			kpages += (unsigned long)chunk->nfree *
-				  GOSLAB_KPAGES_PER_PAGE;
-			mheap_unlink_chunk(chunk);
-			list_add(&chunk->list, &release);
+		if (pages >= max)
+			break;
+		if (!chunk->nfree)
 			continue;
-		}
+		/* A whole free chunk stops being one as its pages go. */
+		if (!chunk_has_spans(chunk) && !chunk->nreleased)
+			mheap.free_chunks--;
 		for_each_clear_bit(i, chunk->inuse, chunk->npages) {
+			if (pages >= max)
+				break;
+			pages++;
 			__set_bit(i, chunk->inuse);
 			__set_bit(i, chunk->released);
 			chunk->nfree--;
@@ -505,13 +525,36 @@ unsigned long mheap_scavenge(void)
 			kpages += GOSLAB_KPAGES_PER_PAGE;
 			free_goslab_page(chunk->base + i * GOSLAB_PAGE_SIZE);
 		}
+		if (!chunk_has_spans(chunk) && !chunk->nfree) {
+			/* Every page gone: only the descriptor is left. */
+			mheap_unlink_chunk(chunk);
+			list_add(&chunk->list, &release);
+		}
 	}
 	spin_unlock_irqrestore(&mheap.lock, flags);
 	list_for_each_entry_safe(chunk, tmp, &release, list)
 		mheap_release_chunk(chunk);
 	return kpages;
 }
-EXPORT_SYMBOL_NS_GPL(mheap_scavenge, GOSLAB_INTERNAL);
+
+/**
+ * mheap_retained_goal() - free pages the heap keeps for reuse
+ *
+ * Go's scavenger keeps about 10% over the heap goal; goslab keeps free
+ * pages up to a tenth of the pages in spans, and at least
+ * GOSLAB_RETAIN_FLOOR pages, so that a small heap is not returned and
+ * refetched page by page.
+ *
+ * Return: the goal, in goslab pages.
+ */
+unsigned long mheap_retained_goal(void)
+{
+	unsigned long in_use = READ_ONCE(mheap.st.pages_small) +
+			       READ_ONCE(mheap.st.pages_large);
+
+	return max_t(unsigned long, GOSLAB_RETAIN_FLOOR, in_use / 10);
+}
+EXPORT_SYMBOL_NS_GPL(mheap_retained_goal, GOSLAB_INTERNAL);
 
 /**
  * mheap_read_stats() - a consistent copy of the heap counters
@@ -526,6 +569,16 @@ void mheap_read_stats(struct goslab_heap_stats *st)
 	spin_unlock_irqrestore(&mheap.lock, flags);
 }
 EXPORT_SYMBOL_NS_GPL(mheap_read_stats, GOSLAB_INTERNAL);
+
+/**
+ * mheap_free_pages() - goslab pages the heap can carve without growing
+ *
+ * Return: the count; a racy read.
+ */
+unsigned long mheap_free_pages(void)
+{
+	return READ_ONCE(mheap.st.pages_free);
+}
 
 /**
  * mheap_walk_spans() - call @fn once for every span in the heap

@@ -131,6 +131,8 @@ EXPORT_SYMBOL_NS_GPL(goslab_read_stats_slow, GOSLAB_INTERNAL);
 /**
  * goslab_validate() - run every validator and the slow recount
  *
+ * Pauses the background sweeper and scavenger while it runs.
+ *
  * Context: process context, nothing in flight.
  * Return: 0 when goslab is consistent, else the number of problems found.
  */
@@ -139,6 +141,7 @@ int goslab_validate(void)
 	unsigned int i;
 	int bad = 0;
 
+	goslab_bg_pause();
 	if (!mheap_is_valid())
 		bad++;
 	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
@@ -146,6 +149,7 @@ int goslab_validate(void)
 		    !mcentral_is_valid(&goslab_classes[i]))
 			bad++;
 	bad += goslab_read_stats_slow();
+	goslab_bg_resume();
 	return bad;
 }
 EXPORT_SYMBOL_NS_GPL(goslab_validate, GOSLAB_INTERNAL);

@@ -526,6 +526,8 @@ static struct kunit_case malloc_cases[] = {
 
 static struct kunit_suite malloc_suite = {
 	.name = "goslab_malloc",
+	.init = goslab_test_pause_bg,
+	.exit = goslab_test_resume_bg,
 	.test_cases = malloc_cases,
 };
 

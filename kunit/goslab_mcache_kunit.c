@@ -199,6 +199,8 @@ static struct kunit_case mcache_cases[] = {
 
 static struct kunit_suite mcache_suite = {
 	.name = "goslab_mcache",
+	.init = goslab_test_pause_bg,
+	.exit = goslab_test_resume_bg,
 	.test_cases = mcache_cases,
 };
 

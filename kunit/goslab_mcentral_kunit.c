@@ -186,6 +186,8 @@ static struct kunit_case mcentral_cases[] = {
 
 static struct kunit_suite mcentral_suite = {
 	.name = "goslab_mcentral",
+	.init = goslab_test_pause_bg,
+	.exit = goslab_test_resume_bg,
 	.test_cases = mcentral_cases,
 };
 

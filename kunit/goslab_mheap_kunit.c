@@ -212,6 +212,8 @@ static struct kunit_case mheap_cases[] = {
 
 static struct kunit_suite mheap_suite = {
 	.name = "goslab_mheap",
+	.init = goslab_test_pause_bg,
+	.exit = goslab_test_resume_bg,
 	.test_cases = mheap_cases,
 };
 

@@ -20,6 +20,21 @@ static inline void goslab_expect_consistent(struct kunit *test)
 			    "goslab's validators or slow recount disagree (see the kernel log)");
 }
 
+/*
+ * Suite init/exit that keep the background sweeper and scavenger from
+ * changing goslab under a test that counts pages or looks at span states.
+ */
+static inline int goslab_test_pause_bg(struct kunit *test)
+{
+	goslab_bg_pause();
+	return 0;
+}
+
+static inline void goslab_test_resume_bg(struct kunit *test)
+{
+	goslab_bg_resume();
+}
+
 /* A cheap deterministic generator, so failures reproduce. */
 static inline u32 goslab_test_rand(u32 *state)
 {

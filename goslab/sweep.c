@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sweep.c - sweeping across span classes, and the sweep credit.
+ *
+ * Go's GC leaves every span unswept at the start of a cycle; the sweeper
+ * then visits them before they are reused, paced by "sweep credit" so that
+ * sweeping finishes before the heap reaches its goal. goslab has no cycle:
+ * a span becomes unswept when it receives a free after its last sweep
+ * (mcentral_note_free()), and goslab_unswept_pages counts the pages of
+ * every class waiting on an unswept list. That is the sweep debt.
+ *
+ * The credit, goslab_deduct_sweep_credit(), is charged to every
+ * allocation that takes pages from mheap (a class growing, a large
+ * object). Go sweeps sweepPagesPerByte pages per byte allocated, where
+ * the rate is the unswept pages over the heap distance left before the
+ * goal. goslab's distance is the free pages mheap holds: while they
+ * last, taking n pages first sweeps n * unswept / free pages, so the debt
+ * is paid off by the time the free pages run out; when they do not cover
+ * n (the heap is about to grow), everything unswept is swept first, until
+ * mheap has n free pages. Spans of any class that sweep to empty go back
+ * to mheap on the way, so one class's freed memory serves another before
+ * goslab takes a page from the page allocator.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/shrinker.h>
+#include <linux/workqueue.h>
+#include "internal.h"
+
+atomic_long_t goslab_unswept_pages = ATOMIC_LONG_INIT(0);
+EXPORT_SYMBOL_NS_GPL(goslab_unswept_pages, GOSLAB_INTERNAL);
+
+static atomic_t sweep_cursor = ATOMIC_INIT(0);
+static atomic_long_t credit_pages_swept = ATOMIC_LONG_INIT(0);
+
+/**
+ * goslab_sweepone() - sweep one unswept span of any class
+ *
+ * Go's sweepone: classes are visited round robin from a shared cursor.
+ *
+ * Context: any but NMI.
+ * Return: the pages of the span swept, 0 when nothing is unswept.
+ */
+unsigned long goslab_sweepone(void)
+{
+	unsigned int start = atomic_inc_return(&sweep_cursor), i;
+
+	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
+		struct goslab_class *cls =
+			&goslab_classes[(start + i) % GOSLAB_NUM_SPAN_CLASSES];
+		unsigned long n;
+
+		if (!cls->slot)
+			continue;
+		n = mcentral_sweepone(cls);
+		if (n)
+			return n;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_NS_GPL(goslab_sweepone, GOSLAB_INTERNAL);
+
+/**
+ * goslab_deduct_sweep_credit() - sweep before taking pages from mheap
+ * @npages: goslab pages about to leave mheap's free pool
+ *
+ * Go's deductSweepCredit, with the heap distance taken to be mheap's free
+ * pages (see the comment at the top of this file).
+ *
+ * Context: any but NMI; no goslab lock held.
+ */
+void goslab_deduct_sweep_credit(unsigned int npages)
+{
+	long unswept = atomic_long_read(&goslab_unswept_pages);
+	unsigned long free_pages, target, swept = 0, n;
+	bool growing;
+
+	if (unswept <= 0)
+		return;
+	free_pages = mheap_free_pages();
+	growing = free_pages < npages;
+	if (growing)
+		target = unswept;
+	else
+		target = DIV_ROUND_UP((unsigned long)npages * unswept,
+				      free_pages);
+	while (swept < target && (n = goslab_sweepone())) {
+		swept += n;
+		if (growing && mheap_free_pages() >= npages)
+			break;
+	}
+	atomic_long_add(swept, &credit_pages_swept);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_deduct_sweep_credit, GOSLAB_INTERNAL);
+
+/**
+ * goslab_credit_pages_swept() - pages swept by the sweep credit
+ *
+ * Return: the count since load.
+ */
+unsigned long goslab_credit_pages_swept(void)
+{
+	return atomic_long_read(&credit_pages_swept);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_credit_pages_swept, GOSLAB_INTERNAL);
+
+/*
+ * The background sweeper and scavenger (Go's bgsweep and bgscavenge): one
+ * delayed work item, not a thread, queued when there is something to do
+ * (a span became unswept, or mheap holds more free pages than its goal)
+ * and run GOSLAB_BG_DELAY later so that work is batched. It sweeps every
+ * unswept span (empty ones go back to mheap, beyond the one a class
+ * keeps), then gives back the free pages above mheap_retained_goal().
+ */
+static void goslab_bg_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(goslab_bg_work, goslab_bg_work_fn);
+static bool goslab_bg_stopped = true;
+static atomic_t goslab_bg_paused = ATOMIC_INIT(0);
+static atomic_long_t bg_pages_swept = ATOMIC_LONG_INIT(0);
+static atomic_long_t bg_kpages_released = ATOMIC_LONG_INIT(0);
+
+static void goslab_bg_work_fn(struct work_struct *work)
+{
+	unsigned long swept = 0, n, free_pages, goal, batch = 0;
+
+	while (!READ_ONCE(goslab_bg_stopped) && (n = goslab_sweepone())) {
+		swept += n;
+		if (++batch % 64 == 0)
+			cond_resched();
+	}
+	atomic_long_add(swept, &bg_pages_swept);
+	free_pages = mheap_free_pages();
+	goal = mheap_retained_goal();
+	if (!READ_ONCE(goslab_bg_stopped) && free_pages > goal)
+		atomic_long_add(mheap_scavenge_pages(free_pages - goal),
+				&bg_kpages_released);
+}
+
+/**
+ * goslab_bg_kick() - queue the background sweeper if it has work
+ *
+ * Cheap when it is already queued: one flag test.
+ *
+ * Context: any but NMI.
+ */
+void goslab_bg_kick(void)
+{
+	if (READ_ONCE(goslab_bg_stopped) || atomic_read(&goslab_bg_paused) ||
+	    delayed_work_pending(&goslab_bg_work))
+		return;
+	if (atomic_long_read(&goslab_unswept_pages) > 0 ||
+	    mheap_free_pages() > mheap_retained_goal())
+		queue_delayed_work(system_unbound_wq, &goslab_bg_work,
+				   GOSLAB_BG_DELAY);
+}
+
+/**
+ * goslab_bg_flush() - run the background work now, if it is queued
+ *
+ * Context: process context; sleeps.
+ */
+void goslab_bg_flush(void)
+{
+	flush_delayed_work(&goslab_bg_work);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_bg_flush, GOSLAB_INTERNAL);
+
+/**
+ * goslab_bg_pause() - keep the background work from running
+ *
+ * For the validators and the tests that look at spans in a given state:
+ * they need goslab quiescent. Pauses nest.
+ *
+ * Context: process context; sleeps.
+ */
+void goslab_bg_pause(void)
+{
+	atomic_inc(&goslab_bg_paused);
+	cancel_delayed_work_sync(&goslab_bg_work);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_bg_pause, GOSLAB_INTERNAL);
+
+/**
+ * goslab_bg_resume() - undo goslab_bg_pause(), and queue pending work
+ */
+void goslab_bg_resume(void)
+{
+	if (atomic_dec_and_test(&goslab_bg_paused))
+		goslab_bg_kick();
+}
+EXPORT_SYMBOL_NS_GPL(goslab_bg_resume, GOSLAB_INTERNAL);
+
+/**
+ * goslab_bg_counts() - what the background work did since load
+ * @swept: goslab pages swept
+ * @released: kernel pages given back
+ */
+void goslab_bg_counts(unsigned long *swept, unsigned long *released)
+{
+	*swept = atomic_long_read(&bg_pages_swept);
+	*released = atomic_long_read(&bg_kpages_released);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_bg_counts, GOSLAB_INTERNAL);
+
+/*
+ * Memory pressure: a shrinker whose count is goslab's cached free memory
+ * (free heap pages and the empty spans classes keep) and whose scan
+ * sweeps, gives the empty spans to mheap and the heap's free pages to the
+ * page allocator.
+ */
+static struct shrinker *goslab_shrinker;
+static atomic_long_t shrinker_kpages_released = ATOMIC_LONG_INIT(0);
+
+/**
+ * goslab_shrinker_count() - the shrinker's count_objects
+ *
+ * Return: kernel pages goslab could give back now.
+ */
+unsigned long goslab_shrinker_count(void)
+{
+	unsigned long pages = mheap_free_pages();
+	unsigned int i;
+
+	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
+		pages += READ_ONCE(goslab_classes[i].central.nempty) *
+			 goslab_classes[i].npages;
+	return pages * GOSLAB_KPAGES_PER_PAGE;
+}
+EXPORT_SYMBOL_NS_GPL(goslab_shrinker_count, GOSLAB_INTERNAL);
+
+/**
+ * goslab_shrinker_scan() - the shrinker's scan_objects
+ * @nr_kpages: kernel pages the kernel asks for
+ *
+ * Return: kernel pages given back.
+ */
+unsigned long goslab_shrinker_scan(unsigned long nr_kpages)
+{
+	unsigned long kpages;
+	unsigned int i;
+
+	while (goslab_sweepone())
+		;
+	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
+		if (goslab_classes[i].slot)
+			mcentral_release_empty(&goslab_classes[i]);
+	kpages = mheap_scavenge_pages(DIV_ROUND_UP(nr_kpages,
+						   GOSLAB_KPAGES_PER_PAGE));
+	atomic_long_add(kpages, &shrinker_kpages_released);
+	return kpages;
+}
+EXPORT_SYMBOL_NS_GPL(goslab_shrinker_scan, GOSLAB_INTERNAL);
+
+/**
+ * goslab_shrinker_released() - kernel pages the shrinker gave back
+ *
+ * Return: the count since load.
+ */
+unsigned long goslab_shrinker_released(void)
+{
+	return atomic_long_read(&shrinker_kpages_released);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_shrinker_released, GOSLAB_INTERNAL);
+
+static unsigned long goslab_count_objects(struct shrinker *sh,
+					  struct shrink_control *sc)
+{
+	return goslab_shrinker_count() ?: SHRINK_EMPTY;
+}
+
+static unsigned long goslab_scan_objects(struct shrinker *sh,
+					 struct shrink_control *sc)
+{
+	unsigned long kpages = goslab_shrinker_scan(sc->nr_to_scan);
+
+	sc->nr_scanned = kpages;
+	return kpages ?: SHRINK_STOP;
+}
+
+/**
+ * goslab_bg_start() - start the background work and the shrinker
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int goslab_bg_start(void)
+{
+	goslab_shrinker = shrinker_alloc(0, "goslab");
+	if (!goslab_shrinker)
+		return -ENOMEM;
+	goslab_shrinker->count_objects = goslab_count_objects;
+	goslab_shrinker->scan_objects = goslab_scan_objects;
+	shrinker_register(goslab_shrinker);
+	WRITE_ONCE(goslab_bg_stopped, false);
+	return 0;
+}
+
+/**
+ * goslab_bg_stop() - stop and flush the background work, drop the shrinker
+ *
+ * After it returns nothing runs that touches goslab's structures.
+ */
+void goslab_bg_stop(void)
+{
+	WRITE_ONCE(goslab_bg_stopped, true);
+	cancel_delayed_work_sync(&goslab_bg_work);
+	shrinker_free(goslab_shrinker);
+	goslab_shrinker = NULL;
+}

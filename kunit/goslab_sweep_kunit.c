@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goslab_sweep: lazy sweeping, the sweep credit, and memory going back.
+ */
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include "goslab_test.h"
+
+static unsigned int scale = 100;
+module_param(scale, uint, 0444);
+MODULE_PARM_DESC(scale, "percent of the full size of the big scenarios");
+
+static unsigned long scaled(unsigned long n)
+{
+	return max(1UL, n * scale / 100);
+}
+
+static unsigned long kpages_taken(void)
+{
+	struct goslab_heap_stats st;
+
+	mheap_read_stats(&st);
+	return st.kpages_taken;
+}
+
+static void shuffle(void **obj, unsigned long n, u32 *seed)
+{
+	unsigned long i;
+
+	for (i = n - 1; i > 0; i--) {
+		unsigned long j = goslab_test_rand(seed) % (i + 1);
+
+		swap(obj[i], obj[j]);
+	}
+}
+
+/*
+ * Fill many spans, free 90% at random, allocate the same number again:
+ * the freed slots are swept and reused, no page is taken.
+ */
+static void sweep_reuse_before_growth_test(struct kunit *test)
+{
+	unsigned long n = scaled(50000), nfree = n - n / 10, i, before;
+	u32 seed = 11;
+	void **obj;
+
+	obj = vmalloc(n * sizeof(*obj));
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(256, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	goslab_bg_pause();
+	shuffle(obj, n, &seed);
+	for (i = 0; i < nfree; i++)
+		goslab_free(obj[i]);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&goslab_unswept_pages), 0);
+	before = kpages_taken();
+	for (i = 0; i < nfree; i++) {
+		obj[i] = goslab_alloc(256, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	KUNIT_EXPECT_EQ(test, kpages_taken(), before);
+	goslab_bg_resume();
+	goslab_expect_consistent(test);
+	for (i = 0; i < n; i++)
+		goslab_free(obj[i]);
+	vfree(obj);
+	goslab_shrink();
+	goslab_expect_consistent(test);
+}
+
+/*
+ * One class's freed memory serves another: after the 4096 B class is
+ * freed entirely (its spans wait unswept), growing the 2048 B class pays
+ * the sweep credit, the 4096 B spans sweep to empty and go back to mheap,
+ * and the 2048 B spans are carved from them, not from new pages.
+ */
+static void sweep_credit_across_classes_test(struct kunit *test)
+{
+	unsigned long n = scaled(4000), i, before, swept;
+	u32 seed = 3;
+	void **obj;
+
+	obj = vmalloc(2 * n * sizeof(*obj));
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	goslab_shrink();
+	/* The unswept spans are for the credit to sweep, not the sweeper. */
+	goslab_bg_pause();
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(4096, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	mcache_flush_all();
+	shuffle(obj, n, &seed);
+	for (i = 0; i < n; i++)
+		goslab_free(obj[i]);
+	KUNIT_EXPECT_GE(test, atomic_long_read(&goslab_unswept_pages),
+			n / 2 - 1);
+	before = kpages_taken();
+	swept = goslab_credit_pages_swept();
+	for (i = 0; i < 2 * n; i++) {
+		obj[i] = goslab_alloc(2048, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	kunit_info(test, "credit swept %lu pages; %lu kernel pages taken\n",
+		   goslab_credit_pages_swept() - swept,
+		   kpages_taken() - before);
+	KUNIT_EXPECT_GT(test, goslab_credit_pages_swept(), swept);
+	/* At most a chunk's worth of slack, not the n pages a grow takes. */
+	KUNIT_EXPECT_LE(test, kpages_taken() - before, n / 8 + 16);
+	goslab_bg_resume();
+	goslab_expect_consistent(test);
+	for (i = 0; i < 2 * n; i++)
+		goslab_free(obj[i]);
+	vfree(obj);
+	goslab_shrink();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goslab_unswept_pages), 0);
+	goslab_expect_consistent(test);
+}
+
+static unsigned long kpages_held(void)
+{
+	struct goslab_heap_stats st;
+
+	mheap_read_stats(&st);
+	return st.kpages_taken - st.kpages_returned;
+}
+
+/*
+ * Frees and nothing else: the background sweeper sweeps the spans, sends
+ * the empty ones to mheap, and the scavenger gives the heap's free pages
+ * back down to its retained goal, with no allocation to pay credit.
+ */
+static void sweep_background_test(struct kunit *test)
+{
+	unsigned int spc = goslab_span_class(goslab_size_to_class(512), false);
+	struct goslab_class *cls = &goslab_classes[spc];
+	unsigned long n = scaled(8000), i, swept, released, swept2, released2;
+	struct goslab_heap_stats st;
+	void **obj;
+
+	obj = vmalloc(n * sizeof(*obj));
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	goslab_shrink();
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(512, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	mcache_flush_all();
+	goslab_bg_counts(&swept, &released);
+	for (i = 0; i < n; i++)
+		goslab_free(obj[i]);
+	vfree(obj);
+	goslab_bg_flush();
+	goslab_bg_counts(&swept2, &released2);
+	mheap_read_stats(&st);
+	kunit_info(test, "background: swept %lu pages, gave back %lu kernel pages; %lu free pages kept (goal %lu)\n",
+		   swept2 - swept, released2 - released, st.pages_free,
+		   mheap_retained_goal());
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goslab_unswept_pages), 0);
+	KUNIT_EXPECT_GT(test, swept2, swept);
+	KUNIT_EXPECT_GT(test, released2, released);
+	KUNIT_EXPECT_LE(test, cls->central.nspans, GOSLAB_KEEP_EMPTY);
+	KUNIT_EXPECT_LE(test, st.pages_free, mheap_retained_goal());
+	goslab_expect_consistent(test);
+}
+
+/* The shrinker's count is what its scan can give back. */
+static void sweep_shrinker_test(struct kunit *test)
+{
+	unsigned long n = scaled(4000), i, count, got, before;
+	void **obj;
+
+	obj = vmalloc(n * sizeof(*obj));
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	goslab_bg_pause();
+	goslab_shrink();
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(1024, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	mcache_flush_all();
+	for (i = 0; i < n; i++)
+		goslab_free(obj[i]);
+	vfree(obj);
+	/* Sweep, so that the freed spans are empty and counted. */
+	while (goslab_sweepone())
+		;
+	before = kpages_held();
+	count = goslab_shrinker_count();
+	KUNIT_EXPECT_GT(test, count, 0);
+	got = goslab_shrinker_scan(count);
+	kunit_info(test, "shrinker: counted %lu kernel pages, gave back %lu\n",
+		   count, got);
+	KUNIT_EXPECT_GE(test, got, count);
+	KUNIT_EXPECT_EQ(test, kpages_held(), before - got);
+	KUNIT_EXPECT_EQ(test, goslab_shrinker_count(), 0);
+	goslab_bg_resume();
+	goslab_expect_consistent(test);
+}
+
+/*
+ * Steady churn, a fixed live set replaced at random: pages held stay
+ * bounded by the live bytes, and everything goes back at the end.
+ */
+static void sweep_churn_test(struct kunit *test)
+{
+	static const u16 sizes[] = { 16, 64, 100, 256, 700, 2048 };
+	unsigned long live = scaled(20000), ops = scaled(1000000), i;
+	unsigned long live_bytes = 0, peak = 0, bound;
+	u32 seed = 77;
+	u16 *size;
+	void **obj;
+
+	obj = vmalloc(live * sizeof(*obj));
+	size = vmalloc(live * sizeof(*size));
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_ASSERT_NOT_NULL(test, size);
+	for (i = 0; i < live; i++) {
+		size[i] = sizes[goslab_test_rand(&seed) % ARRAY_SIZE(sizes)];
+		obj[i] = goslab_alloc(size[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+		live_bytes += size[i];
+	}
+	for (i = 0; i < ops; i++) {
+		unsigned long k = goslab_test_rand(&seed) % live;
+
+		goslab_free(obj[k]);
+		live_bytes -= size[k];
+		size[k] = sizes[goslab_test_rand(&seed) % ARRAY_SIZE(sizes)];
+		obj[k] = goslab_alloc(size[k], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[k]);
+		live_bytes += size[k];
+		if (i % 1024 == 0) {
+			peak = max(peak, kpages_held());
+			cond_resched();
+		}
+	}
+	peak = max(peak, kpages_held());
+	/* Size-class rounding, partial spans of six classes, heap slack. */
+	bound = 2 * DIV_ROUND_UP(live_bytes, PAGE_SIZE) + 1024;
+	kunit_info(test, "churn: %lu ops, %lu live bytes (%lu kernel pages), pages held peak %lu, final %lu\n",
+		   ops, live_bytes, DIV_ROUND_UP(live_bytes, PAGE_SIZE), peak,
+		   kpages_held());
+	KUNIT_EXPECT_LE(test, peak, bound);
+	goslab_expect_consistent(test);
+	for (i = 0; i < live; i++)
+		goslab_free(obj[i]);
+	vfree(obj);
+	vfree(size);
+	goslab_shrink();
+	KUNIT_EXPECT_EQ(test, kpages_held(), 0);
+	goslab_expect_consistent(test);
+}
+
+static struct kunit_case sweep_cases[] = {
+	KUNIT_CASE(sweep_reuse_before_growth_test),
+	KUNIT_CASE(sweep_credit_across_classes_test),
+	KUNIT_CASE(sweep_background_test),
+	KUNIT_CASE(sweep_shrinker_test),
+	KUNIT_CASE_SLOW(sweep_churn_test),
+	{}
+};
+
+static struct kunit_suite sweep_suite = {
+	.name = "goslab_sweep",
+	.test_cases = sweep_cases,
+};
+
+kunit_test_suite(sweep_suite);
+
+MODULE_DESCRIPTION("KUnit tests for goslab's sweeping and memory return");
