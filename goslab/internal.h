@@ -352,6 +352,7 @@ static __always_inline void *mspan_next_free_fast(struct mspan *s)
  * @nfree: frees of this class's objects made on this CPU
  * @nrefill: spans taken from mcentral
  * @nsweep: sweeps of a used-up span in place, without mcentral
+ * @nswept_frees: frees those sweeps folded in
  *
  * Written only by its CPU with IRQs off (nfree with this_cpu_inc()).
  */
@@ -362,6 +363,7 @@ struct mcache_slot {
 	unsigned long nfree;
 	unsigned long nrefill;
 	unsigned long nsweep;
+	unsigned long nswept_frees;
 };
 
 /**
@@ -384,6 +386,7 @@ struct mcache {
  * @nempty: spans on @partial with no object allocated
  * @ngrow: spans taken from mheap
  * @nsweep: sweeps done
+ * @nswept_frees: frees those sweeps folded in
  * @nrelease: empty spans given back to mheap
  */
 struct mcentral {
@@ -396,6 +399,7 @@ struct mcentral {
 	unsigned long nempty;
 	unsigned long ngrow;
 	unsigned long nsweep;
+	unsigned long nswept_frees;
 	unsigned long nrelease;
 };
 
@@ -476,6 +480,41 @@ struct goslab_class_stats {
 	unsigned long nfree;
 	unsigned long nrefill;
 };
+
+/*
+ * The memory states: every byte goslab holds from the page allocator is
+ * in exactly one, so they add up to the kernel pages held. Memory given
+ * back is not a state but a running counter (kpages_returned).
+ *
+ *  LIVE      objects handed out and not freed, at their size class (a
+ *            large object counts its whole span);
+ *  SWEPT     free slots and tail waste of spans no CPU caches;
+ *  UNSWEPT   objects freed and awaiting their span's sweep;
+ *  PERCPU    free slots and tail waste of the spans CPUs cache;
+ *  HEAP      free pages in mheap.
+ */
+enum goslab_mem_state {
+	GOSLAB_MEM_LIVE,
+	GOSLAB_MEM_SWEPT,
+	GOSLAB_MEM_UNSWEPT,
+	GOSLAB_MEM_PERCPU,
+	GOSLAB_MEM_HEAP,
+	GOSLAB_NR_MEM_STATES,
+};
+
+/**
+ * struct goslab_memstats - goslab's memory by state
+ * @bytes: bytes in each enum goslab_mem_state
+ * @held: bytes held from the page allocator; the sum of @bytes
+ * @released: bytes given back since load
+ */
+struct goslab_memstats {
+	unsigned long bytes[GOSLAB_NR_MEM_STATES];
+	unsigned long held;
+	unsigned long released;
+};
+
+extern const char * const goslab_mem_state_names[GOSLAB_NR_MEM_STATES];
 
 enum goslab_error {
 	GOSLAB_ERR_FOREIGN,
@@ -707,6 +746,8 @@ void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree);
 void goslab_read_class_stats(struct goslab_class *cls,
 			     struct goslab_class_stats *st);
 int goslab_read_stats_slow(void);
+void goslab_read_memstats(struct goslab_memstats *ms);
+void goslab_read_memstats_slow(struct goslab_memstats *ms);
 int goslab_validate(void);
 
 /* mheap.c: fault injection */

@@ -47,7 +47,7 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	 */
 	if (mspan_has_frees(s)) {
 		slot->nmalloc += s->alloc_count - slot->alloc_base;
-		mspan_sweep(s);
+		slot->nswept_frees += mspan_sweep(s);
 		slot->alloc_base = s->alloc_count;
 		slot->nsweep++;
 		if (s->alloc_count < s->nelems)

@@ -31,6 +31,7 @@ void mcentral_init(struct mcentral *c)
 	c->nempty = 0;
 	c->ngrow = 0;
 	c->nsweep = 0;
+	c->nswept_frees = 0;
 	c->nrelease = 0;
 }
 
@@ -104,7 +105,7 @@ static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
 static void mcentral_sweep_span(struct goslab_class *cls, struct mspan *s)
 {
 	lockdep_assert_held(&cls->central.lock);
-	mspan_sweep(s);
+	cls->central.nswept_frees += mspan_sweep(s);
 	cls->central.nsweep++;
 }
 

@@ -45,6 +45,121 @@ void goslab_read_class_stats(struct goslab_class *cls,
 }
 EXPORT_SYMBOL_NS_GPL(goslab_read_class_stats, GOSLAB_INTERNAL);
 
+const char * const goslab_mem_state_names[GOSLAB_NR_MEM_STATES] = {
+	[GOSLAB_MEM_LIVE] = "live",
+	[GOSLAB_MEM_SWEPT] = "free_swept",
+	[GOSLAB_MEM_UNSWEPT] = "freed_unswept",
+	[GOSLAB_MEM_PERCPU] = "percpu_cached",
+	[GOSLAB_MEM_HEAP] = "heap_free",
+};
+EXPORT_SYMBOL_NS_GPL(goslab_mem_state_names, GOSLAB_INTERNAL);
+
+/* Bytes of a span still held from the page allocator. */
+static unsigned long mspan_held_bytes(const struct mspan *s)
+{
+	return (unsigned long)s->npages * GOSLAB_PAGE_SIZE -
+	       (unsigned long)hweight32(s->released_kpages) * PAGE_SIZE;
+}
+
+/* Bytes in objects freed and awaiting the span's sweep. */
+static unsigned long mspan_unswept_bytes(const struct mspan *s)
+{
+	return (unsigned long)(bitmap_weight(s->free_bits, s->nelems) +
+			       bitmap_weight(s->local_free_bits, s->nelems)) *
+	       s->elemsize;
+}
+
+/**
+ * goslab_read_memstats() - the memory states, from the fast counters
+ * @ms: where to put them
+ *
+ * Live and unswept bytes come from the per-class counters (allocations,
+ * frees, frees folded in by sweeps), per-CPU bytes from the spans the
+ * CPUs cache, heap bytes from mheap; free swept bytes are the rest of
+ * what is held. goslab_read_memstats_slow() recounts each from the spans.
+ */
+void goslab_read_memstats(struct goslab_memstats *ms)
+{
+	struct goslab_heap_stats hs;
+	unsigned long small_bytes;
+	unsigned int i;
+	long rest;
+	int cpu;
+
+	memset(ms, 0, sizeof(*ms));
+	mheap_read_stats(&hs);
+	ms->held = (hs.kpages_taken - hs.kpages_returned) * PAGE_SIZE;
+	ms->released = hs.kpages_returned * PAGE_SIZE;
+	ms->bytes[GOSLAB_MEM_HEAP] = hs.pages_free * GOSLAB_PAGE_SIZE;
+	ms->bytes[GOSLAB_MEM_LIVE] = hs.pages_large * GOSLAB_PAGE_SIZE;
+	small_bytes = hs.pages_small * GOSLAB_PAGE_SIZE -
+		      hs.kpages_span_released * PAGE_SIZE;
+	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
+		struct goslab_class *cls = &goslab_classes[i];
+		struct goslab_class_stats st;
+		unsigned long swept = READ_ONCE(cls->central.nswept_frees);
+
+		if (!cls->slot)
+			continue;
+		goslab_read_class_stats(cls, &st);
+		for_each_possible_cpu(cpu) {
+			struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
+			struct mspan *s = READ_ONCE(slot->span);
+
+			swept += slot->nswept_frees;
+			if (s == &goslab_emptymspan)
+				continue;
+			ms->bytes[GOSLAB_MEM_PERCPU] += mspan_held_bytes(s) -
+				(unsigned long)mspan_live(s) * s->elemsize -
+				mspan_unswept_bytes(s);
+		}
+		ms->bytes[GOSLAB_MEM_LIVE] += st.live * cls->elemsize;
+		ms->bytes[GOSLAB_MEM_UNSWEPT] += (st.nfree - swept) *
+						 cls->elemsize;
+	}
+	rest = small_bytes - (ms->bytes[GOSLAB_MEM_LIVE] -
+			      hs.pages_large * GOSLAB_PAGE_SIZE) -
+	       ms->bytes[GOSLAB_MEM_UNSWEPT] - ms->bytes[GOSLAB_MEM_PERCPU];
+	ms->bytes[GOSLAB_MEM_SWEPT] = max(rest, 0L);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_read_memstats, GOSLAB_INTERNAL);
+
+static void memstats_span(struct mspan *s, void *arg)
+{
+	struct goslab_memstats *ms = arg;
+	unsigned long held = mspan_held_bytes(s), live, unswept;
+
+	if (!s->cls) {
+		ms->bytes[GOSLAB_MEM_LIVE] += held;
+		return;
+	}
+	live = (unsigned long)mspan_live(s) * s->elemsize;
+	unswept = mspan_unswept_bytes(s);
+	ms->bytes[GOSLAB_MEM_LIVE] += live;
+	ms->bytes[GOSLAB_MEM_UNSWEPT] += unswept;
+	ms->bytes[s->state == MSPAN_CACHED ? GOSLAB_MEM_PERCPU :
+		  GOSLAB_MEM_SWEPT] += held - live - unswept;
+}
+
+/**
+ * goslab_read_memstats_slow() - the memory states, recounted from spans
+ * @ms: where to put them
+ *
+ * Walks every span in the heap; run it when nothing is in flight.
+ */
+void goslab_read_memstats_slow(struct goslab_memstats *ms)
+{
+	struct goslab_heap_stats hs;
+
+	memset(ms, 0, sizeof(*ms));
+	mheap_walk_spans(memstats_span, ms);
+	mheap_read_stats(&hs);
+	ms->bytes[GOSLAB_MEM_HEAP] = hs.pages_free * GOSLAB_PAGE_SIZE;
+	ms->held = (hs.kpages_taken - hs.kpages_returned) * PAGE_SIZE;
+	ms->released = hs.kpages_returned * PAGE_SIZE;
+}
+EXPORT_SYMBOL_NS_GPL(goslab_read_memstats_slow, GOSLAB_INTERNAL);
+
 struct recount {
 	struct goslab_class_stats cls[GOSLAB_NUM_SPAN_CLASSES];
 	unsigned long large_objects;
@@ -73,12 +188,40 @@ static void recount_span(struct mspan *s, void *arg)
 	st->live += mspan_live(s);
 }
 
+/* The memory states: fast == slow, state by state, and they add up. */
+static int goslab_check_memstats(void)
+{
+	struct goslab_memstats fast, slow;
+	unsigned long sum = 0;
+	unsigned int i;
+	int bad = 0;
+
+	goslab_read_memstats(&fast);
+	goslab_read_memstats_slow(&slow);
+	for (i = 0; i < GOSLAB_NR_MEM_STATES; i++) {
+		sum += slow.bytes[i];
+		if (fast.bytes[i] != slow.bytes[i]) {
+			pr_err("memory state %s: counters say %lu bytes, the spans %lu\n",
+			       goslab_mem_state_names[i], fast.bytes[i],
+			       slow.bytes[i]);
+			bad++;
+		}
+	}
+	if (sum != slow.held) {
+		pr_err("memory states add up to %lu bytes, goslab holds %lu\n",
+		       sum, slow.held);
+		bad++;
+	}
+	return bad;
+}
+
 /**
  * goslab_read_stats_slow() - recount everything and compare
  *
  * Go's ReadMemStatsSlow: walks every span of the heap and checks that
- * live objects, spans and pages per class, and large objects, equal what
- * the fast counters say. Run it when no allocation or free is in flight.
+ * live objects, spans and pages per class, large objects and the memory
+ * states equal what the fast counters say, and that the states add up to
+ * the pages held. Run it when no allocation or free is in flight.
  *
  * Context: process context.
  * Return: 0 when everything agrees, else the number of disagreements
@@ -124,6 +267,7 @@ int goslab_read_stats_slow(void)
 		bad++;
 	}
 	kfree(rc);
+	bad += goslab_check_memstats();
 	return bad;
 }
 EXPORT_SYMBOL_NS_GPL(goslab_read_stats_slow, GOSLAB_INTERNAL);

@@ -33,6 +33,9 @@ static void *own_alloc(struct mspan *s)
 
 	local_irq_save(flags);
 	p = mspan_next_free_fast(s) ?: mspan_next_free(s);
+	/* Counted as an mcache would, so that the statistics add up. */
+	if (p)
+		this_cpu_inc(s->cls->slot->nmalloc);
 	local_irq_restore(flags);
 	return p;
 }
@@ -41,6 +44,8 @@ static void own_free(struct goslab_class *cls, struct mspan *s, void *p)
 {
 	int r = mspan_free_index(s, mspan_obj_index(s, (unsigned long)p));
 
+	if (r >= 0)
+		this_cpu_inc(cls->slot->nfree);
 	if (r > 0)
 		mcentral_note_free(cls, s);
 }

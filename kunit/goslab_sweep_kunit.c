@@ -254,11 +254,59 @@ static void sweep_churn_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+/* Every state gets bytes, and fast and slow agree and add up. */
+static void sweep_memory_states_test(struct kunit *test)
+{
+	const unsigned long n = 3000;
+	struct goslab_memstats fast, slow;
+	unsigned long i, sum = 0;
+	void **obj, *big;
+
+	obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	goslab_bg_pause();
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(64 << (i % 5), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	big = goslab_alloc(100000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	for (i = 0; i < n; i += 3)
+		goslab_free(obj[i]);
+	goslab_read_memstats(&fast);
+	goslab_read_memstats_slow(&slow);
+	for (i = 0; i < GOSLAB_NR_MEM_STATES; i++) {
+		kunit_info(test, "%-14s %9lu bytes (slow recount %lu)\n",
+			   goslab_mem_state_names[i], fast.bytes[i],
+			   slow.bytes[i]);
+		KUNIT_EXPECT_EQ(test, fast.bytes[i], slow.bytes[i]);
+		sum += fast.bytes[i];
+	}
+	kunit_info(test, "held %lu bytes, released %lu\n", fast.held,
+		   fast.released);
+	KUNIT_EXPECT_EQ(test, sum, fast.held);
+	KUNIT_EXPECT_GT(test, fast.bytes[GOSLAB_MEM_LIVE], 0);
+	KUNIT_EXPECT_GT(test, fast.bytes[GOSLAB_MEM_UNSWEPT] +
+			fast.bytes[GOSLAB_MEM_SWEPT], 0);
+	KUNIT_EXPECT_GT(test, fast.bytes[GOSLAB_MEM_PERCPU], 0);
+	goslab_expect_consistent(test);
+	for (i = 0; i < n; i++)
+		if (i % 3)
+			goslab_free(obj[i]);
+	goslab_free(big);
+	goslab_bg_resume();
+	goslab_shrink();
+	goslab_read_memstats(&fast);
+	KUNIT_EXPECT_EQ(test, fast.held, 0);
+	goslab_expect_consistent(test);
+}
+
 static struct kunit_case sweep_cases[] = {
 	KUNIT_CASE(sweep_reuse_before_growth_test),
 	KUNIT_CASE(sweep_credit_across_classes_test),
 	KUNIT_CASE(sweep_background_test),
 	KUNIT_CASE(sweep_shrinker_test),
+	KUNIT_CASE(sweep_memory_states_test),
 	KUNIT_CASE_SLOW(sweep_churn_test),
 	{}
 };
