@@ -464,6 +464,7 @@ struct goslab_heap_stats {
 	unsigned long pages_free;
 	unsigned long pages_small;
 	unsigned long pages_large;
+	unsigned long pages_pcache;	/* in page caches, within pages_small */
 	unsigned long large_objects;
 	unsigned long kpages_taken;
 	unsigned long kpages_returned;
@@ -491,7 +492,7 @@ struct goslab_class_stats {
  *  SWEPT     free slots and tail waste of spans no CPU caches;
  *  UNSWEPT   objects freed and awaiting their span's sweep;
  *  PERCPU    free slots and tail waste of the spans CPUs cache;
- *  HEAP      free pages in mheap.
+ *  HEAP      free pages in mheap and in the CPUs' page caches.
  */
 enum goslab_mem_state {
 	GOSLAB_MEM_LIVE,
@@ -660,6 +661,7 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 		       unsigned long flags);
 void mcache_flush_all(void);
 void mcache_flush_class(struct goslab_class *cls);
+void mcache_flush_dead_cpu(unsigned int cpu);
 
 /**
  * mcache_alloc() - allocate one object of @cls on this CPU
@@ -724,6 +726,10 @@ void mheap_free_span(struct mspan *s);
 void mheap_release_span_kpage(struct mspan *s, unsigned int k);
 struct mspan *mheap_span_of(const void *p);
 unsigned long mheap_scavenge(void);
+void mheap_pcache_flush_cpu(unsigned int cpu);
+void mheap_pcache_flush_all(void);
+unsigned long mheap_pcache_pages(void);
+unsigned int mheap_pcache_pages_cpu(unsigned int cpu);
 unsigned long mheap_scavenge_pages(unsigned long max);
 unsigned long mheap_retained_goal(void);
 void mheap_read_stats(struct goslab_heap_stats *st);

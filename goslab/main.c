@@ -9,11 +9,21 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/module.h>
 #include "internal.h"
 
 static struct dentry *goslab_debugfs_root;
+static int goslab_cpuhp_state;
+
+/* A CPU went offline: its cached spans and pages go back. */
+static int goslab_cpu_dead(unsigned int cpu)
+{
+	mcache_flush_dead_cpu(cpu);
+	mheap_pcache_flush_cpu(cpu);
+	return 0;
+}
 
 static int __init goslab_init(void)
 {
@@ -28,8 +38,17 @@ static int __init goslab_init(void)
 		mheap_exit();
 		return ret;
 	}
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "goslab:dead",
+					NULL, goslab_cpu_dead);
+	if (ret < 0) {
+		goslab_classes_exit();
+		mheap_exit();
+		return ret;
+	}
+	goslab_cpuhp_state = ret;
 	ret = goslab_bg_start();
 	if (ret) {
+		cpuhp_remove_state_nocalls(goslab_cpuhp_state);
 		goslab_classes_exit();
 		mheap_exit();
 		return ret;
@@ -43,6 +62,7 @@ static void __exit goslab_exit(void)
 	debugfs_remove_recursive(goslab_debugfs_root);
 	/* Nothing in the background may run once teardown starts. */
 	goslab_bg_stop();
+	cpuhp_remove_state_nocalls(goslab_cpuhp_state);
 	goslab_classes_exit();
 	mheap_exit();
 }

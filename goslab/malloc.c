@@ -291,8 +291,9 @@ EXPORT_SYMBOL_GPL(goslab_realloc);
 /**
  * goslab_shrink() - give all cached free memory back to the page allocator
  *
- * Empties every CPU's cache, sweeps every span, gives every empty span
- * back to the heap and every free chunk back to the buddy allocator.
+ * Empties every CPU's cache and page cache, sweeps every span, gives
+ * every empty span back to the heap and every free page (including the
+ * free kernel pages of spans in use) back to the buddy allocator.
  *
  * Context: process context; may sleep.
  * Return: the number of 4 KiB kernel pages given back.
@@ -306,6 +307,7 @@ int goslab_shrink(void)
 	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
 		if (goslab_classes[i].slot)
 			mcentral_shrink(&goslab_classes[i]);
+	mheap_pcache_flush_all();
 	return min_t(unsigned long, mheap_scavenge(), INT_MAX);
 }
 EXPORT_SYMBOL_GPL(goslab_shrink);

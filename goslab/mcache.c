@@ -172,6 +172,25 @@ static void mcache_flush(struct goslab_class *only)
 }
 
 /**
+ * mcache_flush_dead_cpu() - empty the slots of a CPU that went offline
+ * @cpu: the CPU; it runs nothing any more
+ */
+void mcache_flush_dead_cpu(unsigned int cpu)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	local_irq_save(flags);
+	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
+		struct goslab_class *cls = &goslab_classes[i];
+
+		if (cls->slot)
+			mcache_flush_slot(cls, per_cpu_ptr(cls->slot, cpu));
+	}
+	local_irq_restore(flags);
+}
+
+/**
  * mcache_flush_all() - give every cached span back to its mcentral
  *
  * Context: process context; may sleep.

@@ -28,9 +28,11 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpu.h>
+#include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/log2.h>
+#include <linux/smp.h>
 #include "internal.h"
 
 #define ARENA_L2_LEN		BIT(GOSLAB_ARENA_L2_BITS)
@@ -55,6 +57,29 @@ static struct mheap mheap = {
 	.lock = __SPIN_LOCK_UNLOCKED(mheap.lock),
 	.chunks = LIST_HEAD_INIT(mheap.chunks),
 };
+
+/**
+ * struct page_cache - Go's pageCache: a CPU's window of free heap pages
+ * @chunk: the chunk the window lies in
+ * @base: address of the window's first goslab page
+ * @cache: bit i set: the page at @base + i pages is free and this CPU's
+ *
+ * One-page spans (most size classes) are carved from it with IRQs off
+ * and no heap lock. Pages in a page cache are marked in use in their
+ * chunk and counted in pages_small (and in pcache_pages) from the moment
+ * the cache takes them, so carving one touches no heap counter. Only its
+ * CPU touches it, with IRQs off, except when the CPU is offline.
+ */
+struct page_cache {
+	struct heap_chunk *chunk;
+	unsigned long base;
+	u64 cache;
+};
+
+static DEFINE_PER_CPU(struct page_cache, goslab_pcache);
+static atomic_long_t pcache_pages = ATOMIC_LONG_INIT(0);
+/* Span descriptors, counted apart: page-cache spans take no heap lock. */
+static atomic_long_t span_meta_bytes = ATOMIC_LONG_INIT(0);
 
 struct goslab_arena ***goslab_arena_l1;
 unsigned long goslab_arena_l1_len;
@@ -293,6 +318,160 @@ static struct heap_chunk *mheap_find(unsigned int npages, unsigned int *start)
 	return NULL;
 }
 
+/*
+ * Fill an empty page cache with the free pages of the 64-page window of
+ * @chunk around page @start (Go's allocToCache). Heap lock held, IRQs off.
+ */
+static void pcache_refill_locked(struct page_cache *pc,
+				 struct heap_chunk *chunk, unsigned int start)
+{
+	unsigned int first = round_down(start, 64), i, n = 0;
+	unsigned int end = min(first + 64, chunk->npages);
+	u64 bits = 0;
+
+	lockdep_assert_held(&mheap.lock);
+	if (pc->cache)
+		return;
+	for (i = first; i < end; i++) {
+		if (test_bit(i, chunk->inuse))
+			continue;
+		__set_bit(i, chunk->inuse);
+		bits |= BIT_ULL(i - first);
+		n++;
+	}
+	if (!n)
+		return;
+	chunk->nfree -= n;
+	mheap.st.pages_free -= n;
+	mheap.st.pages_small += n;
+	atomic_long_add(n, &pcache_pages);
+	pc->chunk = chunk;
+	pc->base = chunk->base + first * GOSLAB_PAGE_SIZE;
+	pc->cache = bits;
+}
+
+/* Give a page cache's pages back to the heap. Heap lock held. */
+static void pcache_flush_locked(struct page_cache *pc)
+{
+	struct heap_chunk *chunk = pc->chunk;
+	unsigned int first, bit, n = 0;
+
+	lockdep_assert_held(&mheap.lock);
+	if (!pc->cache)
+		return;
+	first = (pc->base - chunk->base) >> GOSLAB_PAGE_SHIFT;
+	while (pc->cache) {
+		bit = __ffs64(pc->cache);
+		pc->cache &= pc->cache - 1;
+		__clear_bit(first + bit, chunk->inuse);
+		n++;
+	}
+	chunk->nfree += n;
+	mheap.st.pages_free += n;
+	mheap.st.pages_small -= n;
+	atomic_long_sub(n, &pcache_pages);
+	if (!chunk_has_spans(chunk) && !chunk->nreleased)
+		mheap.free_chunks++;
+}
+
+/*
+ * Carve a one-page span from this CPU's page cache: no heap lock. The
+ * page is this CPU's, so its arena entry is written without the lock.
+ */
+static bool mheap_alloc_from_pcache(struct mspan *s, struct goslab_class *cls)
+{
+	struct heap_chunk *chunk;
+	struct page_cache *pc;
+	unsigned long flags, base;
+	struct goslab_arena *a;
+	unsigned int bit;
+
+	local_irq_save(flags);
+	pc = this_cpu_ptr(&goslab_pcache);
+	if (!pc->cache) {
+		local_irq_restore(flags);
+		return false;
+	}
+	bit = __ffs64(pc->cache);
+	pc->cache &= pc->cache - 1;
+	base = pc->base + bit * GOSLAB_PAGE_SIZE;
+	chunk = pc->chunk;
+	local_irq_restore(flags);
+	atomic_long_dec(&pcache_pages);
+	atomic_long_add(kmalloc_size_roundup(mspan_desc_size(cls->nelems)),
+			&span_meta_bytes);
+	mspan_init(s, base, 1, cls->elemsize, cls->nelems);
+	s->cls = cls;
+	s->chunk = chunk;
+	a = arena_of(__pa(base));
+	/* mheap_span_of() must see the span initialized. */
+	smp_store_release(&a->spans[arena_page(base)], s);
+	return true;
+}
+
+static void pcache_flush_cpu(void *unused)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mheap.lock, flags);
+	pcache_flush_locked(this_cpu_ptr(&goslab_pcache));
+	spin_unlock_irqrestore(&mheap.lock, flags);
+}
+
+/**
+ * mheap_pcache_flush_cpu() - empty the page cache of an offline CPU
+ * @cpu: the CPU, offline (or the caller runs on it with IRQs off)
+ */
+void mheap_pcache_flush_cpu(unsigned int cpu)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mheap.lock, flags);
+	pcache_flush_locked(per_cpu_ptr(&goslab_pcache, cpu));
+	spin_unlock_irqrestore(&mheap.lock, flags);
+}
+
+/**
+ * mheap_pcache_flush_all() - give every page cache's pages to the heap
+ *
+ * Context: process context; may sleep.
+ */
+void mheap_pcache_flush_all(void)
+{
+	int cpu;
+
+	cpus_read_lock();
+	on_each_cpu(pcache_flush_cpu, NULL, 1);
+	for_each_possible_cpu(cpu)
+		if (!cpu_online(cpu))
+			mheap_pcache_flush_cpu(cpu);
+	cpus_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(mheap_pcache_flush_all, GOSLAB_INTERNAL);
+
+/**
+ * mheap_pcache_pages_cpu() - goslab pages one CPU's page cache holds
+ * @cpu: the CPU
+ *
+ * Return: the count; a racy read for any CPU but an offline one.
+ */
+unsigned int mheap_pcache_pages_cpu(unsigned int cpu)
+{
+	return hweight64(READ_ONCE(per_cpu_ptr(&goslab_pcache, cpu)->cache));
+}
+EXPORT_SYMBOL_NS_GPL(mheap_pcache_pages_cpu, GOSLAB_INTERNAL);
+
+/**
+ * mheap_pcache_pages() - goslab pages the page caches hold
+ *
+ * Return: the count.
+ */
+unsigned long mheap_pcache_pages(void)
+{
+	return atomic_long_read(&pcache_pages);
+}
+EXPORT_SYMBOL_NS_GPL(mheap_pcache_pages, GOSLAB_INTERNAL);
+
 /**
  * mheap_alloc_span() - take a span of @npages goslab pages from the heap
  * @cls: the span class, or NULL for a large object
@@ -316,6 +495,8 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	s = kmalloc(mspan_desc_size(nelems), heap_gfp(gfp) & ~__GFP_NOFAIL);
 	if (!s)
 		return NULL;
+	if (cls && npages == 1 && mheap_alloc_from_pcache(s, cls))
+		return s;
 	spin_lock_irqsave(&mheap.lock, flags);
 	while (!(chunk = mheap_find(npages, &start))) {
 		spin_unlock_irqrestore(&mheap.lock, flags);
@@ -338,7 +519,8 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	bitmap_set(chunk->inuse, start, npages);
 	chunk->nfree -= npages;
 	mheap.st.pages_free -= npages;
-	mheap.st.meta_bytes += kmalloc_size_roundup(mspan_desc_size(nelems));
+	atomic_long_add(kmalloc_size_roundup(mspan_desc_size(nelems)),
+			&span_meta_bytes);
 	if (cls) {
 		mspan_init(s, chunk->base + start * GOSLAB_PAGE_SIZE, npages,
 			   cls->elemsize, cls->nelems);
@@ -357,6 +539,8 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	}
 	s->chunk = chunk;
 	arena_set(s, s);
+	if (cls && npages == 1)
+		pcache_refill_locked(this_cpu_ptr(&goslab_pcache), chunk, start);
 	spin_unlock_irqrestore(&mheap.lock, flags);
 	return s;
 }
@@ -444,7 +628,8 @@ void mheap_free_span(struct mspan *s)
 		chunk->nfree += s->npages;
 		mheap.st.pages_free += s->npages;
 	}
-	mheap.st.meta_bytes -= kmalloc_size_roundup(mspan_desc_size(s->nelems));
+	atomic_long_sub(kmalloc_size_roundup(mspan_desc_size(s->nelems)),
+			&span_meta_bytes);
 	if (s->cls) {
 		mheap.st.pages_small -= s->npages;
 	} else {
@@ -567,6 +752,8 @@ void mheap_read_stats(struct goslab_heap_stats *st)
 	spin_lock_irqsave(&mheap.lock, flags);
 	*st = mheap.st;
 	spin_unlock_irqrestore(&mheap.lock, flags);
+	st->meta_bytes += atomic_long_read(&span_meta_bytes);
+	st->pages_pcache = atomic_long_read(&pcache_pages);
 }
 EXPORT_SYMBOL_NS_GPL(mheap_read_stats, GOSLAB_INTERNAL);
 
@@ -611,6 +798,24 @@ unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
 	return n;
 }
 
+/* Is page @i of @chunk in some CPU's page cache? Heap lock held. */
+static bool pcache_holds(struct heap_chunk *chunk, unsigned int i)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct page_cache *pc = per_cpu_ptr(&goslab_pcache, cpu);
+		unsigned long page = chunk->base + i * GOSLAB_PAGE_SIZE;
+
+		unsigned long bit = (page - pc->base) >> GOSLAB_PAGE_SHIFT;
+
+		if (pc->cache && pc->chunk == chunk && page >= pc->base &&
+		    bit < 64 && (pc->cache & BIT_ULL(bit)))
+			return true;
+	}
+	return false;
+}
+
 /**
  * mheap_is_valid() - check the heap's invariants
  *
@@ -623,6 +828,7 @@ bool mheap_is_valid(void)
 {
 	unsigned long flags, total = 0, nfree = 0, small = 0, large = 0;
 	unsigned long nlarge = 0, chunks = 0, free_chunks = 0, kpages = 0;
+	unsigned long pcached = 0;
 	struct heap_chunk *chunk;
 	bool ok = true;
 
@@ -662,6 +868,17 @@ bool mheap_is_valid(void)
 			struct mspan *s = a->spans[first + i];
 			unsigned int j;
 
+			if (pcache_holds(chunk, i)) {
+				if (s || !test_bit(i, chunk->inuse)) {
+					pr_err("heap: page %u of chunk %p is in a page cache but mapped or free\n",
+					       i, (void *)chunk->base);
+					ok = false;
+				}
+				pcached++;
+				i++;
+				continue;
+			}
+
 			if (!test_bit(i, chunk->inuse) ||
 			    test_bit(i, chunk->released)) {
 				if (s) {
@@ -698,16 +915,20 @@ bool mheap_is_valid(void)
 		}
 	}
 	if (chunks != mheap.st.chunks || total != mheap.st.pages_total ||
-	    nfree != mheap.st.pages_free || small != mheap.st.pages_small ||
+	    nfree != mheap.st.pages_free ||
+	    small + pcached != mheap.st.pages_small ||
+	    pcached != atomic_long_read(&pcache_pages) ||
 	    large != mheap.st.pages_large ||
 	    nlarge != mheap.st.large_objects ||
 	    free_chunks != mheap.free_chunks ||
 	    kpages - mheap.st.kpages_span_released !=
 	    mheap.st.kpages_taken - mheap.st.kpages_returned ||
-	    total != small + large + nfree) {
-		pr_err("heap: counters disagree with the chunks: chunks %lu/%lu pages %lu/%lu free %lu/%lu small %lu/%lu large %lu/%lu objects %lu/%lu kpages %lu/%lu\n",
+	    total != small + pcached + large + nfree) {
+		pr_err("heap: counters disagree with the chunks: chunks %lu/%lu pages %lu/%lu free %lu/%lu small+pcache %lu+%lu/%lu pcache %ld free chunks %lu/%lu large %lu/%lu objects %lu/%lu kpages %lu/%lu\n",
 		       chunks, mheap.st.chunks, total, mheap.st.pages_total,
-		       nfree, mheap.st.pages_free, small, mheap.st.pages_small,
+		       nfree, mheap.st.pages_free, small, pcached,
+		       mheap.st.pages_small, atomic_long_read(&pcache_pages),
+		       free_chunks, mheap.free_chunks,
 		       large, mheap.st.pages_large, nlarge,
 		       mheap.st.large_objects, kpages,
 		       mheap.st.kpages_taken - mheap.st.kpages_returned);
@@ -736,6 +957,7 @@ void mheap_exit(void)
 {
 	unsigned long i, j;
 
+	mheap_pcache_flush_all();
 	mheap_scavenge();
 	if (!list_empty(&mheap.chunks))
 		pr_err("heap: %lu chunks still in use at exit; leaking them\n",

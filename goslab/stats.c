@@ -90,9 +90,10 @@ void goslab_read_memstats(struct goslab_memstats *ms)
 	mheap_read_stats(&hs);
 	ms->held = (hs.kpages_taken - hs.kpages_returned) * PAGE_SIZE;
 	ms->released = hs.kpages_returned * PAGE_SIZE;
-	ms->bytes[GOSLAB_MEM_HEAP] = hs.pages_free * GOSLAB_PAGE_SIZE;
+	ms->bytes[GOSLAB_MEM_HEAP] = (hs.pages_free + hs.pages_pcache) *
+				     GOSLAB_PAGE_SIZE;
 	ms->bytes[GOSLAB_MEM_LIVE] = hs.pages_large * GOSLAB_PAGE_SIZE;
-	small_bytes = hs.pages_small * GOSLAB_PAGE_SIZE -
+	small_bytes = (hs.pages_small - hs.pages_pcache) * GOSLAB_PAGE_SIZE -
 		      hs.kpages_span_released * PAGE_SIZE;
 	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
 		struct goslab_class *cls = &goslab_classes[i];
@@ -154,7 +155,8 @@ void goslab_read_memstats_slow(struct goslab_memstats *ms)
 	memset(ms, 0, sizeof(*ms));
 	mheap_walk_spans(memstats_span, ms);
 	mheap_read_stats(&hs);
-	ms->bytes[GOSLAB_MEM_HEAP] = hs.pages_free * GOSLAB_PAGE_SIZE;
+	ms->bytes[GOSLAB_MEM_HEAP] = (hs.pages_free + hs.pages_pcache) *
+				     GOSLAB_PAGE_SIZE;
 	ms->held = (hs.kpages_taken - hs.kpages_returned) * PAGE_SIZE;
 	ms->released = hs.kpages_returned * PAGE_SIZE;
 }

@@ -3,6 +3,7 @@
  * goslab_mcache: the per-CPU fast path, refills, flushing, and hardirq
  * allocations interleaved with process-context ones on the same CPU.
  */
+#include <linux/cpu.h>
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/slab.h>
@@ -72,6 +73,66 @@ static void mcache_flush_test(struct kunit *test)
 						    &goslab_emptymspan);
 	goslab_expect_consistent(test);
 	goslab_free(p);
+	goslab_expect_consistent(test);
+}
+
+struct on_cpu_work {
+	void *obj[16];
+	struct mspan *span;
+};
+
+static int alloc_on_cpu(void *arg)
+{
+	struct goslab_class *cls = test_class();
+	struct on_cpu_work *w = arg;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(w->obj); i++)
+		w->obj[i] = goslab_alloc(TEST_SIZE, GFP_KERNEL);
+	/* A fresh one-page span fills this CPU's page cache. */
+	w->span = mheap_alloc_span(cls, 1, GFP_KERNEL);
+	return 0;
+}
+
+/*
+ * A CPU going offline gives back its cached spans and page cache (the
+ * cpuhp callback), and nothing is lost: the objects it allocated stay
+ * valid and are freed from another CPU.
+ */
+static void mcache_cpu_offline_test(struct kunit *test)
+{
+	struct goslab_class *cls = test_class();
+	struct on_cpu_work *w;
+	unsigned int i, cpu;
+	int ret;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs (runs under QEMU -smp 2)");
+	cpu = cpumask_last(cpu_online_mask);
+	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	KUNIT_ASSERT_EQ(test, smp_call_on_cpu(cpu, alloc_on_cpu, w, false), 0);
+	for (i = 0; i < ARRAY_SIZE(w->obj); i++)
+		KUNIT_ASSERT_NOT_NULL(test, w->obj[i]);
+	KUNIT_ASSERT_NOT_NULL(test, w->span);
+	KUNIT_EXPECT_PTR_NE(test, per_cpu_ptr(cls->slot, cpu)->span,
+			    &goslab_emptymspan);
+	KUNIT_EXPECT_GT(test, mheap_pcache_pages_cpu(cpu), 0);
+	mheap_free_span(w->span);
+	ret = remove_cpu(cpu);
+	if (ret) {
+		kunit_skip(test, "CPU %u cannot go offline (%d)", cpu, ret);
+		return;
+	}
+	KUNIT_EXPECT_PTR_EQ(test, per_cpu_ptr(cls->slot, cpu)->span,
+			    &goslab_emptymspan);
+	KUNIT_EXPECT_EQ(test, mheap_pcache_pages_cpu(cpu), 0);
+	goslab_expect_consistent(test);
+	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
+	for (i = 0; i < ARRAY_SIZE(w->obj); i++)
+		goslab_free(w->obj[i]);
+	goslab_shrink();
+	KUNIT_EXPECT_EQ(test, mheap_pcache_pages(), 0);
 	goslab_expect_consistent(test);
 }
 
@@ -193,6 +254,7 @@ static void mcache_hardirq_test(struct kunit *test)
 static struct kunit_case mcache_cases[] = {
 	KUNIT_CASE(mcache_refill_test),
 	KUNIT_CASE(mcache_flush_test),
+	KUNIT_CASE(mcache_cpu_offline_test),
 	KUNIT_CASE_SLOW(mcache_hardirq_test),
 	{}
 };

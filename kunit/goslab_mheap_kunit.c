@@ -154,6 +154,52 @@ static void mheap_scavenge_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+/*
+ * One-page spans come from this CPU's page cache: no heap page moves
+ * while it lasts, and a shrink gives its pages back.
+ */
+static void mheap_page_cache_test(struct kunit *test)
+{
+	unsigned int spc = goslab_span_class(goslab_size_to_class(128), false);
+	struct goslab_class *cls = &goslab_classes[spc];
+	struct goslab_heap_stats a, b;
+	struct mspan *s[8];
+	unsigned int i, k;
+
+	KUNIT_ASSERT_EQ(test, cls->npages, 1);
+	goslab_shrink();
+	KUNIT_EXPECT_EQ(test, mheap_pcache_pages(), 0);
+	migrate_disable();
+	/* The first takes the heap lock and fills the page cache... */
+	s[0] = mheap_alloc_span(cls, 1, GFP_ATOMIC);
+	mheap_read_stats(&a);
+	/* ...from which the next ones come, the heap untouched. */
+	k = min_t(unsigned long, a.pages_pcache, ARRAY_SIZE(s) - 1);
+	for (i = 1; i <= k; i++)
+		s[i] = mheap_alloc_span(cls, 1, GFP_ATOMIC);
+	mheap_read_stats(&b);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, s[0]);
+	KUNIT_EXPECT_GT(test, k, 0);
+	for (i = 1; i <= k; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, s[i]);
+		KUNIT_EXPECT_PTR_EQ(test, mheap_span_of((void *)s[i]->base),
+				    s[i]);
+		/* The same 64-page window, so the same chunk. */
+		KUNIT_EXPECT_PTR_EQ(test, s[i]->chunk, s[0]->chunk);
+	}
+	KUNIT_EXPECT_EQ(test, b.pages_pcache, a.pages_pcache - k);
+	KUNIT_EXPECT_EQ(test, b.pages_free, a.pages_free);
+	KUNIT_EXPECT_EQ(test, b.pages_small, a.pages_small);
+	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
+	for (i = 0; i <= k; i++)
+		mheap_free_span(s[i]);
+	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
+	goslab_shrink();
+	KUNIT_EXPECT_EQ(test, mheap_pcache_pages(), 0);
+	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
+}
+
 /* An injected failure gives NULL and leaves the heap as it was. */
 static void mheap_fault_injection_test(struct kunit *test)
 {
@@ -205,6 +251,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_foreign_test),
 	KUNIT_CASE(mheap_grow_and_release_test),
 	KUNIT_CASE(mheap_scavenge_test),
+	KUNIT_CASE(mheap_page_cache_test),
 	KUNIT_CASE(mheap_fault_injection_test),
 	KUNIT_CASE(mheap_atomic_test),
 	{}
