@@ -27,6 +27,11 @@
  *  pinned     a free slot of a span in use whose kernel page was given
  *             back by mspan_scavenge(): allocated for good, never handed
  *             out, until the span empties and goes back to mheap.
+ *  page cache Go's pageCache: a CPU's window of up to 64 free heap pages
+ *             (a base and a 64-bit bitmap), from which one-page spans are
+ *             carved without the heap lock.
+ *  sweep credit  sweeping charged to an allocation that takes pages from
+ *             mheap (see sweep.c): unswept pages over free heap pages.
  *  sweep      folding the frees recorded on a span since its last sweep
  *             into its allocation bits, which makes those slots
  *             allocatable again (Go swaps in the mark bits).
@@ -74,17 +79,24 @@
  * Lock order (outer first), every lock taken with IRQs disabled because
  * allocation and free work in hardirq context:
  *
- *   1. IRQs off on the local CPU: the mcache (one CPU's slots). The fast
- *      path takes no lock and no locked instruction.
- *   2. mcentral.lock (one per span class): the three span lists, every
- *      span's state and list linkage, nspans, nempty; and the allocation
- *      state of every span of the class that is not CACHED (sweeping).
- *   3. mheap.lock: the chunk list, each chunk's page bitmap, the heap
- *      page counters, and writes to the arena index.
+ *   1. IRQs off on the local CPU: the mcache (one CPU's slots) and the
+ *      CPU's page cache. The fast path takes no lock and no locked
+ *      instruction. An offline CPU's are emptied by the cpuhp callback.
+ *   2. mcentral.lock (one per span class): the four span lists, every
+ *      span's state and list linkage, nspans, nempty, released_kpages and
+ *      npinned; and the allocation state of every span of the class that
+ *      is not CACHED (sweeping).
+ *   3. mheap.lock: the chunk list, each chunk's bitmaps, the heap page
+ *      counters, refilling and flushing page caches, and writes to the
+ *      arena index (except a page cache's own pages, written by its CPU).
  *
  * Nothing sleeps under these locks. mcentral_grow() runs with no lock
  * held and IRQs in the caller's state, so that alloc_pages() can sleep
  * when gfp allows; the mcache slow path re-reads this_cpu state after it.
+ * The sweep credit runs there too, taking one mcentral lock at a time.
+ * The background sweeper and scavenger (a delayed work item) and the
+ * shrinker take the same locks in the same order; goslab_bg_stop() stops
+ * and flushes the work before anything is torn down.
  *
  * Fast-path choice: IRQs off (local_irq_save) around the mcache. Go's
  * allocation state is three fields of the span (alloc_cache, freeindex,
