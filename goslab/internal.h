@@ -146,6 +146,8 @@
 #include <linux/bitops.h>
 #include <linux/gfp.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rculist.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
@@ -415,6 +417,16 @@ struct mcentral {
 	unsigned long nrelease;
 };
 
+/* What a slow recount or the fast counters say about one span class. */
+struct goslab_class_stats {
+	unsigned long spans;
+	unsigned long pages;
+	unsigned long live;
+	unsigned long nmalloc;
+	unsigned long nfree;
+	unsigned long nrefill;
+};
+
 /**
  * struct goslab_class - a span class: geometry, mcentral, mcache slots
  * @name: for reports and debugfs
@@ -423,19 +435,36 @@ struct mcentral {
  * @nelems: objects per span
  * @divmul: reciprocal of @elemsize
  * @page_gfp: extra gfp bits for the span's pages (__GFP_RECLAIMABLE)
+ * @node: on goslab_class_list (RCU; written under goslab_class_mutex)
+ * @ctor: constructor run on each object when a span is carved, or NULL
+ * @recount: the slow recount's scratch (goslab_read_stats_slow())
  * @slot: this class's slot in each CPU's mcache
  * @central: the class's mcentral
  */
 struct goslab_class {
+	struct list_head node;
 	const char *name;
 	unsigned int elemsize;
 	unsigned int npages;
 	unsigned int nelems;
 	u32 divmul;
 	gfp_t page_gfp;
+	void (*ctor)(void *obj);
+	struct goslab_class_stats recount;
 	struct mcache_slot __percpu *slot;
 	struct mcentral central;
 };
+
+/*
+ * Every span class, goslab_alloc()'s and typed caches', is on
+ * goslab_class_list: walked under rcu_read_lock() (the sweeper may walk
+ * it from any context) or goslab_class_mutex, which serializes changes.
+ */
+extern struct list_head goslab_class_list;
+extern struct mutex goslab_class_mutex;
+#define for_each_goslab_class(cls)					\
+	list_for_each_entry_rcu(cls, &goslab_class_list, node,		\
+				lockdep_is_held(&goslab_class_mutex))
 
 extern struct goslab_class goslab_classes[GOSLAB_NUM_SPAN_CLASSES];
 DECLARE_PER_CPU(struct mcache, goslab_mcache);
@@ -484,16 +513,6 @@ struct goslab_heap_stats {
 	unsigned long meta_bytes;	/* descriptors, chunks, arena index */
 };
 
-/* What a slow recount or the fast counters say about one span class. */
-struct goslab_class_stats {
-	unsigned long spans;
-	unsigned long pages;
-	unsigned long live;
-	unsigned long nmalloc;
-	unsigned long nfree;
-	unsigned long nrefill;
-};
-
 /*
  * The memory states: every byte goslab holds from the page allocator is
  * in exactly one, so they add up to the kernel pages held. Memory given
@@ -533,6 +552,7 @@ enum goslab_error {
 	GOSLAB_ERR_FOREIGN,
 	GOSLAB_ERR_INTERIOR,
 	GOSLAB_ERR_DOUBLE_FREE,
+	GOSLAB_ERR_WRONG_CACHE,
 	GOSLAB_NR_ERRORS,
 };
 
@@ -669,6 +689,8 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache);
 
 /* mcache.c */
 void mcache_init(void);
+int mcache_alloc_bulk(struct goslab_class *cls, gfp_t gfp, size_t n,
+		      void **p);
 void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 		       unsigned long flags);
 void mcache_flush_all(void);
@@ -758,6 +780,14 @@ unsigned long goslab_error_count(enum goslab_error err);
 int goslab_classes_init(void);
 void goslab_classes_exit(void);
 int goslab_free_ip(const void *p, unsigned long ip);
+int goslab_free_checked(const void *p, unsigned long ip,
+			struct goslab_class *expect);
+void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
+			    unsigned long ip);
+
+/* cache.c */
+void goslab_caches_exit(void);
+struct goslab_class *goslab_cache_class(struct goslab_cache *c);
 void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree);
 
 /* stats.c */

@@ -22,6 +22,11 @@
 
 struct goslab_class goslab_classes[GOSLAB_NUM_SPAN_CLASSES];
 EXPORT_SYMBOL_NS_GPL(goslab_classes, GOSLAB_INTERNAL);
+LIST_HEAD(goslab_class_list);
+EXPORT_SYMBOL_NS_GPL(goslab_class_list, GOSLAB_INTERNAL);
+/* Serializes changes to goslab_class_list and the slow recount. */
+DEFINE_MUTEX(goslab_class_mutex);
+EXPORT_SYMBOL_NS_GPL(goslab_class_mutex, GOSLAB_INTERNAL);
 
 static atomic_long_t goslab_errors[GOSLAB_NR_ERRORS];
 static atomic_long_t large_nmalloc, large_nfree;
@@ -31,6 +36,7 @@ static const char * const goslab_error_text[GOSLAB_NR_ERRORS] = {
 		"not memory goslab holds (a foreign pointer, or memory already freed and given back)",
 	[GOSLAB_ERR_INTERIOR] = "points inside an object, not at its start",
 	[GOSLAB_ERR_DOUBLE_FREE] = "double free: the object is not allocated",
+	[GOSLAB_ERR_WRONG_CACHE] = "the object belongs to another cache",
 };
 
 /**
@@ -168,7 +174,8 @@ static noinline int goslab_free_remote(struct mspan *s, unsigned int idx,
  * The fast path is the free of an object whose span this CPU caches: IRQs
  * off, one bit set, no atomic. Any other free is recorded atomically.
  */
-static __always_inline int __goslab_free(const void *p, unsigned long ip)
+static __always_inline int __goslab_free(const void *p, unsigned long ip,
+					 struct goslab_class *expect)
 {
 	struct mcache_slot *slot;
 	unsigned long flags;
@@ -181,6 +188,10 @@ static __always_inline int __goslab_free(const void *p, unsigned long ip)
 	s = goslab_object_span(p, ip, "goslab_free", &idx);
 	if (unlikely(!s))
 		return -EINVAL;
+	if (unlikely(expect && s->cls != expect)) {
+		goslab_report(GOSLAB_ERR_WRONG_CACHE, p, ip, "goslab_cache_free");
+		return -EINVAL;
+	}
 	if (unlikely(!s->cls))
 		return goslab_free_large(s, p, ip);
 	local_irq_save(flags);
@@ -207,9 +218,70 @@ static __always_inline int __goslab_free(const void *p, unsigned long ip)
  */
 int goslab_free_ip(const void *p, unsigned long ip)
 {
-	return __goslab_free(p, ip);
+	return __goslab_free(p, ip, NULL);
 }
 EXPORT_SYMBOL_NS_GPL(goslab_free_ip, GOSLAB_INTERNAL);
+
+/**
+ * goslab_free_checked() - free @p, which must belong to class @expect
+ * @p: the object, or NULL
+ * @ip: the return address to name in reports
+ * @expect: the span class the caller says @p belongs to
+ *
+ * Return: 0, or -EINVAL when @p was reported as misuse.
+ */
+int goslab_free_checked(const void *p, unsigned long ip,
+			struct goslab_class *expect)
+{
+	return __goslab_free(p, ip, expect);
+}
+
+/**
+ * goslab_free_bulk_class() - free objects of one class with IRQs off once
+ * @cls: the class they must belong to
+ * @n: how many
+ * @p: the objects; NULL entries are skipped
+ * @ip: the return address to name in reports
+ */
+void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
+			    unsigned long ip)
+{
+	struct mcache_slot *slot;
+	unsigned long flags;
+	unsigned int idx;
+	struct mspan *s;
+	size_t i;
+	int ret;
+
+	local_irq_save(flags);
+	slot = this_cpu_ptr(cls->slot);
+	for (i = 0; i < n; i++) {
+		if (!p[i])
+			continue;
+		s = goslab_object_span(p[i], ip, "goslab_cache_free_bulk",
+				       &idx);
+		if (unlikely(!s))
+			continue;
+		if (unlikely(s->cls != cls)) {
+			goslab_report(GOSLAB_ERR_WRONG_CACHE, p[i], ip,
+				      "goslab_cache_free_bulk");
+			continue;
+		}
+		if (likely(slot->span == s)) {
+			ret = mspan_free_index_local(s, idx);
+		} else {
+			ret = mspan_free_index(s, idx);
+			if (ret > 0)
+				mcentral_note_free(cls, s);
+		}
+		if (unlikely(ret < 0))
+			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p[i], ip,
+				      "goslab_cache_free_bulk");
+		else
+			slot->nfree++;
+	}
+	local_irq_restore(flags);
+}
 
 /**
  * goslab_free() - free memory from goslab_alloc()
@@ -222,7 +294,7 @@ EXPORT_SYMBOL_NS_GPL(goslab_free_ip, GOSLAB_INTERNAL);
  */
 void goslab_free(const void *p)
 {
-	__goslab_free(p, _RET_IP_);
+	__goslab_free(p, _RET_IP_, NULL);
 }
 EXPORT_SYMBOL_GPL(goslab_free);
 
@@ -300,13 +372,14 @@ EXPORT_SYMBOL_GPL(goslab_realloc);
  */
 int goslab_shrink(void)
 {
-	unsigned int i;
+	struct goslab_class *cls;
 
 	might_sleep();
 	mcache_flush_all();
-	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
-		if (goslab_classes[i].slot)
-			mcentral_shrink(&goslab_classes[i]);
+	rcu_read_lock();
+	for_each_goslab_class(cls)
+		mcentral_shrink(cls);
+	rcu_read_unlock();
 	mheap_pcache_flush_all();
 	return min_t(unsigned long, mheap_scavenge(), INT_MAX);
 }
@@ -347,6 +420,9 @@ int goslab_classes_init(void)
 				return -ENOMEM;
 			cls->slot = &goslab_mcache.alloc[spc];
 			mcentral_init(&cls->central);
+			mutex_lock(&goslab_class_mutex);
+			list_add_tail_rcu(&cls->node, &goslab_class_list);
+			mutex_unlock(&goslab_class_mutex);
 		}
 	}
 	return 0;
@@ -357,6 +433,7 @@ void goslab_classes_exit(void)
 {
 	unsigned int i;
 
+	goslab_caches_exit();
 	mcache_flush_all();
 	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
 		struct goslab_class *cls = &goslab_classes[i];
@@ -364,6 +441,9 @@ void goslab_classes_exit(void)
 
 		if (!cls->slot)
 			continue;
+		mutex_lock(&goslab_class_mutex);
+		list_del_rcu(&cls->node);
+		mutex_unlock(&goslab_class_mutex);
 		live = mcentral_destroy(cls);
 		if (live)
 			pr_err("%s: %lu objects never freed; their memory is given back at unload\n",

@@ -114,6 +114,48 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 }
 EXPORT_SYMBOL_NS_GPL(mcache_next_free, GOSLAB_INTERNAL);
 
+/**
+ * mcache_alloc_bulk() - allocate @n objects of @cls
+ * @cls: the span class
+ * @gfp: how hard to try
+ * @n: how many
+ * @p: where to put them
+ *
+ * Whole runs of the slot's span are taken with IRQs off once; only the
+ * refills go through the slow path.
+ *
+ * Return: @n, or 0 with nothing allocated.
+ */
+int mcache_alloc_bulk(struct goslab_class *cls, gfp_t gfp, size_t n,
+		      void **p)
+{
+	unsigned long flags;
+	size_t i = 0, j;
+	void *v;
+
+	local_irq_save(flags);
+	while (i < n) {
+		struct mspan *s = this_cpu_ptr(cls->slot)->span;
+
+		while (i < n && (v = mspan_next_free_fast(s)))
+			p[i++] = v;
+		if (i == n)
+			break;
+		v = mcache_next_free(cls, gfp, flags);
+		if (unlikely(!v)) {
+			local_irq_restore(flags);
+			goslab_free_bulk_class(cls, i, p, _RET_IP_);
+			return 0;
+		}
+		p[i++] = v;
+	}
+	local_irq_restore(flags);
+	if (unlikely(gfp & __GFP_ZERO))
+		for (j = 0; j < n; j++)
+			memset(p[j], 0, cls->elemsize);
+	return n;
+}
+
 static void mcache_flush_slot(struct goslab_class *cls,
 			      struct mcache_slot *slot)
 {
@@ -128,19 +170,16 @@ static void mcache_flush_slot(struct goslab_class *cls,
 
 static void mcache_flush_cpu(void *arg)
 {
-	struct goslab_class *only = arg;
-	unsigned int i;
+	struct goslab_class *only = arg, *cls;
 
 	if (only) {
 		mcache_flush_slot(only, this_cpu_ptr(only->slot));
 		return;
 	}
-	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
-		struct goslab_class *cls = &goslab_classes[i];
-
-		if (cls->slot)
-			mcache_flush_slot(cls, this_cpu_ptr(cls->slot));
-	}
+	rcu_read_lock();
+	for_each_goslab_class(cls)
+		mcache_flush_slot(cls, this_cpu_ptr(cls->slot));
+	rcu_read_unlock();
 }
 
 static void mcache_flush(struct goslab_class *only)
@@ -152,19 +191,19 @@ static void mcache_flush(struct goslab_class *only)
 	on_each_cpu(mcache_flush_cpu, only, 1);
 	/* Offline CPUs do not run: their slots can be emptied from here. */
 	for_each_possible_cpu(cpu) {
-		unsigned int i;
+		struct goslab_class *cls;
 
 		if (cpu_online(cpu))
 			continue;
 		local_irq_save(flags);
-		for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
-			struct goslab_class *cls = only ?: &goslab_classes[i];
-
-			if (cls->slot)
+		if (only) {
+			mcache_flush_slot(only, per_cpu_ptr(only->slot, cpu));
+		} else {
+			rcu_read_lock();
+			for_each_goslab_class(cls)
 				mcache_flush_slot(cls,
 						  per_cpu_ptr(cls->slot, cpu));
-			if (only)
-				break;
+			rcu_read_unlock();
 		}
 		local_irq_restore(flags);
 	}
@@ -177,16 +216,14 @@ static void mcache_flush(struct goslab_class *only)
  */
 void mcache_flush_dead_cpu(unsigned int cpu)
 {
+	struct goslab_class *cls;
 	unsigned long flags;
-	unsigned int i;
 
 	local_irq_save(flags);
-	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
-		struct goslab_class *cls = &goslab_classes[i];
-
-		if (cls->slot)
-			mcache_flush_slot(cls, per_cpu_ptr(cls->slot, cpu));
-	}
+	rcu_read_lock();
+	for_each_goslab_class(cls)
+		mcache_flush_slot(cls, per_cpu_ptr(cls->slot, cpu));
+	rcu_read_unlock();
 	local_irq_restore(flags);
 }
 

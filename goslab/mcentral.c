@@ -293,6 +293,14 @@ struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
 	s = mheap_alloc_span(cls, cls->npages, gfp | cls->page_gfp);
 	if (!s)
 		return NULL;
+	if (cls->ctor) {
+		unsigned int i;
+
+		/* Once per object, when its span is carved (SLUB's way). */
+		for (i = 0; i < s->nelems; i++)
+			cls->ctor((void *)(s->base +
+					   (unsigned long)i * s->elemsize));
+	}
 	spin_lock_irqsave(&c->lock, flags);
 	s->state = MSPAN_CACHED;
 	c->nspans++;

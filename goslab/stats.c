@@ -81,8 +81,8 @@ static unsigned long mspan_unswept_bytes(const struct mspan *s)
 void goslab_read_memstats(struct goslab_memstats *ms)
 {
 	struct goslab_heap_stats hs;
+	struct goslab_class *cls;
 	unsigned long small_bytes;
-	unsigned int i;
 	long rest;
 	int cpu;
 
@@ -95,13 +95,11 @@ void goslab_read_memstats(struct goslab_memstats *ms)
 	ms->bytes[GOSLAB_MEM_LIVE] = hs.pages_large * GOSLAB_PAGE_SIZE;
 	small_bytes = (hs.pages_small - hs.pages_pcache) * GOSLAB_PAGE_SIZE -
 		      hs.kpages_span_released * PAGE_SIZE;
-	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
-		struct goslab_class *cls = &goslab_classes[i];
+	rcu_read_lock();
+	for_each_goslab_class(cls) {
 		struct goslab_class_stats st;
 		unsigned long swept = READ_ONCE(cls->central.nswept_frees);
 
-		if (!cls->slot)
-			continue;
 		goslab_read_class_stats(cls, &st);
 		for_each_possible_cpu(cpu) {
 			struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
@@ -118,6 +116,7 @@ void goslab_read_memstats(struct goslab_memstats *ms)
 		ms->bytes[GOSLAB_MEM_UNSWEPT] += (st.nfree - swept) *
 						 cls->elemsize;
 	}
+	rcu_read_unlock();
 	rest = small_bytes - (ms->bytes[GOSLAB_MEM_LIVE] -
 			      hs.pages_large * GOSLAB_PAGE_SIZE) -
 	       ms->bytes[GOSLAB_MEM_UNSWEPT] - ms->bytes[GOSLAB_MEM_PERCPU];
@@ -163,10 +162,8 @@ void goslab_read_memstats_slow(struct goslab_memstats *ms)
 EXPORT_SYMBOL_NS_GPL(goslab_read_memstats_slow, GOSLAB_INTERNAL);
 
 struct recount {
-	struct goslab_class_stats cls[GOSLAB_NUM_SPAN_CLASSES];
 	unsigned long large_objects;
 	unsigned long large_pages;
-	unsigned long bad;
 };
 
 static void recount_span(struct mspan *s, void *arg)
@@ -179,12 +176,7 @@ static void recount_span(struct mspan *s, void *arg)
 		rc->large_pages += s->npages;
 		return;
 	}
-	if (s->cls < goslab_classes ||
-	    s->cls >= goslab_classes + GOSLAB_NUM_SPAN_CLASSES) {
-		/* A typed cache's span: counted by its cache. */
-		return;
-	}
-	st = &rc->cls[s->cls - goslab_classes];
+	st = &s->cls->recount;
 	st->spans++;
 	st->pages += s->npages;
 	st->live += mspan_live(s);
@@ -233,31 +225,31 @@ int goslab_read_stats_slow(void)
 {
 	unsigned long nmalloc, nfree;
 	struct goslab_heap_stats hs;
+	struct goslab_class *cls;
 	struct recount *rc;
-	unsigned int i;
 	int bad = 0;
 
 	rc = kzalloc(sizeof(*rc), GFP_KERNEL);
 	if (!rc)
 		return -ENOMEM;
+	/* The class list and the recount scratch are the mutex's. */
+	mutex_lock(&goslab_class_mutex);
+	for_each_goslab_class(cls)
+		memset(&cls->recount, 0, sizeof(cls->recount));
 	mheap_walk_spans(recount_span, rc);
-	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
-		struct goslab_class *cls = &goslab_classes[i];
-		struct goslab_class_stats fast;
+	for_each_goslab_class(cls) {
+		struct goslab_class_stats fast, *slow = &cls->recount;
 
-		if (!cls->slot)
-			continue;
 		goslab_read_class_stats(cls, &fast);
-		if (fast.live != rc->cls[i].live ||
-		    fast.spans != rc->cls[i].spans ||
-		    fast.pages != rc->cls[i].pages) {
+		if (fast.live != slow->live || fast.spans != slow->spans ||
+		    fast.pages != slow->pages) {
 			pr_err("%s: counters say %lu live in %lu spans (%lu pages), the spans hold %lu in %lu (%lu pages)\n",
 			       cls->name, fast.live, fast.spans, fast.pages,
-			       rc->cls[i].live, rc->cls[i].spans,
-			       rc->cls[i].pages);
+			       slow->live, slow->spans, slow->pages);
 			bad++;
 		}
 	}
+	mutex_unlock(&goslab_class_mutex);
 	goslab_large_counts(&nmalloc, &nfree);
 	mheap_read_stats(&hs);
 	if (nmalloc - nfree != rc->large_objects ||
@@ -284,16 +276,17 @@ EXPORT_SYMBOL_NS_GPL(goslab_read_stats_slow, GOSLAB_INTERNAL);
  */
 int goslab_validate(void)
 {
-	unsigned int i;
+	struct goslab_class *cls;
 	int bad = 0;
 
 	goslab_bg_pause();
 	if (!mheap_is_valid())
 		bad++;
-	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
-		if (goslab_classes[i].slot &&
-		    !mcentral_is_valid(&goslab_classes[i]))
+	mutex_lock(&goslab_class_mutex);
+	for_each_goslab_class(cls)
+		if (!mcentral_is_valid(cls))
 			bad++;
+	mutex_unlock(&goslab_class_mutex);
 	bad += goslab_read_stats_slow();
 	goslab_bg_resume();
 	return bad;

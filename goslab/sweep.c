@@ -36,27 +36,33 @@ static atomic_long_t credit_pages_swept = ATOMIC_LONG_INIT(0);
 /**
  * goslab_sweepone() - sweep one unswept span of any class
  *
- * Go's sweepone: classes are visited round robin from a shared cursor.
+ * Go's sweepone: every span class is visited, starting a little further
+ * along the class list each call so that no class waits on another.
  *
  * Context: any but NMI.
  * Return: the pages of the span swept, 0 when nothing is unswept.
  */
 unsigned long goslab_sweepone(void)
 {
-	unsigned int start = atomic_inc_return(&sweep_cursor), i;
+	unsigned int skip = atomic_inc_return(&sweep_cursor) % 64, pass;
+	struct goslab_class *cls;
+	unsigned long n = 0;
 
-	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
-		struct goslab_class *cls =
-			&goslab_classes[(start + i) % GOSLAB_NUM_SPAN_CLASSES];
-		unsigned long n;
+	/* Start a little further along the list each time, then wrap. */
+	rcu_read_lock();
+	for (pass = 0; pass < 2 && !n; pass++) {
+		unsigned int k = 0;
 
-		if (!cls->slot)
-			continue;
-		n = mcentral_sweepone(cls);
-		if (n)
-			return n;
+		for_each_goslab_class(cls) {
+			if (pass == 0 && k++ < skip)
+				continue;
+			n = mcentral_sweepone(cls);
+			if (n)
+				break;
+		}
 	}
-	return 0;
+	rcu_read_unlock();
+	return n;
 }
 EXPORT_SYMBOL_NS_GPL(goslab_sweepone, GOSLAB_INTERNAL);
 
@@ -219,11 +225,12 @@ static atomic_long_t shrinker_kpages_released = ATOMIC_LONG_INIT(0);
 unsigned long goslab_shrinker_count(void)
 {
 	unsigned long pages = mheap_free_pages();
-	unsigned int i;
+	struct goslab_class *cls;
 
-	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
-		pages += READ_ONCE(goslab_classes[i].central.nempty) *
-			 goslab_classes[i].npages;
+	rcu_read_lock();
+	for_each_goslab_class(cls)
+		pages += READ_ONCE(cls->central.nempty) * cls->npages;
+	rcu_read_unlock();
 	return pages * GOSLAB_KPAGES_PER_PAGE;
 }
 EXPORT_SYMBOL_NS_GPL(goslab_shrinker_count, GOSLAB_INTERNAL);
@@ -236,14 +243,15 @@ EXPORT_SYMBOL_NS_GPL(goslab_shrinker_count, GOSLAB_INTERNAL);
  */
 unsigned long goslab_shrinker_scan(unsigned long nr_kpages)
 {
+	struct goslab_class *cls;
 	unsigned long kpages;
-	unsigned int i;
 
 	while (goslab_sweepone())
 		;
-	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
-		if (goslab_classes[i].slot)
-			mcentral_release_empty(&goslab_classes[i]);
+	rcu_read_lock();
+	for_each_goslab_class(cls)
+		mcentral_release_empty(cls);
+	rcu_read_unlock();
 	kpages = mheap_scavenge_pages(DIV_ROUND_UP(nr_kpages,
 						   GOSLAB_KPAGES_PER_PAGE));
 	atomic_long_add(kpages, &shrinker_kpages_released);

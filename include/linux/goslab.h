@@ -19,6 +19,57 @@
 #include <linux/gfp_types.h>
 #include <linux/types.h>
 
+struct goslab_cache;
+
+/**
+ * struct goslab_cache_args - optional arguments of goslab_cache_create()
+ * @align: minimum alignment of the objects (a power of two up to 8 KiB;
+ *	0 or anything below 8 means 8)
+ * @ctor: run once on every object when goslab carves its span; objects
+ *	stay constructed across free and allocation, as with SLUB
+ */
+struct goslab_cache_args {
+	unsigned int align;
+	void (*ctor)(void *obj);
+};
+
+/* Align objects to the cache line size. */
+#define GOSLAB_HWCACHE_ALIGN	0x1U
+/*
+ * The cache's pages come from alloc_pages() with __GFP_RECLAIMABLE,
+ * grouped apart from unreclaimable ones, as kmalloc-rcl-* caches are (the
+ * second half of goslab's span classes: Go's noscan bit, a kernel meaning).
+ */
+#define GOSLAB_RECLAIMABLE	0x2U
+
+/*
+ * GOSLAB_CACHE() - a cache for objects of type struct @__struct, named
+ * after it and aligned as it needs, like KMEM_CACHE().
+ */
+#define GOSLAB_CACHE(__struct, __flags)					\
+	__GOSLAB_CACHE(#__struct, struct __struct, (__flags))
+#define __GOSLAB_CACHE(name, type, flags)				\
+	goslab_cache_create(name, sizeof(type),				\
+			    &(struct goslab_cache_args){		\
+				.align = __alignof__(type),		\
+			    }, flags)
+
+/*
+ * Typed caches do not support yet: RCU-deferred free and
+ * SLAB_TYPESAFE_BY_RCU-like caches, NUMA node placement, memcg
+ * accounting.
+ */
+struct goslab_cache *goslab_cache_create(const char *name, unsigned int size,
+					 const struct goslab_cache_args *args,
+					 unsigned int flags);
+void goslab_cache_destroy(struct goslab_cache *c);
+void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp);
+void goslab_cache_free(struct goslab_cache *c, void *obj);
+int goslab_cache_alloc_bulk(struct goslab_cache *c, gfp_t gfp, size_t n,
+			    void **p);
+void goslab_cache_free_bulk(struct goslab_cache *c, size_t n, void **p);
+int goslab_cache_shrink(struct goslab_cache *c);
+
 void *goslab_alloc(size_t size, gfp_t gfp);
 void goslab_free(const void *p);
 size_t goslab_usable_size(const void *p);

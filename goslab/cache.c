@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cache.c - typed caches: the kmem_cache-style interface.
+ *
+ * A goslab_cache is a span class of its own: its exact object size
+ * (rounded to its alignment), a span size chosen by Go's rule for size
+ * classes (the fewest 8 KiB pages that keep tail waste under 1/8), its
+ * own mcentral and its own slot in every CPU's mcache. So its objects go
+ * through the same machinery as goslab_alloc()'s classes: the same fast
+ * path, sweeping, page cache, scavenger and validators, which find it on
+ * goslab_class_list. A constructor runs once per object when a span is
+ * carved; objects stay constructed across free and allocation (SLUB's
+ * semantics).
+ *
+ * Not supported yet: RCU-deferred free and SLAB_TYPESAFE_BY_RCU-like
+ * caches, NUMA node placement, memcg accounting.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cache.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include "internal.h"
+
+/**
+ * struct goslab_cache - a typed cache
+ * @cls: its span class (geometry, mcentral, per-CPU slots, constructor)
+ * @object_size: the size asked for
+ * @align: the alignment objects get
+ * @flags: GOSLAB_* flags
+ * @dead: destroyed with objects still live; kept so that their memory
+ *	stays accounted, never allocated from again
+ */
+struct goslab_cache {
+	struct goslab_class cls;
+	unsigned int object_size;
+	unsigned int align;
+	unsigned int flags;
+	bool dead;
+};
+
+#define GOSLAB_CACHE_FLAGS	(GOSLAB_HWCACHE_ALIGN | GOSLAB_RECLAIMABLE)
+
+static struct goslab_class *find_class_locked(const char *name)
+{
+	struct goslab_class *cls;
+
+	lockdep_assert_held(&goslab_class_mutex);
+	for_each_goslab_class(cls)
+		if (!strcmp(cls->name, name))
+			return cls;
+	return NULL;
+}
+
+/* Go's rule: the fewest pages (at most 16) that keep tail waste <= 1/8. */
+static unsigned int cache_span_pages(unsigned int size)
+{
+	unsigned int npages, best = 1;
+	unsigned long best_waste = ULONG_MAX;
+
+	for (npages = 1; npages <= 16; npages++) {
+		unsigned long span = npages * GOSLAB_PAGE_SIZE;
+		unsigned long waste = span % size;
+
+		if (span < size)
+			continue;
+		if (waste <= span / 8)
+			return npages;
+		if (waste * 16 / npages < best_waste) {
+			best_waste = waste * 16 / npages;
+			best = npages;
+		}
+	}
+	return best;
+}
+
+/**
+ * goslab_cache_create() - create a cache of objects of one size
+ * @name: a unique name (copied)
+ * @size: object size, 1 .. 32768
+ * @args: alignment and constructor, or NULL
+ * @flags: GOSLAB_HWCACHE_ALIGN, GOSLAB_RECLAIMABLE
+ *
+ * Bad arguments (NULL name, a name in use, size 0 or above 32 KiB,
+ * alignment not a power of two or above 8 KiB, unknown flags) give NULL
+ * and a pr_warn saying why.
+ *
+ * Context: process context; may sleep.
+ * Return: the cache, or NULL.
+ */
+struct goslab_cache *goslab_cache_create(const char *name, unsigned int size,
+					 const struct goslab_cache_args *args,
+					 unsigned int flags)
+{
+	unsigned int align = args ? args->align : 0;
+	struct goslab_cache *c;
+	unsigned int elemsize;
+	int cpu;
+
+	might_sleep();
+	if (!name) {
+		pr_warn("%s: NULL name\n", __func__);
+		return NULL;
+	}
+	if (!size || size > GOSLAB_MAX_SMALL_SIZE) {
+		pr_warn("%s(%s): size %u is not in 1..%u\n", __func__,
+			name, size, GOSLAB_MAX_SMALL_SIZE);
+		return NULL;
+	}
+	if (align && (!is_power_of_2(align) || align > GOSLAB_PAGE_SIZE)) {
+		pr_warn("%s(%s): alignment %u is not a power of two up to %lu\n",
+			__func__, name, align, GOSLAB_PAGE_SIZE);
+		return NULL;
+	}
+	if (flags & ~GOSLAB_CACHE_FLAGS) {
+		pr_warn("%s(%s): unknown flags %#x\n", __func__, name,
+			flags & ~GOSLAB_CACHE_FLAGS);
+		return NULL;
+	}
+	align = max_t(unsigned int, align, 8);
+	if (flags & GOSLAB_HWCACHE_ALIGN)
+		align = max_t(unsigned int, align, cache_line_size());
+	elemsize = ALIGN(size, align);
+	if (elemsize > GOSLAB_MAX_SMALL_SIZE) {
+		pr_warn("%s(%s): size %u aligned to %u is above %u\n",
+			__func__, name, size, align, GOSLAB_MAX_SMALL_SIZE);
+		return NULL;
+	}
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return NULL;
+	c->object_size = size;
+	c->align = align;
+	c->flags = flags;
+	c->cls.name = kstrdup(name, GFP_KERNEL);
+	c->cls.slot = alloc_percpu(struct mcache_slot);
+	if (!c->cls.name || !c->cls.slot)
+		goto fail;
+	c->cls.elemsize = elemsize;
+	c->cls.npages = cache_span_pages(elemsize);
+	c->cls.nelems = c->cls.npages * GOSLAB_PAGE_SIZE / elemsize;
+	c->cls.divmul = (u32)(U32_MAX / elemsize) + 1;
+	c->cls.page_gfp = flags & GOSLAB_RECLAIMABLE ? __GFP_RECLAIMABLE : 0;
+	c->cls.ctor = args ? args->ctor : NULL;
+	mcentral_init(&c->cls.central);
+	for_each_possible_cpu(cpu)
+		per_cpu_ptr(c->cls.slot, cpu)->span = &goslab_emptymspan;
+
+	mutex_lock(&goslab_class_mutex);
+	if (find_class_locked(name)) {
+		mutex_unlock(&goslab_class_mutex);
+		pr_warn("%s(%s): the name is in use\n", __func__, name);
+		goto fail;
+	}
+	list_add_tail_rcu(&c->cls.node, &goslab_class_list);
+	mutex_unlock(&goslab_class_mutex);
+	return c;
+fail:
+	free_percpu(c->cls.slot);
+	kfree(c->cls.name);
+	kfree(c);
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(goslab_cache_create);
+
+/* Report up to a few objects still live in a class's spans. */
+static void report_live(struct goslab_class *cls)
+{
+	struct list_head *lists[] = { &cls->central.partial,
+				      &cls->central.full,
+				      &cls->central.partial_unswept,
+				      &cls->central.full_unswept };
+	unsigned int i, j, shown = 0;
+	unsigned long flags;
+	struct mspan *s;
+
+	spin_lock_irqsave(&cls->central.lock, flags);
+	for (i = 0; i < ARRAY_SIZE(lists) && shown < 4; i++) {
+		list_for_each_entry(s, lists[i], list) {
+			for (j = 0; j < s->nelems && shown < 4; j++) {
+				if (!mspan_is_allocated(s, j) ||
+				    mspan_slot_pinned(s, j) ||
+				    test_bit(j, s->free_bits) ||
+				    test_bit(j, s->local_free_bits))
+					continue;
+				pr_err("%s: still live at destroy: %p\n",
+				       cls->name,
+				       (void *)(s->base +
+						(unsigned long)j * s->elemsize));
+				shown++;
+			}
+			if (shown >= 4)
+				break;
+		}
+	}
+	spin_unlock_irqrestore(&cls->central.lock, flags);
+}
+
+/* Objects of a class still live, its spans swept and in mcentral. */
+static unsigned long class_live(struct goslab_class *cls)
+{
+	struct goslab_class_stats st;
+
+	goslab_read_class_stats(cls, &st);
+	return st.live;
+}
+
+/**
+ * goslab_cache_destroy() - destroy a cache
+ * @c: the cache; NULL is a no-op
+ *
+ * Waits for the background sweeper, drains the cache's slot on every CPU
+ * and returns its spans to mheap. If objects are still live, reports how
+ * many and a few of them, and keeps the cache's memory (and the cache,
+ * marked dead: no allocation from it) rather than freeing memory still
+ * in use; its objects can still be freed, and calling
+ * goslab_cache_destroy() again then finishes the job.
+ *
+ * Context: process context; may sleep.
+ */
+void goslab_cache_destroy(struct goslab_cache *c)
+{
+	unsigned long live;
+
+	if (!c)
+		return;
+	might_sleep();
+	/* A dead cache is destroyed again once its objects are gone. */
+	goslab_bg_pause();
+	mcache_flush_class(&c->cls);
+	mcentral_shrink(&c->cls);
+	live = class_live(&c->cls);
+	if (live) {
+		pr_err("%s(%s): %lu objects still allocated; keeping their memory\n",
+		       __func__, c->cls.name, live);
+		report_live(&c->cls);
+		c->dead = true;
+		goslab_bg_resume();
+		return;
+	}
+	mutex_lock(&goslab_class_mutex);
+	list_del_rcu(&c->cls.node);
+	mutex_unlock(&goslab_class_mutex);
+	/* No sweeper, shrinker or flush walks the class any more. */
+	synchronize_rcu();
+	mcentral_destroy(&c->cls);
+	goslab_bg_resume();
+	free_percpu(c->cls.slot);
+	kfree(c->cls.name);
+	kfree(c);
+}
+EXPORT_SYMBOL_GPL(goslab_cache_destroy);
+
+static bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp)
+{
+	if (unlikely(c->dead)) {
+		pr_warn_ratelimited("%s: allocation from a destroyed cache\n",
+				    c->cls.name);
+		return false;
+	}
+	if (unlikely((gfp & __GFP_ZERO) && c->cls.ctor)) {
+		pr_warn_once("%s: __GFP_ZERO on a cache with a constructor would destroy the constructed state\n",
+			     c->cls.name);
+		return false;
+	}
+	return true;
+}
+
+/**
+ * goslab_cache_alloc() - allocate an object from a cache
+ * @c: the cache
+ * @gfp: GFP flags; __GFP_ZERO is refused on a cache with a constructor
+ *
+ * Context: any context @gfp allows; sleeps only if @gfp allows.
+ * Return: the object, or NULL.
+ */
+void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp)
+{
+	might_alloc(gfp);
+	if (unlikely(!cache_alloc_ok(c, gfp)))
+		return NULL;
+	return mcache_alloc(&c->cls, gfp);
+}
+EXPORT_SYMBOL_GPL(goslab_cache_alloc);
+
+/**
+ * goslab_cache_free() - free an object to its cache
+ * @c: the cache the object came from
+ * @obj: the object; NULL is a no-op
+ *
+ * An object of another cache (or of goslab_alloc()) is reported with
+ * pr_err, counted and not freed, as are foreign pointers, interior
+ * pointers and double frees.
+ *
+ * Context: any context but NMI.
+ */
+void goslab_cache_free(struct goslab_cache *c, void *obj)
+{
+	goslab_free_checked(obj, _RET_IP_, &c->cls);
+}
+EXPORT_SYMBOL_GPL(goslab_cache_free);
+
+/**
+ * goslab_cache_alloc_bulk() - allocate @n objects at once
+ * @c: the cache
+ * @gfp: GFP flags
+ * @n: how many
+ * @p: where to put them
+ *
+ * Takes whole runs of the CPU's span with IRQs off once, refilling as
+ * the single-object slow path does.
+ *
+ * Context: any context @gfp allows.
+ * Return: @n, or 0 (and nothing allocated) on failure.
+ */
+int goslab_cache_alloc_bulk(struct goslab_cache *c, gfp_t gfp, size_t n,
+			    void **p)
+{
+	might_alloc(gfp);
+	if (unlikely(!cache_alloc_ok(c, gfp)))
+		return 0;
+	return mcache_alloc_bulk(&c->cls, gfp, n, p);
+}
+EXPORT_SYMBOL_GPL(goslab_cache_alloc_bulk);
+
+/**
+ * goslab_cache_free_bulk() - free @n objects at once
+ * @c: the cache they came from
+ * @n: how many
+ * @p: the objects; each is checked as by goslab_cache_free()
+ *
+ * Context: any context but NMI.
+ */
+void goslab_cache_free_bulk(struct goslab_cache *c, size_t n, void **p)
+{
+	goslab_free_bulk_class(&c->cls, n, p, _RET_IP_);
+}
+EXPORT_SYMBOL_GPL(goslab_cache_free_bulk);
+
+/**
+ * goslab_cache_shrink() - give back the cache's free memory
+ * @c: the cache
+ *
+ * Drains the cache's slot on every CPU, sweeps its spans, gives its
+ * empty spans and free kernel pages back, then the heap's free pages.
+ *
+ * Context: process context; may sleep.
+ * Return: 0.
+ */
+int goslab_cache_shrink(struct goslab_cache *c)
+{
+	might_sleep();
+	mcache_flush_class(&c->cls);
+	mcentral_shrink(&c->cls);
+	mheap_pcache_flush_all();
+	mheap_scavenge();
+	return 0;
+}
+EXPORT_SYMBOL_GPL(goslab_cache_shrink);
+
+/**
+ * goslab_cache_class() - the span class of a cache, for goslab's tests
+ * @c: the cache
+ *
+ * Return: the class.
+ */
+struct goslab_class *goslab_cache_class(struct goslab_cache *c)
+{
+	return &c->cls;
+}
+EXPORT_SYMBOL_NS_GPL(goslab_cache_class, GOSLAB_INTERNAL);
+
+/* Module unload: every user is gone; destroy what they left. */
+void goslab_caches_exit(void)
+{
+	struct goslab_class *cls, *tmp;
+
+	mcache_flush_all();
+	mutex_lock(&goslab_class_mutex);
+	list_for_each_entry_safe(cls, tmp, &goslab_class_list, node) {
+		struct goslab_cache *c;
+		unsigned long live;
+
+		if (cls >= goslab_classes &&
+		    cls < goslab_classes + GOSLAB_NUM_SPAN_CLASSES)
+			continue;
+		c = container_of(cls, struct goslab_cache, cls);
+		list_del_rcu(&cls->node);
+		live = mcentral_destroy(cls);
+		if (live)
+			pr_err("%s: %lu objects never freed; their memory is given back at unload\n",
+			       cls->name, live);
+		free_percpu(cls->slot);
+		kfree(cls->name);
+		kfree(c);
+	}
+	mutex_unlock(&goslab_class_mutex);
+}

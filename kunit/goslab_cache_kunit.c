@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goslab_cache: typed caches as a kernel caller uses them.
+ */
+#include <linux/cache.h>
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include "goslab_test.h"
+
+struct cache_param {
+	unsigned int size;
+	unsigned int align;	/* 0: GOSLAB_HWCACHE_ALIGN */
+};
+
+static const unsigned int param_sizes[] = {
+	1, 7, 8, 24, 100, 200, 256, 1000, 4096, 5000, 32768,
+};
+
+static const unsigned int param_aligns[] = { 8, 64, 128, 0 };
+
+static struct cache_param cache_params[ARRAY_SIZE(param_sizes) *
+				       ARRAY_SIZE(param_aligns)];
+
+static void cache_param_desc(const struct cache_param *p, char *desc)
+{
+	if (p->align)
+		snprintf(desc, KUNIT_PARAM_DESC_SIZE, "size %u align %u",
+			 p->size, p->align);
+	else
+		snprintf(desc, KUNIT_PARAM_DESC_SIZE, "size %u hwcache",
+			 p->size);
+}
+
+static const void *cache_gen_params(const void *prev, char *desc)
+{
+	const struct cache_param *p = prev;
+	unsigned int i;
+
+	if (!p) {
+		for (i = 0; i < ARRAY_SIZE(cache_params); i++) {
+			cache_params[i].size =
+				param_sizes[i / ARRAY_SIZE(param_aligns)];
+			cache_params[i].align =
+				param_aligns[i % ARRAY_SIZE(param_aligns)];
+		}
+		p = cache_params;
+	} else if (++p == cache_params + ARRAY_SIZE(cache_params)) {
+		return NULL;
+	}
+	cache_param_desc(p, desc);
+	return p;
+}
+
+static struct goslab_cache *make_cache(struct kunit *test,
+				       const struct cache_param *p,
+				       void (*ctor)(void *))
+{
+	struct goslab_cache_args args = { .align = p->align, .ctor = ctor };
+	char name[48];
+	struct goslab_cache *c;
+
+	snprintf(name, sizeof(name), "kunit-%u-%u-%p", p->size, p->align,
+		 test);
+	c = goslab_cache_create(name, p->size, &args,
+				p->align ? 0 : GOSLAB_HWCACHE_ALIGN);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	return c;
+}
+
+static unsigned int want_align(const struct cache_param *p)
+{
+	return max_t(unsigned int, p->align ?: cache_line_size(), 8);
+}
+
+/* Alignment holds and patterns survive, across several spans. */
+static void cache_alignment_pattern_test(struct kunit *test)
+{
+	const struct cache_param *p = test->param_value;
+	struct goslab_cache *c = make_cache(test, p, NULL);
+	struct goslab_class *cls = goslab_cache_class(c);
+	unsigned int n = min(3 * cls->nelems + 1, 2000U), i, bad = 0;
+	void **obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_EXPECT_LE(test, cls->npages * GOSLAB_PAGE_SIZE % cls->elemsize,
+			cls->npages * GOSLAB_PAGE_SIZE / 8 + cls->elemsize);
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+		KUNIT_EXPECT_EQ(test, (unsigned long)obj[i] % want_align(p), 0);
+		memset(obj[i], (u8)i, p->size);
+	}
+	for (i = 0; i < n; i++)
+		bad += !!memchr_inv(obj[i], (u8)i, p->size);
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "objects overwritten");
+	goslab_expect_consistent(test);
+	for (i = 0; i < n; i++)
+		goslab_cache_free(c, obj[i]);
+	goslab_cache_destroy(c);
+	goslab_expect_consistent(test);
+}
+
+static atomic_t ctor_calls;
+
+static void count_ctor(void *obj)
+{
+	atomic_inc(&ctor_calls);
+	*(u8 *)obj = 0xc7;
+}
+
+/* The ctor runs once per object when a span is carved, never again. */
+static void cache_ctor_test(struct kunit *test)
+{
+	const struct cache_param *p = test->param_value;
+	struct goslab_cache *c;
+	struct goslab_class *cls;
+	unsigned int n, i, bad = 0, calls;
+	void **obj;
+
+	atomic_set(&ctor_calls, 0);
+	c = make_cache(test, p, count_ctor);
+	cls = goslab_cache_class(c);
+	n = min(2 * cls->nelems, 1000U);
+	obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+		bad += *(u8 *)obj[i] != 0xc7;
+	}
+	calls = atomic_read(&ctor_calls);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ(test, calls % cls->nelems, 0);
+	KUNIT_EXPECT_GE(test, calls, n);
+	/* Constructed state survives free and allocation. */
+	for (i = 0; i < n; i++)
+		goslab_cache_free(c, obj[i]);
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+		bad += *(u8 *)obj[i] != 0xc7;
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctor_calls), calls);
+	/* __GFP_ZERO would wipe the constructed state: refused. */
+	KUNIT_EXPECT_NULL(test, goslab_cache_alloc(c, GFP_KERNEL | __GFP_ZERO));
+	for (i = 0; i < n; i++)
+		goslab_cache_free(c, obj[i]);
+	goslab_cache_destroy(c);
+	goslab_expect_consistent(test);
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Bulk for every n from 1 to 250, across span boundaries. */
+static void cache_bulk_test(struct kunit *test)
+{
+	static const unsigned int sizes[] = { 8, 256, 1000, 4096 };
+	void **obj = kunit_kcalloc(test, 250, sizeof(*obj), GFP_KERNEL);
+	void **sorted = kunit_kcalloc(test, 250, sizeof(*obj), GFP_KERNEL);
+	unsigned int s, n, i, dup = 0, bad = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_ASSERT_NOT_NULL(test, sorted);
+	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
+		struct cache_param p = { .size = sizes[s], .align = 8 };
+		struct goslab_cache *c = make_cache(test, &p, NULL);
+
+		for (n = 1; n <= 250; n++) {
+			int got = goslab_cache_alloc_bulk(c, GFP_KERNEL, n,
+							  obj);
+
+			KUNIT_ASSERT_EQ(test, got, n);
+			for (i = 0; i < n; i++) {
+				bad += !obj[i] || (unsigned long)obj[i] % 8;
+				memset(obj[i], 0x5a, p.size);
+			}
+			memcpy(sorted, obj, n * sizeof(*obj));
+			sort(sorted, n, sizeof(*sorted), cmp_ptr, NULL);
+			for (i = 1; i < n; i++)
+				dup += sorted[i] == sorted[i - 1];
+			goslab_cache_free_bulk(c, n, obj);
+		}
+		KUNIT_EXPECT_EQ(test, bad, 0);
+		KUNIT_EXPECT_EQ(test, dup, 0);
+		goslab_expect_consistent(test);
+		goslab_cache_destroy(c);
+	}
+	goslab_expect_consistent(test);
+}
+
+/* Freeing into the wrong cache is reported and changes nothing. */
+static void cache_wrong_cache_test(struct kunit *test)
+{
+	struct cache_param pa = { .size = 64, .align = 8 };
+	struct cache_param pb = { .size = 100, .align = 8 };
+	struct goslab_cache *a = make_cache(test, &pa, NULL);
+	struct goslab_cache *b = make_cache(test, &pb, NULL);
+	unsigned long wrong = goslab_error_count(GOSLAB_ERR_WRONG_CACHE);
+	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	void *x = goslab_cache_alloc(a, GFP_KERNEL);
+	void *k = goslab_alloc(64, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, x);
+	KUNIT_ASSERT_NOT_NULL(test, k);
+	goslab_cache_free(b, x);
+	goslab_cache_free(a, k);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_WRONG_CACHE),
+			wrong + 2);
+	goslab_cache_free_bulk(b, 1, &x);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_WRONG_CACHE),
+			wrong + 3);
+	/* Still allocated: the right free works, no double free. */
+	goslab_cache_free(a, x);
+	goslab_free(k);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE), dbl);
+	goslab_cache_destroy(a);
+	goslab_cache_destroy(b);
+	goslab_expect_consistent(test);
+}
+
+/* Destroying with live objects reports them and keeps their memory. */
+static void cache_destroy_live_test(struct kunit *test)
+{
+	struct cache_param p = { .size = 200, .align = 8 };
+	struct goslab_cache *c = make_cache(test, &p, NULL);
+	void *obj[5];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(obj); i++) {
+		obj[i] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+		memset(obj[i], 0x33, p.size);
+	}
+	goslab_cache_destroy(c);
+	/* Dead: no allocation, but the objects are intact and freeable. */
+	KUNIT_EXPECT_NULL(test, goslab_cache_alloc(c, GFP_KERNEL));
+	for (i = 0; i < ARRAY_SIZE(obj); i++)
+		KUNIT_EXPECT_NULL(test, memchr_inv(obj[i], 0x33, p.size));
+	goslab_expect_consistent(test);
+	for (i = 0; i < ARRAY_SIZE(obj); i++)
+		goslab_cache_free(c, obj[i]);
+	goslab_cache_destroy(c);
+	goslab_expect_consistent(test);
+}
+
+/* Bad arguments give NULL. */
+static void cache_bad_args_test(struct kunit *test)
+{
+	struct goslab_cache_args bad_align = { .align = 24 };
+	struct goslab_cache_args big_align = { .align = 16384 };
+	struct goslab_cache *c;
+
+	KUNIT_EXPECT_NULL(test, goslab_cache_create(NULL, 64, NULL, 0));
+	KUNIT_EXPECT_NULL(test, goslab_cache_create("kunit-bad", 0, NULL, 0));
+	KUNIT_EXPECT_NULL(test, goslab_cache_create("kunit-bad", 32769, NULL,
+						    0));
+	KUNIT_EXPECT_NULL(test, goslab_cache_create("kunit-bad", 64,
+						    &bad_align, 0));
+	KUNIT_EXPECT_NULL(test, goslab_cache_create("kunit-bad", 64,
+						    &big_align, 0));
+	KUNIT_EXPECT_NULL(test, goslab_cache_create("kunit-bad", 64, NULL,
+						    0x100));
+	c = goslab_cache_create("kunit-dup", 64, NULL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_NULL(test, goslab_cache_create("kunit-dup", 32, NULL, 0));
+	/* The size classes' names are taken too. */
+	KUNIT_EXPECT_NULL(test, goslab_cache_create("goslab-256", 32, NULL, 0));
+	goslab_cache_destroy(c);
+	goslab_cache_destroy(NULL);
+	goslab_expect_consistent(test);
+}
+
+struct example_obj {
+	u64 a;
+	u32 b;
+} __aligned(32);
+
+/* GOSLAB_CACHE() names the cache after the type and keeps its alignment. */
+static void cache_macro_test(struct kunit *test)
+{
+	struct goslab_cache *c = GOSLAB_CACHE(example_obj, GOSLAB_RECLAIMABLE);
+	struct example_obj *o;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_EXPECT_STREQ(test, goslab_cache_class(c)->name, "example_obj");
+	KUNIT_EXPECT_TRUE(test, goslab_cache_class(c)->page_gfp &
+			  __GFP_RECLAIMABLE);
+	o = goslab_cache_alloc(c, GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	KUNIT_EXPECT_EQ(test, (unsigned long)o % 32, 0);
+	KUNIT_EXPECT_EQ(test, o->a, 0);
+	goslab_cache_free(c, o);
+	goslab_cache_destroy(c);
+	goslab_expect_consistent(test);
+}
+
+struct irq_ctx {
+	struct hrtimer timer;
+	struct goslab_cache *c;
+	void *held[8];
+	unsigned int next;
+	unsigned long fired, failed;
+	bool stop;
+};
+
+static enum hrtimer_restart irq_cache_alloc(struct hrtimer *t)
+{
+	struct irq_ctx *ctx = container_of(t, struct irq_ctx, timer);
+	void **slot = &ctx->held[ctx->next++ % ARRAY_SIZE(ctx->held)];
+
+	ctx->fired++;
+	goslab_cache_free(ctx->c, *slot);
+	*slot = goslab_cache_alloc(ctx->c, GFP_ATOMIC);
+	ctx->failed += !*slot;
+	if (READ_ONCE(ctx->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(30 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+/* Allocation and free in hardirq context while process context does too. */
+static void cache_hardirq_test(struct kunit *test)
+{
+	struct cache_param p = { .size = 96, .align = 8 };
+	struct irq_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	u64 deadline;
+	unsigned int i;
+	void *obj[32];
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->c = make_cache(test, &p, NULL);
+	hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	ctx->timer.function = irq_cache_alloc;
+	hrtimer_start(&ctx->timer, ns_to_ktime(30 * NSEC_PER_USEC),
+		      HRTIMER_MODE_REL_HARD);
+	deadline = ktime_get_ns() + 2 * NSEC_PER_SEC;
+	while (ktime_get_ns() < deadline && READ_ONCE(ctx->fired) < 1000) {
+		for (i = 0; i < ARRAY_SIZE(obj); i++)
+			obj[i] = goslab_cache_alloc(ctx->c, GFP_KERNEL);
+		for (i = 0; i < ARRAY_SIZE(obj); i++)
+			goslab_cache_free(ctx->c, obj[i]);
+		cond_resched();
+	}
+	WRITE_ONCE(ctx->stop, true);
+	hrtimer_cancel(&ctx->timer);
+	for (i = 0; i < ARRAY_SIZE(ctx->held); i++)
+		goslab_cache_free(ctx->c, ctx->held[i]);
+	KUNIT_EXPECT_GT(test, ctx->fired, 50);
+	KUNIT_EXPECT_EQ(test, ctx->failed, 0);
+	goslab_cache_destroy(ctx->c);
+	goslab_expect_consistent(test);
+}
+
+static struct kunit_case cache_cases[] = {
+	KUNIT_CASE_PARAM(cache_alignment_pattern_test, cache_gen_params),
+	KUNIT_CASE_PARAM(cache_ctor_test, cache_gen_params),
+	KUNIT_CASE(cache_bulk_test),
+	KUNIT_CASE(cache_wrong_cache_test),
+	KUNIT_CASE(cache_destroy_live_test),
+	KUNIT_CASE(cache_bad_args_test),
+	KUNIT_CASE(cache_macro_test),
+	KUNIT_CASE(cache_hardirq_test),
+	{}
+};
+
+static struct kunit_suite cache_suite = {
+	.name = "goslab_cache",
+	.test_cases = cache_cases,
+};
+
+kunit_test_suite(cache_suite);
+
+MODULE_DESCRIPTION("KUnit tests for goslab's typed caches");
