@@ -246,22 +246,37 @@ int goslab_free_checked(const void *p, unsigned long ip,
 void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 			    unsigned long ip)
 {
+	struct mspan *last = NULL, *s;
 	struct mcache_slot *slot;
 	unsigned long flags;
 	unsigned int idx;
-	struct mspan *s;
 	size_t i;
 	int ret;
 
 	local_irq_save(flags);
 	slot = this_cpu_ptr(cls->slot);
 	for (i = 0; i < n; i++) {
+		unsigned long addr = (unsigned long)p[i];
+
 		if (!p[i])
 			continue;
-		s = goslab_object_span(p[i], ip, "goslab_cache_free_bulk",
-				       &idx);
-		if (unlikely(!s))
-			continue;
+		/* Runs of objects from one span skip the arena lookup. */
+		if (last && addr - last->base < mspan_limit(last) - last->base) {
+			s = last;
+			idx = mspan_obj_index(s, addr);
+			if (unlikely(s->base + (unsigned long)idx * s->elemsize !=
+				     addr)) {
+				goslab_report(GOSLAB_ERR_INTERIOR, p[i], ip,
+					      "goslab_cache_free_bulk");
+				continue;
+			}
+		} else {
+			s = goslab_object_span(p[i], ip,
+					       "goslab_cache_free_bulk", &idx);
+			if (unlikely(!s))
+				continue;
+			last = s->cls ? s : NULL;
+		}
 		if (unlikely(s->cls != cls)) {
 			goslab_report(GOSLAB_ERR_WRONG_CACHE, p[i], ip,
 				      "goslab_cache_free_bulk");

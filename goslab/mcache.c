@@ -137,8 +137,7 @@ int mcache_alloc_bulk(struct goslab_class *cls, gfp_t gfp, size_t n,
 	while (i < n) {
 		struct mspan *s = this_cpu_ptr(cls->slot)->span;
 
-		while (i < n && (v = mspan_next_free_fast(s)))
-			p[i++] = v;
+		i += mspan_alloc_run(s, p + i, n - i);
 		if (i == n)
 			break;
 		v = mcache_next_free(cls, gfp, flags);

@@ -327,8 +327,11 @@ static enum hrtimer_restart irq_cache_alloc(struct hrtimer *t)
 	return HRTIMER_RESTART;
 }
 
-/* Allocation and free in hardirq context while process context does too. */
-static void cache_hardirq_test(struct kunit *test)
+/*
+ * Allocation and free from a timer callback (hardirq or softirq context,
+ * GFP_ATOMIC) while process context does the same.
+ */
+static void cache_timer_context(struct kunit *test, enum hrtimer_mode mode)
 {
 	struct cache_param p = { .size = 96, .align = 8 };
 	struct irq_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
@@ -338,10 +341,9 @@ static void cache_hardirq_test(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	ctx->c = make_cache(test, &p, NULL);
-	hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
+	hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, mode);
 	ctx->timer.function = irq_cache_alloc;
-	hrtimer_start(&ctx->timer, ns_to_ktime(30 * NSEC_PER_USEC),
-		      HRTIMER_MODE_REL_HARD);
+	hrtimer_start(&ctx->timer, ns_to_ktime(30 * NSEC_PER_USEC), mode);
 	deadline = ktime_get_ns() + 2 * NSEC_PER_SEC;
 	while (ktime_get_ns() < deadline && READ_ONCE(ctx->fired) < 1000) {
 		for (i = 0; i < ARRAY_SIZE(obj); i++)
@@ -354,10 +356,21 @@ static void cache_hardirq_test(struct kunit *test)
 	hrtimer_cancel(&ctx->timer);
 	for (i = 0; i < ARRAY_SIZE(ctx->held); i++)
 		goslab_cache_free(ctx->c, ctx->held[i]);
+	kunit_info(test, "%lu allocations in timer context\n", ctx->fired);
 	KUNIT_EXPECT_GT(test, ctx->fired, 50);
 	KUNIT_EXPECT_EQ(test, ctx->failed, 0);
 	goslab_cache_destroy(ctx->c);
 	goslab_expect_consistent(test);
+}
+
+static void cache_hardirq_test(struct kunit *test)
+{
+	cache_timer_context(test, HRTIMER_MODE_REL_HARD);
+}
+
+static void cache_softirq_test(struct kunit *test)
+{
+	cache_timer_context(test, HRTIMER_MODE_REL_SOFT);
 }
 
 static struct kunit_case cache_cases[] = {
@@ -369,6 +382,7 @@ static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_bad_args_test),
 	KUNIT_CASE(cache_macro_test),
 	KUNIT_CASE(cache_hardirq_test),
+	KUNIT_CASE(cache_softirq_test),
 	{}
 };
 

@@ -38,9 +38,10 @@
 
 MODULE_IMPORT_NS(GOSLAB_INTERNAL);
 
-enum bench_alloc { A_GOSLAB, A_SLUB, A_KMALLOC, NR_ALLOCS };
+/* A_GCACHE is goslab too: a typed cache, compared with a kmem_cache. */
+enum bench_alloc { A_GOSLAB, A_SLUB, A_KMALLOC, A_GCACHE, NR_ALLOCS };
 static const char * const alloc_name[NR_ALLOCS] = {
-	"goslab", "slub", "kmalloc",
+	"goslab", "slub", "kmalloc", "goslab",
 };
 
 static struct bench {
@@ -51,6 +52,7 @@ static struct bench {
 	unsigned long invalid;
 	unsigned long objects;
 	struct kmem_cache *cache;
+	struct goslab_cache *gcache;
 	size_t cache_size;
 	void **obj;
 	u32 *perm;
@@ -93,10 +95,12 @@ static int use_cache(size_t size)
 	if (b.cache && b.cache_size == size)
 		return 0;
 	kmem_cache_destroy(b.cache);
+	goslab_cache_destroy(b.gcache);
 	b.cache = kmem_cache_create("goslab-bench-slub", size, 0,
 				    SLAB_NO_MERGE, NULL);
+	b.gcache = goslab_cache_create("goslab-bench", size, NULL, 0);
 	b.cache_size = size;
-	return b.cache ? 0 : -ENOMEM;
+	return b.cache && b.gcache ? 0 : -ENOMEM;
 }
 
 static __always_inline void check(void *p)
@@ -116,6 +120,9 @@ static __always_inline void *do_alloc(enum bench_alloc a, size_t size)
 	case A_SLUB:
 		p = kmem_cache_alloc(b.cache, GFP_KERNEL);
 		break;
+	case A_GCACHE:
+		p = goslab_cache_alloc(b.gcache, GFP_KERNEL);
+		break;
 	default:
 		p = kmalloc(size, GFP_KERNEL);
 		break;
@@ -132,6 +139,9 @@ static __always_inline void do_free(enum bench_alloc a, void *p)
 		break;
 	case A_SLUB:
 		kmem_cache_free(b.cache, p);
+		break;
+	case A_GCACHE:
+		goslab_cache_free(b.gcache, p);
 		break;
 	default:
 		kfree(p);
@@ -203,6 +213,8 @@ static noinline u64 pair_loop(enum bench_alloc a, size_t size, unsigned long n)
 		return __pair_loop(A_GOSLAB, size, n);
 	if (a == A_SLUB)
 		return __pair_loop(A_SLUB, size, n);
+	if (a == A_GCACHE)
+		return __pair_loop(A_GCACHE, size, n);
 	return __pair_loop(A_KMALLOC, size, n);
 }
 
@@ -237,12 +249,19 @@ static noinline u64 replace_loop(enum bench_alloc a, size_t size,
 }
 
 /* Interleave: rep 0 goslab first, rep 1 the other first, and so on. */
-static enum bench_alloc order_of(enum bench_alloc other, unsigned int rep,
-				 unsigned int k)
+static enum bench_alloc order_of2(enum bench_alloc mine,
+				  enum bench_alloc other, unsigned int rep,
+				  unsigned int k)
 {
 	bool goslab_first = !(rep & 1);
 
-	return (k == 0) == goslab_first ? A_GOSLAB : other;
+	return (k == 0) == goslab_first ? mine : other;
+}
+
+static enum bench_alloc order_of(enum bench_alloc other, unsigned int rep,
+				 unsigned int k)
+{
+	return order_of2(A_GOSLAB, other, rep, k);
 }
 
 static void raw_time(const char *test, size_t size, unsigned long n,
@@ -315,16 +334,22 @@ static int bench_fastpath(void)
 		ret = use_cache(sizes[i]);
 		if (ret)
 			return ret;
-		for (other = A_SLUB; other <= A_KMALLOC; other++) {
+		for (other = A_SLUB; other <= A_GCACHE; other++) {
+			/* fastpath-cache: a typed cache against a kmem_cache. */
+			enum bench_alloc mine = other == A_GCACHE ? A_GCACHE :
+						A_GOSLAB;
+			enum bench_alloc theirs = other == A_GCACHE ? A_SLUB :
+						  other;
 			const char *test = other == A_SLUB ? "fastpath" :
-					   "fastpath-kmalloc";
+					   other == A_KMALLOC ?
+					   "fastpath-kmalloc" : "fastpath-cache";
 
-			pair_loop(A_GOSLAB, sizes[i], n / 10);
-			pair_loop(other, sizes[i], n / 10);
+			pair_loop(mine, sizes[i], n / 10);
+			pair_loop(theirs, sizes[i], n / 10);
 			for (rep = 0; rep < b.reps; rep++) {
 				for (k = 0; k < 2; k++) {
 					enum bench_alloc a =
-						order_of(other, rep, k);
+						order_of2(mine, theirs, rep, k);
 
 					raw_time(test, sizes[i], n, a, rep,
 						 pair_loop(a, sizes[i], n), n);
@@ -395,6 +420,63 @@ static int bench_scattered(void)
 				 alloc_loop(a, size, n), n);
 			free_loop(a, n, false);
 		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/* One bulk allocation of @n and one bulk free, @rounds times. */
+static noinline u64 bulk_loop(bool goslab, unsigned long n,
+			      unsigned long rounds)
+{
+	unsigned long r, i;
+	u64 t0 = bench_now();
+
+	for (r = 0; r < rounds; r++) {
+		if (goslab) {
+			if (goslab_cache_alloc_bulk(b.gcache, GFP_KERNEL, n,
+						    b.obj) != n)
+				b.invalid++;
+			goslab_cache_free_bulk(b.gcache, n, b.obj);
+		} else {
+			if (kmem_cache_alloc_bulk(b.cache, GFP_KERNEL, n,
+						  b.obj) != n)
+				b.invalid++;
+			kmem_cache_free_bulk(b.cache, n, b.obj);
+		}
+	}
+	t0 = bench_now() - t0;
+	for (i = 0; i < n; i++)
+		check(b.obj[i]);
+	return t0;
+}
+
+/* Bulk: alloc N then free N, per object, against kmem_cache_*_bulk. */
+static int bench_bulk(void)
+{
+	static const unsigned int ns[] = { 1, 2, 4, 8, 16, 30, 32, 64, 128,
+					   250 };
+	unsigned int i, rep, k;
+	int ret;
+
+	ret = use_cache(256);
+	if (ret)
+		return ret;
+	for (i = 0; i < ARRAY_SIZE(ns); i++) {
+		unsigned long rounds = scaled(400000) / ns[i] + 1;
+
+		bulk_loop(true, ns[i], rounds / 10 + 1);
+		bulk_loop(false, ns[i], rounds / 10 + 1);
+		for (rep = 0; rep < b.reps; rep++)
+			for (k = 0; k < 2; k++) {
+				bool goslab = order_of(A_SLUB, rep, k) ==
+					      A_GOSLAB;
+
+				raw_time("bulk", 256, ns[i],
+					 goslab ? A_GCACHE : A_SLUB, rep,
+					 bulk_loop(goslab, ns[i], rounds),
+					 rounds * ns[i]);
+			}
 		cond_resched();
 	}
 	return 0;
@@ -531,6 +613,8 @@ static int bench_run(bool quick)
 	}
 	ret = bench_fastpath();
 	if (!ret)
+		ret = bench_bulk();
+	if (!ret)
 		ret = bench_n_then_n();
 	if (!ret)
 		ret = bench_scattered();
@@ -544,7 +628,9 @@ static int bench_run(bool quick)
 	    b.invalid, goslab_validate());
 out:
 	kmem_cache_destroy(b.cache);
+	goslab_cache_destroy(b.gcache);
 	b.cache = NULL;
+	b.gcache = NULL;
 	vfree(b.obj);
 	vfree(b.perm);
 	b.obj = NULL;
