@@ -155,6 +155,7 @@ struct goslab_cache *goslab_cache_create(const char *name, unsigned int size,
 		goto fail;
 	}
 	list_add_tail_rcu(&c->cls.node, &goslab_class_list);
+	goslab_debugfs_add_class(&c->cls);
 	mutex_unlock(&goslab_class_mutex);
 	return c;
 fail:
@@ -242,6 +243,7 @@ void goslab_cache_destroy(struct goslab_cache *c)
 	}
 	mutex_lock(&goslab_class_mutex);
 	list_del_rcu(&c->cls.node);
+	goslab_debugfs_remove_class(&c->cls);
 	mutex_unlock(&goslab_class_mutex);
 	/* No sweeper, shrinker or flush walks the class any more. */
 	synchronize_rcu();

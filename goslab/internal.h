@@ -471,6 +471,8 @@ struct goslab_class_stats {
  * @node: on goslab_class_list (RCU; written under goslab_class_mutex)
  * @ctor: constructor run on each object when a span is carved, or NULL
  * @recount: the slow recount's scratch (goslab_read_stats_slow())
+ * @debugfs: its caches/<name>/ directory
+ * @debugfs_files: the files' private data
  * @slot: this class's slot in each CPU's mcache
  * @central: the class's mcentral
  */
@@ -484,6 +486,8 @@ struct goslab_class {
 	gfp_t page_gfp;
 	void (*ctor)(void *obj);
 	struct goslab_class_stats recount;
+	struct dentry *debugfs;
+	void *debugfs_files;
 	struct mcache_slot __percpu *slot;
 	struct mcentral central;
 };
@@ -817,6 +821,14 @@ int goslab_free_checked(const void *p, unsigned long ip,
 			struct goslab_class *expect);
 void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 			    unsigned long ip);
+
+/* debugfs.c, control.c */
+void goslab_debugfs_init(void);
+void goslab_debugfs_exit(void);
+void goslab_debugfs_add_class(struct goslab_class *cls);
+void goslab_debugfs_remove_class(struct goslab_class *cls);
+void goslab_control_init(struct dentry *dir);
+void goslab_control_exit(void);
 
 /* cache.c */
 void goslab_caches_exit(void);

@@ -14,7 +14,6 @@
 #include <linux/module.h>
 #include "internal.h"
 
-static struct dentry *goslab_debugfs_root;
 static int goslab_cpuhp_state;
 
 /* A CPU went offline: its cached spans and pages go back. */
@@ -53,13 +52,14 @@ static int __init goslab_init(void)
 		mheap_exit();
 		return ret;
 	}
-	goslab_debugfs_root = debugfs_create_dir("goslab", NULL);
+	goslab_debugfs_init();
 	return 0;
 }
 
 static void __exit goslab_exit(void)
 {
-	debugfs_remove_recursive(goslab_debugfs_root);
+	/* The control file's objects and caches go first. */
+	goslab_debugfs_exit();
 	/* Nothing in the background may run once teardown starts. */
 	goslab_bg_stop();
 	cpuhp_remove_state_nocalls(goslab_cpuhp_state);

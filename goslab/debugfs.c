@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs.c - what a person sees of goslab under /sys/kernel/debug/goslab.
+ *
+ *   slabinfo     SLUB's /proc/slabinfo format, a row per span class
+ *   sizeclasses  the class table with live figures
+ *   memory       the memory states, their sum, the released counter
+ *   validate     reading it runs every validator and the slow recount
+ *   caches/<name>/  one value per file, as /sys/kernel/slab/<cache>/,
+ *                and per-CPU event counters in SLUB_STATS' form
+ *   control      a command language to drive goslab (control.c)
+ *
+ * Every file is root only, and none shows a kernel address.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include "internal.h"
+
+static struct dentry *goslab_debugfs_root;
+static struct dentry *goslab_debugfs_caches;
+
+static int slabinfo_show(struct seq_file *m, void *unused)
+{
+	struct goslab_class *cls;
+
+	seq_puts(m, "slabinfo - version: 2.1\n");
+	seq_puts(m, "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab> : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>\n");
+	rcu_read_lock();
+	for_each_goslab_class(cls) {
+		struct goslab_class_stats st;
+
+		goslab_read_class_stats(cls, &st);
+		seq_printf(m, "%-17s %6lu %6lu %6u %4u %4lu : tunables %4u %4u %4u : slabdata %6lu %6lu %6u\n",
+			   cls->name, st.live, st.spans * cls->nelems,
+			   cls->elemsize, cls->nelems,
+			   cls->npages * GOSLAB_KPAGES_PER_PAGE, 0, 0, 0,
+			   st.spans, st.spans, 0);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(slabinfo);
+
+static int sizeclasses_show(struct seq_file *m, void *unused)
+{
+	struct goslab_class *cls;
+
+	seq_puts(m, "# class          bytes/obj  kpages/span  objs/span  tail    spans  objects  kpages  util%  waste_bytes\n");
+	rcu_read_lock();
+	for_each_goslab_class(cls) {
+		struct goslab_class_stats st;
+		unsigned long span = cls->npages * GOSLAB_PAGE_SIZE;
+		unsigned long held, used;
+
+		goslab_read_class_stats(cls, &st);
+		held = st.spans * span;
+		used = st.live * cls->elemsize;
+		seq_printf(m, "%-16s %9u %12lu %10u %5lu %8lu %8lu %7lu %5lu%% %12lu\n",
+			   cls->name, cls->elemsize,
+			   cls->npages * GOSLAB_KPAGES_PER_PAGE, cls->nelems,
+			   span - (unsigned long)cls->nelems * cls->elemsize,
+			   st.spans, st.live, st.pages * GOSLAB_KPAGES_PER_PAGE,
+			   held ? used * 100 / held : 0, held - used);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sizeclasses);
+
+static int memory_show(struct seq_file *m, void *unused)
+{
+	struct goslab_memstats fast;
+	unsigned int i;
+
+	goslab_read_memstats(&fast);
+	for (i = 0; i < GOSLAB_NR_MEM_STATES; i++)
+		seq_printf(m, "%-14s %12lu\n", goslab_mem_state_names[i],
+			   fast.bytes[i]);
+	seq_printf(m, "%-14s %12lu\n", "held", fast.held);
+	seq_printf(m, "%-14s %12lu\n", "released", fast.released);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(memory);
+
+static int validate_show(struct seq_file *m, void *unused)
+{
+	int bad = goslab_validate();
+
+	if (!bad)
+		seq_puts(m, "ok\n");
+	else
+		seq_printf(m, "%d problems; each is described in the kernel log\n",
+			   bad);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(validate);
+
+/* caches/<name>/: a file per value, as /sys/kernel/slab/<cache>/. */
+enum class_attr {
+	ATTR_OBJECT_SIZE, ATTR_OBJS_PER_SPAN, ATTR_SPAN_PAGES, ATTR_OBJECTS,
+	ATTR_TOTAL_OBJECTS, ATTR_SPANS, ATTR_PARTIAL, ATTR_UNSWEPT,
+	ATTR_ERRORS, ATTR_ALLOC, ATTR_FREE, ATTR_REFILL, ATTR_SWEEP_LOCAL,
+	ATTR_SWEEP, ATTR_GROW, ATTR_RELEASE, NR_CLASS_ATTRS,
+};
+
+static const char * const class_attr_names[NR_CLASS_ATTRS] = {
+	[ATTR_OBJECT_SIZE] = "object_size",
+	[ATTR_OBJS_PER_SPAN] = "objs_per_span",
+	[ATTR_SPAN_PAGES] = "span_pages",
+	[ATTR_OBJECTS] = "objects",
+	[ATTR_TOTAL_OBJECTS] = "total_objects",
+	[ATTR_SPANS] = "spans",
+	[ATTR_PARTIAL] = "partial",
+	[ATTR_UNSWEPT] = "unswept",
+	[ATTR_ERRORS] = "errors",
+	[ATTR_ALLOC] = "alloc",
+	[ATTR_FREE] = "free",
+	[ATTR_REFILL] = "alloc_refill",
+	[ATTR_SWEEP_LOCAL] = "sweep_in_mcache",
+	[ATTR_SWEEP] = "sweep",
+	[ATTR_GROW] = "grow",
+	[ATTR_RELEASE] = "release",
+};
+
+static_assert(ARRAY_SIZE(class_attr_names) == NR_CLASS_ATTRS);
+
+struct class_attr_file {
+	struct goslab_class *cls;
+	enum class_attr attr;
+};
+
+static unsigned long list_len(struct goslab_class *cls, struct list_head *h)
+{
+	unsigned long flags, n = 0;
+	struct list_head *pos;
+
+	spin_lock_irqsave(&cls->central.lock, flags);
+	list_for_each(pos, h)
+		n++;
+	spin_unlock_irqrestore(&cls->central.lock, flags);
+	return n;
+}
+
+/* Per-CPU counters: the sum, then C<cpu>=<n> for CPUs with events. */
+static void show_percpu(struct seq_file *m, struct goslab_class *cls,
+			size_t offset)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += *(unsigned long *)((char *)per_cpu_ptr(cls->slot, cpu) +
+					  offset);
+	seq_printf(m, "%lu", sum);
+	for_each_possible_cpu(cpu) {
+		unsigned long v = *(unsigned long *)
+			((char *)per_cpu_ptr(cls->slot, cpu) + offset);
+
+		if (v)
+			seq_printf(m, " C%d=%lu", cpu, v);
+	}
+	seq_putc(m, '\n');
+}
+
+/* Allocations: counted when a span leaves a slot, plus the span's own. */
+static void show_alloc(struct seq_file *m, struct goslab_class *cls)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
+		struct mspan *s = READ_ONCE(slot->span);
+
+		sum += slot->nmalloc;
+		if (s != &goslab_emptymspan)
+			sum += s->alloc_count - slot->alloc_base;
+	}
+	seq_printf(m, "%lu", sum);
+	for_each_possible_cpu(cpu) {
+		struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
+		struct mspan *s = READ_ONCE(slot->span);
+		unsigned long v = slot->nmalloc;
+
+		if (s != &goslab_emptymspan)
+			v += s->alloc_count - slot->alloc_base;
+		if (v)
+			seq_printf(m, " C%d=%lu", cpu, v);
+	}
+	seq_putc(m, '\n');
+}
+
+static int class_attr_show(struct seq_file *m, void *unused)
+{
+	struct class_attr_file *f = m->private;
+	struct goslab_class *cls = f->cls;
+	struct goslab_class_stats st;
+
+	goslab_read_class_stats(cls, &st);
+	switch (f->attr) {
+	case ATTR_OBJECT_SIZE:
+		seq_printf(m, "%u\n", cls->elemsize);
+		break;
+	case ATTR_OBJS_PER_SPAN:
+		seq_printf(m, "%u\n", cls->nelems);
+		break;
+	case ATTR_SPAN_PAGES:
+		seq_printf(m, "%lu\n", cls->npages * GOSLAB_KPAGES_PER_PAGE);
+		break;
+	case ATTR_OBJECTS:
+		seq_printf(m, "%lu\n", st.live);
+		break;
+	case ATTR_TOTAL_OBJECTS:
+		seq_printf(m, "%lu\n", st.spans * cls->nelems);
+		break;
+	case ATTR_SPANS:
+		seq_printf(m, "%lu\n", st.spans);
+		break;
+	case ATTR_PARTIAL:
+		seq_printf(m, "%lu\n", list_len(cls, &cls->central.partial));
+		break;
+	case ATTR_UNSWEPT:
+		seq_printf(m, "%lu\n",
+			   list_len(cls, &cls->central.partial_unswept) +
+			   list_len(cls, &cls->central.full_unswept));
+		break;
+	case ATTR_ERRORS:
+		seq_printf(m, "%lu\n", goslab_error_count(GOSLAB_ERR_FOREIGN) +
+			   goslab_error_count(GOSLAB_ERR_INTERIOR) +
+			   goslab_error_count(GOSLAB_ERR_DOUBLE_FREE) +
+			   goslab_error_count(GOSLAB_ERR_WRONG_CACHE));
+		break;
+	case ATTR_ALLOC:
+		show_alloc(m, cls);
+		break;
+	case ATTR_FREE:
+		show_percpu(m, cls, offsetof(struct mcache_slot, nfree));
+		break;
+	case ATTR_REFILL:
+		show_percpu(m, cls, offsetof(struct mcache_slot, nrefill));
+		break;
+	case ATTR_SWEEP_LOCAL:
+		show_percpu(m, cls, offsetof(struct mcache_slot, nsweep));
+		break;
+	case ATTR_SWEEP:
+		seq_printf(m, "%lu\n", READ_ONCE(cls->central.nsweep));
+		break;
+	case ATTR_GROW:
+		seq_printf(m, "%lu\n", READ_ONCE(cls->central.ngrow));
+		break;
+	case ATTR_RELEASE:
+		seq_printf(m, "%lu\n", READ_ONCE(cls->central.nrelease));
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+static int class_attr_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, class_attr_show, inode->i_private);
+}
+
+/*
+ * Writing 0 to an event counter clears it, as with SLUB_STATS. Counts
+ * other than these (objects, spans) describe state and cannot be
+ * cleared; allocations are not cleared either, since the live count is
+ * derived from them.
+ */
+static ssize_t class_attr_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	struct class_attr_file *f =
+		((struct seq_file *)file->private_data)->private;
+	struct goslab_class *cls = f->cls;
+	unsigned long flags, v;
+	int err, cpu;
+
+	err = kstrtoul_from_user(ubuf, count, 0, &v);
+	if (err)
+		return err;
+	if (v)
+		return -EINVAL;
+	switch (f->attr) {
+	case ATTR_REFILL:
+	case ATTR_SWEEP_LOCAL:
+		for_each_possible_cpu(cpu) {
+			struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
+
+			if (f->attr == ATTR_REFILL)
+				WRITE_ONCE(slot->nrefill, 0);
+			else
+				WRITE_ONCE(slot->nsweep, 0);
+		}
+		break;
+	case ATTR_SWEEP:
+	case ATTR_GROW:
+	case ATTR_RELEASE:
+		spin_lock_irqsave(&cls->central.lock, flags);
+		if (f->attr == ATTR_SWEEP)
+			cls->central.nsweep = 0;
+		else if (f->attr == ATTR_GROW)
+			cls->central.ngrow = 0;
+		else
+			cls->central.nrelease = 0;
+		spin_unlock_irqrestore(&cls->central.lock, flags);
+		break;
+	default:
+		return -EPERM;
+	}
+	return count;
+}
+
+static const struct file_operations class_attr_fops = {
+	.owner = THIS_MODULE,
+	.open = class_attr_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = class_attr_write,
+	.release = single_release,
+};
+
+/**
+ * goslab_debugfs_add_class() - create caches/<name>/ for a span class
+ * @cls: the class
+ */
+void goslab_debugfs_add_class(struct goslab_class *cls)
+{
+	struct class_attr_file *files;
+	struct dentry *dir;
+	unsigned int i;
+
+	if (!goslab_debugfs_caches)
+		return;
+	files = kcalloc(NR_CLASS_ATTRS, sizeof(*files), GFP_KERNEL);
+	if (!files)
+		return;
+	dir = debugfs_create_dir(cls->name, goslab_debugfs_caches);
+	for (i = 0; i < NR_CLASS_ATTRS; i++) {
+		bool counter = i == ATTR_REFILL || i == ATTR_SWEEP_LOCAL ||
+			       i == ATTR_SWEEP || i == ATTR_GROW ||
+			       i == ATTR_RELEASE;
+
+		files[i].cls = cls;
+		files[i].attr = i;
+		debugfs_create_file(class_attr_names[i], counter ? 0600 : 0400,
+				    dir, &files[i], &class_attr_fops);
+	}
+	cls->debugfs = dir;
+	cls->debugfs_files = files;
+}
+
+/**
+ * goslab_debugfs_remove_class() - remove caches/<name>/
+ * @cls: the class
+ */
+void goslab_debugfs_remove_class(struct goslab_class *cls)
+{
+	debugfs_remove_recursive(cls->debugfs);
+	cls->debugfs = NULL;
+	kfree(cls->debugfs_files);
+	cls->debugfs_files = NULL;
+}
+
+/**
+ * goslab_debugfs_init() - create /sys/kernel/debug/goslab and its files
+ */
+void goslab_debugfs_init(void)
+{
+	struct goslab_class *cls;
+
+	goslab_debugfs_root = debugfs_create_dir("goslab", NULL);
+	debugfs_create_file("slabinfo", 0400, goslab_debugfs_root, NULL,
+			    &slabinfo_fops);
+	debugfs_create_file("sizeclasses", 0400, goslab_debugfs_root, NULL,
+			    &sizeclasses_fops);
+	debugfs_create_file("memory", 0400, goslab_debugfs_root, NULL,
+			    &memory_fops);
+	debugfs_create_file("validate", 0400, goslab_debugfs_root, NULL,
+			    &validate_fops);
+	goslab_debugfs_caches = debugfs_create_dir("caches",
+						   goslab_debugfs_root);
+	mutex_lock(&goslab_class_mutex);
+	for_each_goslab_class(cls)
+		goslab_debugfs_add_class(cls);
+	mutex_unlock(&goslab_class_mutex);
+	goslab_control_init(goslab_debugfs_root);
+}
+
+/**
+ * goslab_debugfs_exit() - remove everything under /sys/kernel/debug/goslab
+ */
+void goslab_debugfs_exit(void)
+{
+	struct goslab_class *cls;
+
+	goslab_control_exit();
+	debugfs_remove_recursive(goslab_debugfs_root);
+	goslab_debugfs_root = NULL;
+	goslab_debugfs_caches = NULL;
+	mutex_lock(&goslab_class_mutex);
+	for_each_goslab_class(cls) {
+		kfree(cls->debugfs_files);
+		cls->debugfs_files = NULL;
+		cls->debugfs = NULL;
+	}
+	mutex_unlock(&goslab_class_mutex);
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs inside a goslab kernel (scripts/goslab-vm -- sh scripts/tests/...):
+# drives goslab through debugfs/goslab/control and checks what the other
+# files say after each step.
+
+d=/sys/kernel/debug/goslab
+c=$d/control
+fail=0
+
+check() {
+	if [ "$1" = "$2" ]; then
+		echo "ok: $3"
+	else
+		echo "FAIL: $3: got '$1', want '$2'"
+		fail=1
+	fi
+}
+
+cmd() {
+	echo "$1" > $c || { echo "FAIL: '$1' refused: $(head -1 $c)"; fail=1; }
+}
+
+validate() {
+	check "$(cat $d/validate)" ok "validate after $1"
+}
+
+held() {
+	awk '/^held /{ print $2 }' $d/memory
+}
+
+cmd "create t256 256"
+validate "create"
+cmd "alloc t256 1000"
+check "$(cat $d/caches/t256/objects)" 1000 "objects after alloc 1000"
+a=$(cut -d' ' -f1 $d/caches/t256/alloc)
+f=$(cut -d' ' -f1 $d/caches/t256/free)
+check "$((a - f))" 1000 "alloc - free == objects"
+check "$(awk '$1 == "t256" { print $2 }' $d/slabinfo)" 1000 "slabinfo active_objs"
+validate "alloc"
+cmd "kmalloc 3000 200"
+sum=$(awk '/^held /{ h = $2 }
+	/^(live|free_swept|freed_unswept|percpu_cached|heap_free) / { s += $2 }
+	END { print s - h }' $d/memory)
+check "$sum" 0 "memory states add up to held"
+validate "kmalloc"
+cmd "free 100"
+check "$(sed -n 's/^held: \([0-9]*\) objects$/\1/p' $c)" 1100 "held after free 100"
+cmd "free all"
+check "$(cat $d/caches/t256/objects)" 0 "objects after free all"
+validate "free all"
+cmd "destroy t256"
+check "$(ls $d/caches | grep -c '^t256$')" 0 "caches/t256 gone after destroy"
+cmd "shrink"
+check "$(held)" 0 "pages held after free all and shrink"
+validate "shrink"
+cmd "churn 200000 3000 42"
+check "$(head -1 $c)" "last: churn: 200000 ops, up to 3000 live, seed 42: 0 corrupted" "churn"
+cmd "shrink"
+check "$(held)" 0 "pages held after churn and shrink"
+validate "churn"
+exit $fail
