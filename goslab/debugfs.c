@@ -84,15 +84,54 @@ static int memory_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(memory);
 
+/* While validate is read, the validators' reports go to it as well. */
+static DEFINE_MUTEX(problem_lock);
+static struct seq_file *problem_sink;
+static DEFINE_SPINLOCK(problem_sink_lock);
+
+/**
+ * goslab_problem() - report an inconsistency a validator found
+ * @fmt: printf format
+ *
+ * Logged with pr_err, and written to debugfs/goslab/validate when that is
+ * what asked. Callable with any lock held.
+ */
+void goslab_problem(const char *fmt, ...)
+{
+	struct va_format vaf;
+	unsigned long flags;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_err("%pV", &vaf);
+	spin_lock_irqsave(&problem_sink_lock, flags);
+	if (problem_sink)
+		seq_printf(problem_sink, "%pV", &vaf);
+	spin_unlock_irqrestore(&problem_sink_lock, flags);
+	va_end(args);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_problem, GOSLAB_INTERNAL);
+
 static int validate_show(struct seq_file *m, void *unused)
 {
-	int bad = goslab_validate();
+	unsigned long flags;
+	int bad;
 
+	mutex_lock(&problem_lock);
+	spin_lock_irqsave(&problem_sink_lock, flags);
+	problem_sink = m;
+	spin_unlock_irqrestore(&problem_sink_lock, flags);
+	bad = goslab_validate();
+	spin_lock_irqsave(&problem_sink_lock, flags);
+	problem_sink = NULL;
+	spin_unlock_irqrestore(&problem_sink_lock, flags);
+	mutex_unlock(&problem_lock);
 	if (!bad)
 		seq_puts(m, "ok\n");
 	else
-		seq_printf(m, "%d problems; each is described in the kernel log\n",
-			   bad);
+		seq_printf(m, "%d problems\n", bad);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(validate);
@@ -101,7 +140,8 @@ DEFINE_SHOW_ATTRIBUTE(validate);
 enum class_attr {
 	ATTR_OBJECT_SIZE, ATTR_OBJS_PER_SPAN, ATTR_SPAN_PAGES, ATTR_OBJECTS,
 	ATTR_TOTAL_OBJECTS, ATTR_SPANS, ATTR_PARTIAL, ATTR_UNSWEPT,
-	ATTR_ERRORS, ATTR_ALLOC, ATTR_FREE, ATTR_REFILL, ATTR_SWEEP_LOCAL,
+	ATTR_ERRORS, ATTR_ALLOC, ATTR_FREE, ATTR_ALLOC_FAST, ATTR_ALLOC_SLOW,
+	ATTR_FREE_FAST, ATTR_FREE_SLOW, ATTR_REFILL, ATTR_SWEEP_LOCAL,
 	ATTR_SWEEP, ATTR_GROW, ATTR_RELEASE, NR_CLASS_ATTRS,
 };
 
@@ -117,6 +157,10 @@ static const char * const class_attr_names[NR_CLASS_ATTRS] = {
 	[ATTR_ERRORS] = "errors",
 	[ATTR_ALLOC] = "alloc",
 	[ATTR_FREE] = "free",
+	[ATTR_ALLOC_FAST] = "alloc_fastpath",
+	[ATTR_ALLOC_SLOW] = "alloc_slowpath",
+	[ATTR_FREE_FAST] = "free_fastpath",
+	[ATTR_FREE_SLOW] = "free_slowpath",
 	[ATTR_REFILL] = "alloc_refill",
 	[ATTR_SWEEP_LOCAL] = "sweep_in_mcache",
 	[ATTR_SWEEP] = "sweep",
@@ -143,49 +187,57 @@ static unsigned long list_len(struct goslab_class *cls, struct list_head *h)
 	return n;
 }
 
-/* Per-CPU counters: the sum, then C<cpu>=<n> for CPUs with events. */
-static void show_percpu(struct seq_file *m, struct goslab_class *cls,
-			size_t offset)
+/* Allocations on a CPU: counted when a span leaves its slot, plus its own. */
+static unsigned long cpu_allocs(struct goslab_class *cls, int cpu)
+{
+	struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
+	struct mspan *s = READ_ONCE(slot->span);
+	unsigned long v = slot->nmalloc;
+
+	if (s != &goslab_emptymspan)
+		v += s->alloc_count - slot->alloc_base;
+	return v;
+}
+
+static unsigned long cpu_event(struct goslab_class *cls, int cpu,
+			       enum class_attr attr)
+{
+	struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
+
+	switch (attr) {
+	case ATTR_ALLOC:
+		return cpu_allocs(cls, cpu);
+	case ATTR_FREE:
+		return slot->nfree;
+	case ATTR_ALLOC_FAST:
+		return cpu_allocs(cls, cpu) - slot->nalloc_slow -
+		       slot->alloc_fast_base;
+	case ATTR_ALLOC_SLOW:
+		return slot->nalloc_slow;
+	case ATTR_FREE_FAST:
+		return slot->nfree - slot->nfree_remote - slot->free_fast_base;
+	case ATTR_FREE_SLOW:
+		return slot->nfree_remote;
+	case ATTR_REFILL:
+		return slot->nrefill;
+	default:
+		return slot->nsweep;
+	}
+}
+
+/* SLUB_STATS' form: the sum, then C<cpu>=<n> for CPUs with events. */
+static void show_events(struct seq_file *m, struct goslab_class *cls,
+			enum class_attr attr)
 {
 	unsigned long sum = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += *(unsigned long *)((char *)per_cpu_ptr(cls->slot, cpu) +
-					  offset);
+		sum += cpu_event(cls, cpu, attr);
 	seq_printf(m, "%lu", sum);
 	for_each_possible_cpu(cpu) {
-		unsigned long v = *(unsigned long *)
-			((char *)per_cpu_ptr(cls->slot, cpu) + offset);
+		unsigned long v = cpu_event(cls, cpu, attr);
 
-		if (v)
-			seq_printf(m, " C%d=%lu", cpu, v);
-	}
-	seq_putc(m, '\n');
-}
-
-/* Allocations: counted when a span leaves a slot, plus the span's own. */
-static void show_alloc(struct seq_file *m, struct goslab_class *cls)
-{
-	unsigned long sum = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
-		struct mspan *s = READ_ONCE(slot->span);
-
-		sum += slot->nmalloc;
-		if (s != &goslab_emptymspan)
-			sum += s->alloc_count - slot->alloc_base;
-	}
-	seq_printf(m, "%lu", sum);
-	for_each_possible_cpu(cpu) {
-		struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
-		struct mspan *s = READ_ONCE(slot->span);
-		unsigned long v = slot->nmalloc;
-
-		if (s != &goslab_emptymspan)
-			v += s->alloc_count - slot->alloc_base;
 		if (v)
 			seq_printf(m, " C%d=%lu", cpu, v);
 	}
@@ -233,16 +285,14 @@ static int class_attr_show(struct seq_file *m, void *unused)
 			   goslab_error_count(GOSLAB_ERR_WRONG_CACHE));
 		break;
 	case ATTR_ALLOC:
-		show_alloc(m, cls);
-		break;
 	case ATTR_FREE:
-		show_percpu(m, cls, offsetof(struct mcache_slot, nfree));
-		break;
+	case ATTR_ALLOC_FAST:
+	case ATTR_ALLOC_SLOW:
+	case ATTR_FREE_FAST:
+	case ATTR_FREE_SLOW:
 	case ATTR_REFILL:
-		show_percpu(m, cls, offsetof(struct mcache_slot, nrefill));
-		break;
 	case ATTR_SWEEP_LOCAL:
-		show_percpu(m, cls, offsetof(struct mcache_slot, nsweep));
+		show_events(m, cls, f->attr);
 		break;
 	case ATTR_SWEEP:
 		seq_printf(m, "%lu\n", READ_ONCE(cls->central.nsweep));
@@ -285,15 +335,44 @@ static ssize_t class_attr_write(struct file *file, const char __user *ubuf,
 	if (v)
 		return -EINVAL;
 	switch (f->attr) {
+	case ATTR_ALLOC_FAST:
+	case ATTR_FREE_FAST:
+	case ATTR_ALLOC_SLOW:
+	case ATTR_FREE_SLOW:
 	case ATTR_REFILL:
 	case ATTR_SWEEP_LOCAL:
 		for_each_possible_cpu(cpu) {
 			struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
+			unsigned long now = cpu_event(cls, cpu, f->attr);
 
-			if (f->attr == ATTR_REFILL)
+			/*
+			 * The fast-path counts are derived from the
+			 * allocation and free counts, which the live count
+			 * needs: clearing one moves its base.
+			 */
+			switch (f->attr) {
+			case ATTR_ALLOC_FAST:
+				slot->alloc_fast_base += now;
+				break;
+			case ATTR_FREE_FAST:
+				slot->free_fast_base += now;
+				break;
+			case ATTR_ALLOC_SLOW:
+				/* The fast count must not jump by it. */
+				slot->alloc_fast_base += now;
+				WRITE_ONCE(slot->nalloc_slow, 0);
+				break;
+			case ATTR_FREE_SLOW:
+				slot->free_fast_base += now;
+				WRITE_ONCE(slot->nfree_remote, 0);
+				break;
+			case ATTR_REFILL:
 				WRITE_ONCE(slot->nrefill, 0);
-			else
+				break;
+			default:
 				WRITE_ONCE(slot->nsweep, 0);
+				break;
+			}
 		}
 		break;
 	case ATTR_SWEEP:
@@ -340,9 +419,7 @@ void goslab_debugfs_add_class(struct goslab_class *cls)
 		return;
 	dir = debugfs_create_dir(cls->name, goslab_debugfs_caches);
 	for (i = 0; i < NR_CLASS_ATTRS; i++) {
-		bool counter = i == ATTR_REFILL || i == ATTR_SWEEP_LOCAL ||
-			       i == ATTR_SWEEP || i == ATTR_GROW ||
-			       i == ATTR_RELEASE;
+		bool counter = i >= ATTR_ALLOC_FAST;
 
 		files[i].cls = cls;
 		files[i].attr = i;

@@ -400,6 +400,10 @@ static __always_inline unsigned int mspan_alloc_run(struct mspan *s, void **p,
  * @nrefill: spans taken from mcentral
  * @nsweep: sweeps of a used-up span in place, without mcentral
  * @nswept_frees: frees those sweeps folded in
+ * @nalloc_slow: allocations that took the slow path (debugfs)
+ * @nfree_remote: frees of a span this CPU did not cache (debugfs)
+ * @alloc_fast_base: what "alloc_fastpath" read when last cleared
+ * @free_fast_base: what "free_fastpath" read when last cleared
  *
  * Written only by its CPU with IRQs off (nfree with this_cpu_inc()).
  */
@@ -411,6 +415,10 @@ struct mcache_slot {
 	unsigned long nrefill;
 	unsigned long nsweep;
 	unsigned long nswept_frees;
+	unsigned long nalloc_slow;
+	unsigned long nfree_remote;
+	unsigned long alloc_fast_base;
+	unsigned long free_fast_base;
 };
 
 /**
@@ -504,7 +512,7 @@ extern struct mutex goslab_class_mutex;
 				lockdep_is_held(&goslab_class_mutex))
 
 extern struct goslab_class goslab_classes[GOSLAB_NUM_SPAN_CLASSES];
-DECLARE_PER_CPU(struct mcache, goslab_mcache);
+extern struct mcache __percpu *goslab_mcache;
 extern struct mspan goslab_emptymspan;
 
 static inline unsigned int goslab_span_class(unsigned int sizeclass,
@@ -725,7 +733,8 @@ unsigned int mspan_live(const struct mspan *s);
 bool mspan_is_valid(const struct mspan *s, bool check_cache);
 
 /* mcache.c */
-void mcache_init(void);
+int mcache_init(void);
+void mcache_exit(void);
 int mcache_alloc_bulk(struct goslab_class *cls, gfp_t gfp, size_t n,
 		      void **p);
 void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
@@ -823,6 +832,9 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 			    unsigned long ip);
 
 /* debugfs.c, control.c */
+__printf(1, 2) void goslab_problem(const char *fmt, ...);
+/* What a validator found wrong: logged, and shown by debugfs "validate". */
+#define inv_err(fmt, ...)	goslab_problem(fmt, ##__VA_ARGS__)
 void goslab_debugfs_init(void);
 void goslab_debugfs_exit(void);
 void goslab_debugfs_add_class(struct goslab_class *cls);

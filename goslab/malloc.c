@@ -165,6 +165,7 @@ static noinline int goslab_free_remote(struct mspan *s, unsigned int idx,
 		return ret;
 	}
 	this_cpu_inc(s->cls->slot->nfree);
+	this_cpu_inc(s->cls->slot->nfree_remote);
 	if (ret)
 		mcentral_note_free(s->cls, s);
 	return 0;
@@ -416,7 +417,8 @@ int goslab_classes_init(void)
 {
 	unsigned int sc, rcl;
 
-	mcache_init();
+	if (mcache_init())
+		return -ENOMEM;
 	for (sc = 1; sc < GOSLAB_NUM_SIZE_CLASSES; sc++) {
 		for (rcl = 0; rcl < 2; rcl++) {
 			unsigned int spc = goslab_span_class(sc, rcl);
@@ -433,7 +435,7 @@ int goslab_classes_init(void)
 					      cls->elemsize);
 			if (!cls->name)
 				return -ENOMEM;
-			cls->slot = &goslab_mcache.alloc[spc];
+			cls->slot = &goslab_mcache->alloc[spc];
 			mcentral_init(&cls->central);
 			mutex_lock(&goslab_class_mutex);
 			list_add_tail_rcu(&cls->node, &goslab_class_list);
@@ -465,4 +467,5 @@ void goslab_classes_exit(void)
 			       cls->name, live);
 		kfree(cls->name);
 	}
+	mcache_exit();
 }

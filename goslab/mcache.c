@@ -21,7 +21,11 @@
 #include <linux/smp.h>
 #include "internal.h"
 
-DEFINE_PER_CPU(struct mcache, goslab_mcache);
+/*
+ * Allocated at load: 136 slots per CPU are more than the static per-CPU
+ * area modules get.
+ */
+struct mcache __percpu *goslab_mcache;
 
 /* nelems == 0 and alloc_cache == 0: every allocation from it fails. */
 struct mspan goslab_emptymspan = {
@@ -98,6 +102,7 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 		       unsigned long flags)
 {
+	this_cpu_ptr(cls->slot)->nalloc_slow++;
 	for (;;) {
 		struct mspan *s = this_cpu_ptr(cls->slot)->span;
 		void *v;
@@ -249,14 +254,25 @@ void mcache_flush_class(struct goslab_class *cls)
 }
 EXPORT_SYMBOL_NS_GPL(mcache_flush_class, GOSLAB_INTERNAL);
 
-/* Point every CPU's slots at the empty span. */
-void mcache_init(void)
+/* Allocate the mcaches and point every CPU's slots at the empty span. */
+int mcache_init(void)
 {
-	int cpu;
 	unsigned int i;
+	int cpu;
 
+	goslab_mcache = alloc_percpu(struct mcache);
+	if (!goslab_mcache)
+		return -ENOMEM;
 	for_each_possible_cpu(cpu)
 		for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
-			per_cpu(goslab_mcache, cpu).alloc[i].span =
+			per_cpu_ptr(goslab_mcache, cpu)->alloc[i].span =
 				&goslab_emptymspan;
+	return 0;
+}
+
+/* Module exit, after every span went back. */
+void mcache_exit(void)
+{
+	free_percpu(goslab_mcache);
+	goslab_mcache = NULL;
 }

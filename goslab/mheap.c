@@ -843,23 +843,23 @@ bool mheap_is_valid(void)
 			  (unsigned long)chunk->nreleased * GOSLAB_KPAGES_PER_PAGE;
 		if (!a || chunk->npages != (1U << chunk->order) /
 		    GOSLAB_KPAGES_PER_PAGE) {
-			pr_err("heap: chunk %p has no arena or a bad size\n",
-			       (void *)chunk->base);
+			inv_err("heap: chunk %p has no arena or a bad size\n",
+				(void *)chunk->base);
 			ok = false;
 			continue;
 		}
 		if (bitmap_weight(chunk->inuse, chunk->npages) !=
 		    chunk->npages - chunk->nfree) {
-			pr_err("heap: chunk %p: nfree %u disagrees with its bitmap\n",
-			       (void *)chunk->base, chunk->nfree);
+			inv_err("heap: chunk %p: nfree %u disagrees with its bitmap\n",
+				(void *)chunk->base, chunk->nfree);
 			ok = false;
 		}
 		if (bitmap_weight(chunk->released, chunk->npages) !=
 		    chunk->nreleased ||
 		    !bitmap_subset(chunk->released, chunk->inuse,
 				   chunk->npages)) {
-			pr_err("heap: chunk %p: released pages disagree\n",
-			       (void *)chunk->base);
+			inv_err("heap: chunk %p: released pages disagree\n",
+				(void *)chunk->base);
 			ok = false;
 		}
 		nfree += chunk->nfree;
@@ -870,8 +870,8 @@ bool mheap_is_valid(void)
 
 			if (pcache_holds(chunk, i)) {
 				if (s || !test_bit(i, chunk->inuse)) {
-					pr_err("heap: page %u of chunk %p is in a page cache but mapped or free\n",
-					       i, (void *)chunk->base);
+					inv_err("heap: page %u of chunk %p is in a page cache but mapped or free\n",
+						i, (void *)chunk->base);
 					ok = false;
 				}
 				pcached++;
@@ -882,8 +882,8 @@ bool mheap_is_valid(void)
 			if (!test_bit(i, chunk->inuse) ||
 			    test_bit(i, chunk->released)) {
 				if (s) {
-					pr_err("heap: free page %u of chunk %p maps to a span\n",
-					       i, (void *)chunk->base);
+					inv_err("heap: free page %u of chunk %p maps to a span\n",
+						i, (void *)chunk->base);
 					ok = false;
 				}
 				i++;
@@ -892,16 +892,16 @@ bool mheap_is_valid(void)
 			if (!s || s->chunk != chunk ||
 			    s->base != chunk->base + i * GOSLAB_PAGE_SIZE ||
 			    i + s->npages > chunk->npages) {
-				pr_err("heap: page %u of chunk %p does not start a span of the chunk\n",
-				       i, (void *)chunk->base);
+				inv_err("heap: page %u of chunk %p does not start a span of the chunk\n",
+					i, (void *)chunk->base);
 				ok = false;
 				break;
 			}
 			for (j = 0; j < s->npages; j++) {
 				if (a->spans[first + i + j] != s ||
 				    !test_bit(i + j, chunk->inuse)) {
-					pr_err("heap: span %p: page %u not mapped to it\n",
-					       (void *)s->base, j);
+					inv_err("heap: span %p: page %u not mapped to it\n",
+						(void *)s->base, j);
 					ok = false;
 				}
 			}
@@ -924,14 +924,14 @@ bool mheap_is_valid(void)
 	    kpages - mheap.st.kpages_span_released !=
 	    mheap.st.kpages_taken - mheap.st.kpages_returned ||
 	    total != small + pcached + large + nfree) {
-		pr_err("heap: counters disagree with the chunks: chunks %lu/%lu pages %lu/%lu free %lu/%lu small+pcache %lu+%lu/%lu pcache %ld free chunks %lu/%lu large %lu/%lu objects %lu/%lu kpages %lu/%lu\n",
-		       chunks, mheap.st.chunks, total, mheap.st.pages_total,
-		       nfree, mheap.st.pages_free, small, pcached,
-		       mheap.st.pages_small, atomic_long_read(&pcache_pages),
-		       free_chunks, mheap.free_chunks,
-		       large, mheap.st.pages_large, nlarge,
-		       mheap.st.large_objects, kpages,
-		       mheap.st.kpages_taken - mheap.st.kpages_returned);
+		inv_err("heap: counters disagree with the chunks: chunks %lu/%lu pages %lu/%lu free %lu/%lu small+pcache %lu+%lu/%lu pcache %ld free chunks %lu/%lu large %lu/%lu objects %lu/%lu kpages %lu/%lu\n",
+			chunks, mheap.st.chunks, total, mheap.st.pages_total,
+			nfree, mheap.st.pages_free, small, pcached,
+			mheap.st.pages_small, atomic_long_read(&pcache_pages),
+			free_chunks, mheap.free_chunks,
+			large, mheap.st.pages_large, nlarge,
+			mheap.st.large_objects, kpages,
+			mheap.st.kpages_taken - mheap.st.kpages_returned);
 		ok = false;
 	}
 	spin_unlock_irqrestore(&mheap.lock, flags);

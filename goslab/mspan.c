@@ -306,9 +306,9 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 	if (!s->nelems || !s->elemsize || s->freeindex > s->nelems ||
 	    (unsigned long)s->nelems * s->elemsize >
 	    (unsigned long)s->npages * GOSLAB_PAGE_SIZE) {
-		pr_err("goslab: span %p: bad geometry (nelems %u elemsize %u npages %u freeindex %u)\n",
-		       (void *)s->base, s->nelems, s->elemsize, s->npages,
-		       s->freeindex);
+		inv_err("span %p: bad geometry (nelems %u elemsize %u npages %u freeindex %u)\n",
+			(void *)s->base, s->nelems, s->elemsize, s->npages,
+			s->freeindex);
 		return false;
 	}
 	for (i = 0; i < s->nelems; i++) {
@@ -320,16 +320,16 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 		if ((test_bit(i, s->free_bits) || test_bit(i, s->local_free_bits)) &&
 		    (!a || (test_bit(i, s->free_bits) &&
 			    test_bit(i, s->local_free_bits)))) {
-			pr_err("goslab: span %p: slot %u freed twice or not allocated\n",
-			       (void *)s->base, i);
+			inv_err("span %p: slot %u freed twice or not allocated\n",
+				(void *)s->base, i);
 			ok = false;
 		}
 	}
 	if (find_next_bit(s->alloc_bits, BITS_TO_LONGS(s->nelems) *
 			  BITS_PER_LONG, s->nelems) <
 	    BITS_TO_LONGS(s->nelems) * BITS_PER_LONG) {
-		pr_err("goslab: span %p: allocation bit beyond nelems\n",
-		       (void *)s->base);
+		inv_err("span %p: allocation bit beyond nelems\n",
+			(void *)s->base);
 		ok = false;
 	}
 	if (s->released_kpages) {
@@ -349,31 +349,31 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 			if (!test_bit(j, s->alloc_bits) ||
 			    test_bit(j, s->free_bits) ||
 			    test_bit(j, s->local_free_bits)) {
-				pr_err("goslab: span %p: pinned slot %u not allocated or freed\n",
-				       (void *)s->base, j);
+				inv_err("span %p: pinned slot %u not allocated or freed\n",
+					(void *)s->base, j);
 				ok = false;
 			}
 		}
 		if (pinned != s->npinned) {
-			pr_err("goslab: span %p: %u pinned slots, npinned %u\n",
-			       (void *)s->base, pinned, s->npinned);
+			inv_err("span %p: %u pinned slots, npinned %u\n",
+				(void *)s->base, pinned, s->npinned);
 			ok = false;
 		}
 	} else if (s->npinned) {
-		pr_err("goslab: span %p: npinned %u with no page released\n",
-		       (void *)s->base, s->npinned);
+		inv_err("span %p: npinned %u with no page released\n",
+			(void *)s->base, s->npinned);
 		ok = false;
 	}
 	if (allocated != s->alloc_count) {
-		pr_err("goslab: span %p: alloc_count %u but %u slots allocated\n",
-		       (void *)s->base, s->alloc_count, allocated);
+		inv_err("span %p: alloc_count %u but %u slots allocated\n",
+			(void *)s->base, s->alloc_count, allocated);
 		ok = false;
 	}
 	if (freed != (unsigned int)atomic_read(&s->nfreed) ||
 	    local != s->nlocal_freed) {
-		pr_err("goslab: span %p: nfreed %d/%u but %u/%u free bits\n",
-		       (void *)s->base, atomic_read(&s->nfreed),
-		       s->nlocal_freed, freed, local);
+		inv_err("span %p: nfreed %d/%u but %u/%u free bits\n",
+			(void *)s->base, atomic_read(&s->nfreed),
+			s->nlocal_freed, freed, local);
 		ok = false;
 	}
 	if (check_cache && s->freeindex < s->nelems) {
@@ -384,8 +384,8 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 			bool bit = test_bit(s->freeindex + k, s->alloc_bits);
 
 			if (cache_free == bit) {
-				pr_err("goslab: span %p: allocCache bit %u disagrees with slot %u\n",
-				       (void *)s->base, k, s->freeindex + k);
+				inv_err("span %p: allocCache bit %u disagrees with slot %u\n",
+					(void *)s->base, k, s->freeindex + k);
 				ok = false;
 				break;
 			}

@@ -195,15 +195,15 @@ static int goslab_check_memstats(void)
 	for (i = 0; i < GOSLAB_NR_MEM_STATES; i++) {
 		sum += slow.bytes[i];
 		if (fast.bytes[i] != slow.bytes[i]) {
-			pr_err("memory state %s: counters say %lu bytes, the spans %lu\n",
-			       goslab_mem_state_names[i], fast.bytes[i],
-			       slow.bytes[i]);
+			inv_err("memory state %s: counters say %lu bytes, the spans %lu\n",
+				goslab_mem_state_names[i], fast.bytes[i],
+				slow.bytes[i]);
 			bad++;
 		}
 	}
 	if (sum != slow.held) {
-		pr_err("memory states add up to %lu bytes, goslab holds %lu\n",
-		       sum, slow.held);
+		inv_err("memory states add up to %lu bytes, goslab holds %lu\n",
+			sum, slow.held);
 		bad++;
 	}
 	return bad;
@@ -243,9 +243,9 @@ int goslab_read_stats_slow(void)
 		goslab_read_class_stats(cls, &fast);
 		if (fast.live != slow->live || fast.spans != slow->spans ||
 		    fast.pages != slow->pages) {
-			pr_err("%s: counters say %lu live in %lu spans (%lu pages), the spans hold %lu in %lu (%lu pages)\n",
-			       cls->name, fast.live, fast.spans, fast.pages,
-			       slow->live, slow->spans, slow->pages);
+			inv_err("%s: counters say %lu live in %lu spans (%lu pages), the spans hold %lu in %lu (%lu pages)\n",
+				cls->name, fast.live, fast.spans, fast.pages,
+				slow->live, slow->spans, slow->pages);
 			bad++;
 		}
 	}
@@ -255,9 +255,9 @@ int goslab_read_stats_slow(void)
 	if (nmalloc - nfree != rc->large_objects ||
 	    hs.large_objects != rc->large_objects ||
 	    hs.pages_large != rc->large_pages) {
-		pr_err("large objects: counters say %lu (%lu by the heap, %lu pages), the heap holds %lu (%lu pages)\n",
-		       nmalloc - nfree, hs.large_objects, hs.pages_large,
-		       rc->large_objects, rc->large_pages);
+		inv_err("large objects: counters say %lu (%lu by the heap, %lu pages), the heap holds %lu (%lu pages)\n",
+			nmalloc - nfree, hs.large_objects, hs.pages_large,
+			rc->large_objects, rc->large_pages);
 		bad++;
 	}
 	kfree(rc);
