@@ -385,8 +385,10 @@ void goslab_caches_exit(void)
 		struct goslab_cache *c;
 		unsigned long live;
 
-		if (cls >= goslab_classes &&
-		    cls < goslab_classes + GOSLAB_NUM_SPAN_CLASSES)
+		/* Only typed caches: not the size classes, not tiny's. */
+		if ((cls >= goslab_classes &&
+		     cls < goslab_classes + GOSLAB_NUM_SPAN_CLASSES) ||
+		    cls == &goslab_tiny_class)
 			continue;
 		c = container_of(cls, struct goslab_cache, cls);
 		list_del_rcu(&cls->node);

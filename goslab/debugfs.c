@@ -6,6 +6,7 @@
  *   sizeclasses  the class table with live figures
  *   memory       the memory states, their sum, the released counter
  *   validate     reading it runs every validator and the slow recount
+ *   tiny         the tiny allocator: objects, blocks, bytes saved
  *   caches/<name>/  one value per file, as /sys/kernel/slab/<cache>/,
  *                and per-CPU event counters in SLUB_STATS' form
  *   control      a command language to drive goslab (control.c)
@@ -113,6 +114,29 @@ void goslab_problem(const char *fmt, ...)
 	va_end(args);
 }
 EXPORT_SYMBOL_NS_GPL(goslab_problem, GOSLAB_INTERNAL);
+
+static int tiny_show(struct seq_file *m, void *unused)
+{
+	struct goslab_class *cls = &goslab_tiny_class;
+	unsigned long nalloc, nfree, held;
+	struct goslab_class_stats st;
+	long live_bytes, class_bytes;
+
+	goslab_tiny_stats(&nalloc, &nfree, &live_bytes, &class_bytes);
+	goslab_read_class_stats(cls, &st);
+	/* Blocks and the words that track them, per span. */
+	held = st.live * cls->elemsize + st.spans * cls->nelems * sizeof(u32);
+	seq_printf(m, "allocations    %lu\n", nalloc);
+	seq_printf(m, "frees          %lu\n", nfree);
+	seq_printf(m, "live_objects   %lu\n", nalloc - nfree);
+	seq_printf(m, "blocks_in_use  %lu\n", st.live);
+	seq_printf(m, "live_bytes     %ld\n", live_bytes);
+	seq_printf(m, "held_bytes     %lu\n", held);
+	seq_printf(m, "class_bytes    %ld\n", class_bytes);
+	seq_printf(m, "bytes_saved    %ld\n", class_bytes - (long)held);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tiny);
 
 static int validate_show(struct seq_file *m, void *unused)
 {
@@ -458,6 +482,8 @@ void goslab_debugfs_init(void)
 			    &memory_fops);
 	debugfs_create_file("validate", 0400, goslab_debugfs_root, NULL,
 			    &validate_fops);
+	debugfs_create_file("tiny", 0400, goslab_debugfs_root, NULL,
+			    &tiny_fops);
 	goslab_debugfs_caches = debugfs_create_dir("caches",
 						   goslab_debugfs_root);
 	mutex_lock(&goslab_class_mutex);

@@ -247,6 +247,8 @@ struct heap_chunk;
  *	under the mcentral lock, read locklessly by frees
  * @npinned: slots overlapping those pages: allocated for good, never
  *	handed out; under the mcentral lock
+ * @tiny: for the tiny class, a word per 16-byte block saying where its
+ *	objects start and end (see tiny.c); NULL otherwise
  * @state: enum mspan_state; under the class's mcentral lock
  * @list: linkage on an mcentral list; under the mcentral lock
  * @nfreed: free bits set since the last sweep (see the header comment)
@@ -274,6 +276,7 @@ struct mspan {
 	unsigned int alloc_count;
 	u32 released_kpages;
 	unsigned int npinned;
+	atomic_t *tiny;
 
 	enum mspan_state state;
 	struct list_head list;
@@ -478,6 +481,7 @@ struct goslab_class_stats {
  * @page_gfp: extra gfp bits for the span's pages (__GFP_RECLAIMABLE)
  * @node: on goslab_class_list (RCU; written under goslab_class_mutex)
  * @ctor: constructor run on each object when a span is carved, or NULL
+ * @tiny: the tiny allocator's class of 16-byte blocks (tiny.c)
  * @recount: the slow recount's scratch (goslab_read_stats_slow())
  * @debugfs: its caches/<name>/ directory
  * @debugfs_files: the files' private data
@@ -492,6 +496,7 @@ struct goslab_class {
 	unsigned int nelems;
 	u32 divmul;
 	gfp_t page_gfp;
+	bool tiny;
 	void (*ctor)(void *obj);
 	struct goslab_class_stats recount;
 	struct dentry *debugfs;
@@ -828,6 +833,8 @@ void goslab_classes_exit(void);
 int goslab_free_ip(const void *p, unsigned long ip);
 int goslab_free_checked(const void *p, unsigned long ip,
 			struct goslab_class *expect);
+int goslab_free_slot(struct mspan *s, unsigned int idx, const void *p,
+		     unsigned long ip);
 void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 			    unsigned long ip);
 
@@ -841,6 +848,17 @@ void goslab_debugfs_add_class(struct goslab_class *cls);
 void goslab_debugfs_remove_class(struct goslab_class *cls);
 void goslab_control_init(struct dentry *dir);
 void goslab_control_exit(void);
+
+/* tiny.c */
+extern struct goslab_class goslab_tiny_class;
+int goslab_tiny_init(void);
+void goslab_tiny_exit(void);
+int goslab_tiny_free(struct mspan *s, const void *p, unsigned long ip);
+size_t goslab_tiny_size(struct mspan *s, const void *p);
+void goslab_tiny_flush(void);
+void goslab_tiny_stats(unsigned long *nalloc, unsigned long *nfree,
+		       long *live_bytes, long *class_bytes);
+bool goslab_tiny_span_is_valid(const struct mspan *s);
 
 /* cache.c */
 void goslab_caches_exit(void);

@@ -132,6 +132,11 @@ goslab_object_span(const void *p, unsigned long ip, const char *what,
 		goslab_report(GOSLAB_ERR_FOREIGN, p, ip, what);
 		return NULL;
 	}
+	/* Tiny objects lie inside 16-byte blocks: tiny.c checks them. */
+	if (unlikely(s->cls && s->cls->tiny)) {
+		*idx = UINT_MAX;
+		return s;
+	}
 	/* A large span holds one object: no division needed (or exact). */
 	*idx = likely(s->cls) ? mspan_obj_index(s, addr) : 0;
 	if (unlikely(s->base + (unsigned long)*idx * s->elemsize != addr ||
@@ -195,6 +200,8 @@ static __always_inline int __goslab_free(const void *p, unsigned long ip,
 	}
 	if (unlikely(!s->cls))
 		return goslab_free_large(s, p, ip);
+	if (unlikely(idx == UINT_MAX))
+		return goslab_tiny_free(s, p, ip);
 	local_irq_save(flags);
 	slot = this_cpu_ptr(s->cls->slot);
 	if (likely(slot->span == s)) {
@@ -202,6 +209,39 @@ static __always_inline int __goslab_free(const void *p, unsigned long ip,
 		slot->nfree += !ret;
 		local_irq_restore(flags);
 		if (unlikely(ret))
+			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip,
+				      "goslab_free");
+		return ret;
+	}
+	local_irq_restore(flags);
+	return goslab_free_remote(s, idx, p, ip);
+}
+
+/**
+ * goslab_free_slot() - free slot @idx of small span @s
+ * @s: the span
+ * @idx: the slot
+ * @p: the pointer to name in reports
+ * @ip: the return address to name in reports
+ *
+ * For the tiny allocator, which frees a block when its last object goes.
+ *
+ * Return: 0, or -EINVAL for a double free.
+ */
+int goslab_free_slot(struct mspan *s, unsigned int idx, const void *p,
+		     unsigned long ip)
+{
+	struct mcache_slot *slot;
+	unsigned long flags;
+	int ret;
+
+	local_irq_save(flags);
+	slot = this_cpu_ptr(s->cls->slot);
+	if (slot->span == s) {
+		ret = mspan_free_index_local(s, idx);
+		slot->nfree += !ret;
+		local_irq_restore(flags);
+		if (ret)
 			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip,
 				      "goslab_free");
 		return ret;
@@ -276,7 +316,7 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 					       "goslab_cache_free_bulk", &idx);
 			if (unlikely(!s))
 				continue;
-			last = s->cls ? s : NULL;
+			last = s->cls == cls ? s : NULL;
 		}
 		if (unlikely(s->cls != cls)) {
 			goslab_report(GOSLAB_ERR_WRONG_CACHE, p[i], ip,
@@ -330,6 +370,8 @@ size_t goslab_usable_size(const void *p)
 	if (!p)
 		return 0;
 	s = goslab_object_span(p, _RET_IP_, "goslab_usable_size", &idx);
+	if (s && idx == UINT_MAX)
+		return goslab_tiny_size(s, p);
 	return s ? s->elemsize : 0;
 }
 EXPORT_SYMBOL_GPL(goslab_usable_size);
@@ -349,6 +391,7 @@ EXPORT_SYMBOL_GPL(goslab_usable_size);
  */
 void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)
 {
+	size_t usable;
 	unsigned int idx;
 	struct mspan *s;
 	void *ret;
@@ -362,15 +405,18 @@ void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)
 	s = goslab_object_span(p, _RET_IP_, "goslab_realloc", &idx);
 	if (!s)
 		return NULL;
-	if (new_size <= s->elemsize) {
+	usable = idx == UINT_MAX ? goslab_tiny_size(s, p) : s->elemsize;
+	if (!usable)
+		return NULL;
+	if (new_size <= usable) {
 		if (gfp & __GFP_ZERO)
-			memset((char *)p + new_size, 0, s->elemsize - new_size);
+			memset((char *)p + new_size, 0, usable - new_size);
 		return (void *)p;
 	}
 	ret = goslab_alloc(new_size, gfp);
 	if (!ret)
 		return NULL;
-	memcpy(ret, p, s->elemsize);
+	memcpy(ret, p, usable);
 	goslab_free_ip(p, _RET_IP_);
 	return ret;
 }
@@ -391,6 +437,7 @@ int goslab_shrink(void)
 	struct goslab_class *cls;
 
 	might_sleep();
+	goslab_tiny_flush();
 	mcache_flush_all();
 	rcu_read_lock();
 	for_each_goslab_class(cls)
@@ -417,7 +464,7 @@ int goslab_classes_init(void)
 {
 	unsigned int sc, rcl;
 
-	if (mcache_init())
+	if (mcache_init() || goslab_tiny_init())
 		return -ENOMEM;
 	for (sc = 1; sc < GOSLAB_NUM_SIZE_CLASSES; sc++) {
 		for (rcl = 0; rcl < 2; rcl++) {
@@ -451,6 +498,7 @@ void goslab_classes_exit(void)
 	unsigned int i;
 
 	goslab_caches_exit();
+	goslab_tiny_exit();
 	mcache_flush_all();
 	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++) {
 		struct goslab_class *cls = &goslab_classes[i];

@@ -318,6 +318,25 @@ static struct heap_chunk *mheap_find(unsigned int npages, unsigned int *start)
 	return NULL;
 }
 
+/* A span's descriptor: bitmaps, and block words for the tiny class. */
+static size_t span_desc_size(struct goslab_class *cls, unsigned int nelems)
+{
+	size_t size = mspan_desc_size(nelems);
+
+	if (cls && cls->tiny)
+		size += nelems * sizeof(atomic_t);
+	return size;
+}
+
+static void span_set_class(struct mspan *s, struct goslab_class *cls)
+{
+	s->cls = cls;
+	if (cls->tiny) {
+		s->tiny = (atomic_t *)(s->bits + 3 * BITS_TO_LONGS(s->nelems));
+		memset(s->tiny, 0, s->nelems * sizeof(atomic_t));
+	}
+}
+
 /*
  * Fill an empty page cache with the free pages of the 64-page window of
  * @chunk around page @start (Go's allocToCache). Heap lock held, IRQs off.
@@ -398,10 +417,10 @@ static bool mheap_alloc_from_pcache(struct mspan *s, struct goslab_class *cls)
 	chunk = pc->chunk;
 	local_irq_restore(flags);
 	atomic_long_dec(&pcache_pages);
-	atomic_long_add(kmalloc_size_roundup(mspan_desc_size(cls->nelems)),
+	atomic_long_add(kmalloc_size_roundup(span_desc_size(cls, cls->nelems)),
 			&span_meta_bytes);
 	mspan_init(s, base, 1, cls->elemsize, cls->nelems);
-	s->cls = cls;
+	span_set_class(s, cls);
 	s->chunk = chunk;
 	a = arena_of(__pa(base));
 	/* mheap_span_of() must see the span initialized. */
@@ -492,7 +511,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	unsigned int start;
 	struct mspan *s;
 
-	s = kmalloc(mspan_desc_size(nelems), heap_gfp(gfp) & ~__GFP_NOFAIL);
+	s = kmalloc(span_desc_size(cls, nelems), heap_gfp(gfp) & ~__GFP_NOFAIL);
 	if (!s)
 		return NULL;
 	if (cls && npages == 1 && mheap_alloc_from_pcache(s, cls))
@@ -519,12 +538,12 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	bitmap_set(chunk->inuse, start, npages);
 	chunk->nfree -= npages;
 	mheap.st.pages_free -= npages;
-	atomic_long_add(kmalloc_size_roundup(mspan_desc_size(nelems)),
+	atomic_long_add(kmalloc_size_roundup(span_desc_size(cls, nelems)),
 			&span_meta_bytes);
 	if (cls) {
 		mspan_init(s, chunk->base + start * GOSLAB_PAGE_SIZE, npages,
 			   cls->elemsize, cls->nelems);
-		s->cls = cls;
+		span_set_class(s, cls);
 		mheap.st.pages_small += npages;
 	} else {
 		mspan_init(s, chunk->base + start * GOSLAB_PAGE_SIZE, npages,
@@ -628,7 +647,7 @@ void mheap_free_span(struct mspan *s)
 		chunk->nfree += s->npages;
 		mheap.st.pages_free += s->npages;
 	}
-	atomic_long_sub(kmalloc_size_roundup(mspan_desc_size(s->nelems)),
+	atomic_long_sub(kmalloc_size_roundup(span_desc_size(s->cls, s->nelems)),
 			&span_meta_bytes);
 	if (s->cls) {
 		mheap.st.pages_small -= s->npages;

@@ -45,6 +45,7 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 	s->alloc_count = 0;
 	s->released_kpages = 0;
 	s->npinned = 0;
+	s->tiny = NULL;
 	s->state = MSPAN_DEAD;
 	INIT_LIST_HEAD(&s->list);
 	atomic_set(&s->nfreed, 0);
@@ -364,6 +365,8 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 			(void *)s->base, s->npinned);
 		ok = false;
 	}
+	if (s->tiny && !goslab_tiny_span_is_valid(s))
+		ok = false;
 	if (allocated != s->alloc_count) {
 		inv_err("span %p: alloc_count %u but %u slots allocated\n",
 			(void *)s->base, s->alloc_count, allocated);

@@ -71,6 +71,15 @@ void goslab_cache_free_bulk(struct goslab_cache *c, size_t n, void **p);
 int goslab_cache_shrink(struct goslab_cache *c);
 
 void *goslab_alloc(size_t size, gfp_t gfp);
+/*
+ * goslab_alloc_tiny() packs objects under 16 bytes into a shared 16-byte
+ * block (Go's tiny allocator): aligned to 8, 4 or 2 bytes when the size is
+ * a multiple of it, else not aligned; it shares a cache line and its
+ * block's lifetime with its neighbours. Use it for small, pointer-free
+ * data where memory matters more than alignment; free it with
+ * goslab_free(). Sizes of 16 and more are goslab_alloc().
+ */
+void *goslab_alloc_tiny(size_t size, gfp_t gfp);
 void goslab_free(const void *p);
 size_t goslab_usable_size(const void *p);
 void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp);

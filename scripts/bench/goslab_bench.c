@@ -109,6 +109,15 @@ static __always_inline void check(void *p)
 		b.invalid++;
 }
 
+/* Tiny objects are aligned by their size only. */
+static __always_inline void check_tiny(void *p)
+{
+	if (unlikely(!p))
+		b.invalid++;
+	else
+		b.objects++;
+}
+
 static __always_inline void *do_alloc(enum bench_alloc a, size_t size)
 {
 	void *p;
@@ -482,6 +491,58 @@ static int bench_bulk(void)
 	return 0;
 }
 
+/*
+ * Tiny: live tiny objects of random sizes (1-15 B, or 1-4 B) against
+ * kmalloc of the same sizes: bytes held per object (goslab: blocks plus
+ * their tracking words; kmalloc: slab pages, exactly) and the cost of an
+ * allocation.
+ */
+static int bench_tiny(void)
+{
+	static const unsigned int maxes[] = { 15, 4 };
+	unsigned long n = scaled(200000), i;
+	unsigned int m, k;
+
+	for (m = 0; m < ARRAY_SIZE(maxes); m++) {
+		const char *test = maxes[m] == 15 ? "tiny-1-15" : "tiny-1-4";
+
+		for (k = 0; k < 2; k++) {
+			bool goslab = !k;
+			long base;
+			u64 t0;
+
+			if (goslab)
+				goslab_shrink();
+			base = goslab ? goslab_pages() : slab_pages();
+			b.seed = 5;
+			t0 = bench_now();
+			for (i = 0; i < n; i++) {
+				size_t size = 1 + bench_rand() % maxes[m];
+
+				b.obj[i] = goslab ?
+					goslab_alloc_tiny(size, GFP_KERNEL) :
+					kmalloc(size, GFP_KERNEL);
+				check_tiny(b.obj[i]);
+			}
+			t0 = bench_now() - t0;
+			raw_time(test, maxes[m], n, goslab ? A_GOSLAB : A_KMALLOC,
+				 0, t0, n);
+			/* Bytes per object, times 100, as pages * 4096. */
+			raw_pages(test, maxes[m], n, goslab ? A_GOSLAB : A_KMALLOC,
+				  ((goslab ? goslab_pages() : slab_pages()) -
+				   base) * PAGE_SIZE * 100 / n);
+			for (i = 0; i < n; i++) {
+				if (goslab)
+					goslab_free(b.obj[i]);
+				else
+					kfree(b.obj[i]);
+			}
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
 /* Large objects: goslab's own spans against kmalloc's page allocator. */
 static int bench_large(void)
 {
@@ -614,6 +675,8 @@ static int bench_run(bool quick)
 	ret = bench_fastpath();
 	if (!ret)
 		ret = bench_bulk();
+	if (!ret)
+		ret = bench_tiny();
 	if (!ret)
 		ret = bench_n_then_n();
 	if (!ret)

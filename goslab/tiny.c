@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tiny.c - the tiny allocator: objects under 16 bytes packed into one
+ * 16-byte block per CPU (Go's mcache.tiny, tinyoffset, tinyAllocs).
+ *
+ * Go packs pointer-free objects under 16 bytes into the current block and
+ * lets the GC free the block when nothing in it is reachable. goslab has
+ * explicit frees, so each block has a word, kept outside the block in its
+ * span (mspan.tiny), that says where its objects start (bits 0-15) and
+ * where they end (bits 16-31): an object's size is exact, a free clears
+ * its two bits, and the block goes back to its span when the word reaches
+ * zero. While a CPU still packs into a block, bit 31 holds the block
+ * (no object ends at byte 15 then: an object that would is the block's
+ * last, and the CPU lets go of the block as it places it, so bit 31 then
+ * marks that object's end). Letting go clears the hold; whoever takes the
+ * word to zero frees the block. The CPU's block state is used with IRQs
+ * off, so hardirq and process context on one CPU share it safely.
+ *
+ * Alignment is Go's: 8 for sizes that are multiples of 8, 4 for multiples
+ * of 4, 2 for multiples of 2, else 1. Tiny objects share a cache line and
+ * their block's lifetime with their neighbours: for small, short-lived,
+ * pointer-free data where memory matters more than alignment.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include "internal.h"
+
+#define TINY_SIZE	16
+#define TINY_HOLD	0x80000000U
+
+struct goslab_class goslab_tiny_class;
+EXPORT_SYMBOL_NS_GPL(goslab_tiny_class, GOSLAB_INTERNAL);
+
+/**
+ * struct tiny_cache - a CPU's current tiny block
+ * @block: the block, or NULL
+ * @span: its span
+ * @word: its word in the span
+ * @offset: the first free byte
+ * @nalloc: tiny allocations on this CPU
+ * @nfree: tiny frees made on this CPU
+ * @live_bytes: bytes asked for, live (this CPU's share; may go negative)
+ * @live_class_bytes: what the same requests would take from size classes
+ */
+struct tiny_cache {
+	void *block;
+	struct mspan *span;
+	atomic_t *word;
+	unsigned int offset;
+	unsigned long nalloc;
+	unsigned long nfree;
+	long live_bytes;
+	long live_class_bytes;
+};
+
+static DEFINE_PER_CPU(struct tiny_cache, goslab_tiny);
+
+static unsigned int tiny_align(size_t size)
+{
+	if (!(size & 7))
+		return 8;
+	if (!(size & 3))
+		return 4;
+	if (!(size & 1))
+		return 2;
+	return 1;
+}
+
+static unsigned int tiny_obj_bits(unsigned int off, size_t size)
+{
+	return BIT(off) | BIT(16 + off + size - 1);
+}
+
+/* Let go of the CPU's block; free it if its objects are all gone. */
+static void tiny_release(struct tiny_cache *tc, unsigned long ip)
+{
+	struct mspan *s = tc->span;
+	void *block = tc->block;
+	atomic_t *word = tc->word;
+
+	tc->block = NULL;
+	if (!block)
+		return;
+	/* u32: the hold bit is the sign bit of the atomic's int. */
+	if (!((u32)atomic_fetch_andnot(TINY_HOLD, word) & ~TINY_HOLD))
+		goslab_free_slot(s, word - s->tiny, block, ip);
+}
+
+/**
+ * goslab_alloc_tiny() - allocate a tiny object, packed with others
+ * @size: bytes wanted; 16 and more are goslab_alloc(size, gfp)
+ * @gfp: GFP flags
+ *
+ * Context: any context @gfp allows.
+ * Return: the object (aligned to 8, 4, 2 or 1 by its size, as Go does),
+ * or NULL.
+ */
+void *goslab_alloc_tiny(size_t size, gfp_t gfp)
+{
+	struct tiny_cache *tc;
+	unsigned int off;
+	unsigned long flags;
+	struct mspan *s;
+	void *block;
+
+	might_alloc(gfp);
+	if (unlikely(!size))
+		return NULL;
+	if (size >= TINY_SIZE)
+		return goslab_alloc(size, gfp);
+	local_irq_save(flags);
+	tc = this_cpu_ptr(&goslab_tiny);
+	while (1) {
+		if (tc->block) {
+			off = ALIGN(tc->offset, tiny_align(size));
+			if (off + size <= TINY_SIZE)
+				break;
+			tiny_release(tc, _RET_IP_);
+		}
+		block = mspan_next_free_fast(this_cpu_ptr(goslab_tiny_class.slot)->span);
+		if (!block)
+			block = mcache_next_free(&goslab_tiny_class, gfp, flags);
+		if (unlikely(!block)) {
+			local_irq_restore(flags);
+			return NULL;
+		}
+		tc = this_cpu_ptr(&goslab_tiny);
+		if (unlikely(tc->block)) {
+			/* Refilled while we slept: give ours back, use that. */
+			s = __mheap_span_of(block);
+			goslab_free_slot(s, ((unsigned long)block - s->base) /
+					 TINY_SIZE, block, _RET_IP_);
+			continue;
+		}
+		s = __mheap_span_of(block);
+		tc->block = block;
+		tc->span = s;
+		tc->word = &s->tiny[((unsigned long)block - s->base) / TINY_SIZE];
+		tc->offset = 0;
+		atomic_set(tc->word, TINY_HOLD);
+	}
+	atomic_or(tiny_obj_bits(off, size), tc->word);
+	tc->offset = off + size;
+	tc->nalloc++;
+	tc->live_bytes += size;
+	tc->live_class_bytes += goslab_class_to_size[goslab_size_to_class(size)];
+	block = tc->block + off;
+	/* Placing an object that ends the block lets go of it. */
+	if (tc->offset == TINY_SIZE)
+		tc->block = NULL;
+	local_irq_restore(flags);
+	if (gfp & __GFP_ZERO)
+		memset(block, 0, size);
+	return block;
+}
+EXPORT_SYMBOL_GPL(goslab_alloc_tiny);
+
+/* The size of the object starting at @off in @w, or 0 if none does. */
+static unsigned int tiny_obj_size(u32 w, unsigned int off)
+{
+	u32 ends = (w >> 16) & ~(BIT(off) - 1);
+
+	if (!(w & BIT(off)) || !ends)
+		return 0;
+	return __ffs(ends) - off + 1;
+}
+
+/**
+ * goslab_tiny_size() - the size of the tiny object at @p
+ * @s: its span (of the tiny class)
+ * @p: the object
+ *
+ * Return: its size, or 0 (reported) if no tiny object starts at @p.
+ */
+size_t goslab_tiny_size(struct mspan *s, const void *p)
+{
+	unsigned long rel = (unsigned long)p - s->base;
+	unsigned int size;
+
+	size = tiny_obj_size(atomic_read(&s->tiny[rel / TINY_SIZE]),
+			     rel % TINY_SIZE);
+	if (!size)
+		goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, _RET_IP_,
+			      "goslab_usable_size");
+	return size;
+}
+
+/**
+ * goslab_tiny_free() - free a tiny object
+ * @s: its span (of the tiny class)
+ * @p: the object
+ * @ip: the caller, for reports
+ *
+ * Return: 0, or -EINVAL for a double free or a pointer into an object.
+ */
+int goslab_tiny_free(struct mspan *s, const void *p, unsigned long ip)
+{
+	unsigned long rel = (unsigned long)p - s->base;
+	atomic_t *word = &s->tiny[rel / TINY_SIZE];
+	unsigned int off = rel % TINY_SIZE, size;
+	struct tiny_cache *tc;
+	unsigned long flags;
+	int old, new;
+
+	old = atomic_read(word);
+	do {
+		size = tiny_obj_size(old, off);
+		if (!size || rel / TINY_SIZE >= s->nelems) {
+			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip,
+				      "goslab_free");
+			return -EINVAL;
+		}
+		new = old & ~tiny_obj_bits(off, size);
+	} while (!atomic_try_cmpxchg(word, &old, new));
+	local_irq_save(flags);
+	tc = this_cpu_ptr(&goslab_tiny);
+	tc->nfree++;
+	tc->live_bytes -= size;
+	tc->live_class_bytes -= goslab_class_to_size[goslab_size_to_class(size)];
+	local_irq_restore(flags);
+	if (!new)
+		return goslab_free_slot(s, rel / TINY_SIZE, p - off, ip);
+	return 0;
+}
+
+/**
+ * goslab_tiny_span_is_valid() - check a tiny span's block words
+ * @s: a span of the tiny class, quiescent
+ *
+ * Return: true when every live block has a word and every other none,
+ * and no object overlaps another.
+ */
+bool goslab_tiny_span_is_valid(const struct mspan *s)
+{
+	unsigned int i;
+	bool ok = true;
+
+	for (i = 0; i < s->nelems; i++) {
+		u32 w = atomic_read(&s->tiny[i]);
+		bool live = mspan_is_allocated(s, i) &&
+			    !mspan_slot_pinned(s, i) &&
+			    !test_bit(i, s->free_bits) &&
+			    !test_bit(i, s->local_free_bits);
+		unsigned int off, end = 0;
+
+		if (live != !!w) {
+			inv_err("tiny block %u of span %p: word %#x for a %s block\n",
+				i, (void *)s->base, w, live ? "live" : "free");
+			ok = false;
+			continue;
+		}
+		for (off = 0; off < TINY_SIZE; off++) {
+			unsigned int size = tiny_obj_size(w, off);
+
+			if (!(w & BIT(off)))
+				continue;
+			if (!size || off < end) {
+				inv_err("tiny block %u of span %p: objects overlap (word %#x)\n",
+					i, (void *)s->base, w);
+				ok = false;
+				break;
+			}
+			end = off + size;
+		}
+	}
+	return ok;
+}
+
+/**
+ * goslab_tiny_stats() - the tiny allocator's figures
+ * @nalloc: tiny allocations since load
+ * @nfree: tiny frees since load
+ * @live_bytes: bytes asked for by live tiny objects
+ * @class_bytes: what those requests would take from size classes
+ */
+void goslab_tiny_stats(unsigned long *nalloc, unsigned long *nfree,
+		       long *live_bytes, long *class_bytes)
+{
+	int cpu;
+
+	*nalloc = *nfree = 0;
+	*live_bytes = *class_bytes = 0;
+	for_each_possible_cpu(cpu) {
+		struct tiny_cache *tc = per_cpu_ptr(&goslab_tiny, cpu);
+
+		*nalloc += tc->nalloc;
+		*nfree += tc->nfree;
+		*live_bytes += tc->live_bytes;
+		*class_bytes += tc->live_class_bytes;
+	}
+}
+EXPORT_SYMBOL_NS_GPL(goslab_tiny_stats, GOSLAB_INTERNAL);
+
+static void tiny_release_cpu(void *unused)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	tiny_release(this_cpu_ptr(&goslab_tiny), _RET_IP_);
+	local_irq_restore(flags);
+}
+
+/**
+ * goslab_tiny_flush() - every CPU lets go of its tiny block
+ *
+ * Context: process context; may sleep.
+ */
+void goslab_tiny_flush(void)
+{
+	int cpu;
+
+	cpus_read_lock();
+	on_each_cpu(tiny_release_cpu, NULL, 1);
+	for_each_possible_cpu(cpu)
+		if (!cpu_online(cpu))
+			tiny_release(per_cpu_ptr(&goslab_tiny, cpu), _RET_IP_);
+	cpus_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(goslab_tiny_flush, GOSLAB_INTERNAL);
+
+int goslab_tiny_init(void)
+{
+	struct goslab_class *cls = &goslab_tiny_class;
+	int cpu;
+
+	cls->name = "goslab-tiny";
+	cls->elemsize = TINY_SIZE;
+	cls->npages = 1;
+	cls->nelems = GOSLAB_PAGE_SIZE / TINY_SIZE;
+	cls->divmul = (u32)(U32_MAX / TINY_SIZE) + 1;
+	cls->tiny = true;
+	cls->slot = alloc_percpu(struct mcache_slot);
+	if (!cls->slot)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		per_cpu_ptr(cls->slot, cpu)->span = &goslab_emptymspan;
+	mcentral_init(&cls->central);
+	mutex_lock(&goslab_class_mutex);
+	list_add_tail_rcu(&cls->node, &goslab_class_list);
+	mutex_unlock(&goslab_class_mutex);
+	return 0;
+}
+
+/* Module exit: every user is gone; give the tiny blocks back. */
+void goslab_tiny_exit(void)
+{
+	struct goslab_class *cls = &goslab_tiny_class;
+	unsigned long live;
+
+	if (!cls->slot)
+		return;
+	goslab_tiny_flush();
+	mcache_flush_class(cls);
+	mutex_lock(&goslab_class_mutex);
+	list_del_rcu(&cls->node);
+	mutex_unlock(&goslab_class_mutex);
+	live = mcentral_destroy(cls);
+	if (live)
+		pr_err("%s: %lu blocks with objects never freed; given back at unload\n",
+		       cls->name, live);
+	free_percpu(cls->slot);
+	cls->slot = NULL;
+}
