@@ -809,6 +809,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 			       gfp_t gfp);
 void mheap_free_span(struct mspan *s);
 void mheap_release_span_kpage(struct mspan *s, unsigned int k);
+void mheap_span_meta(long bytes);
 struct mspan *mheap_span_of(const void *p);
 unsigned long mheap_scavenge(void);
 void mheap_pcache_flush_cpu(unsigned int cpu);

@@ -18,6 +18,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/slab.h>
 #include "internal.h"
 
 void mcentral_init(struct mcentral *c)
@@ -293,6 +294,18 @@ struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
 	s = mheap_alloc_span(cls, cls->npages, gfp | cls->page_gfp);
 	if (!s)
 		return NULL;
+	if (cls->tiny) {
+		/* The tiny allocator's block words, an exact kmalloc size. */
+		s->tiny = kcalloc(s->nelems, sizeof(atomic_t),
+				  gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS |
+					 __GFP_HIGH | __GFP_NOWARN));
+		if (!s->tiny) {
+			mheap_free_span(s);
+			return NULL;
+		}
+		mheap_span_meta(kmalloc_size_roundup(s->nelems *
+						     sizeof(atomic_t)));
+	}
 	if (cls->ctor) {
 		unsigned int i;
 

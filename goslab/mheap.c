@@ -318,23 +318,26 @@ static struct heap_chunk *mheap_find(unsigned int npages, unsigned int *start)
 	return NULL;
 }
 
-/* A span's descriptor: bitmaps, and block words for the tiny class. */
+/* A span's descriptor: the struct and its bitmaps. */
 static size_t span_desc_size(struct goslab_class *cls, unsigned int nelems)
 {
-	size_t size = mspan_desc_size(nelems);
-
-	if (cls && cls->tiny)
-		size += nelems * sizeof(atomic_t);
-	return size;
+	return mspan_desc_size(nelems);
 }
 
 static void span_set_class(struct mspan *s, struct goslab_class *cls)
 {
 	s->cls = cls;
-	if (cls->tiny) {
-		s->tiny = (atomic_t *)(s->bits + 3 * BITS_TO_LONGS(s->nelems));
-		memset(s->tiny, 0, s->nelems * sizeof(atomic_t));
-	}
+}
+
+/**
+ * mheap_span_meta() - count @bytes of metadata kept for a span
+ * @bytes: positive when allocated, negative when freed
+ *
+ * For what other layers keep per span (the tiny allocator's block words).
+ */
+void mheap_span_meta(long bytes)
+{
+	atomic_long_add(bytes, &span_meta_bytes);
 }
 
 /*
@@ -649,6 +652,13 @@ void mheap_free_span(struct mspan *s)
 	}
 	atomic_long_sub(kmalloc_size_roundup(span_desc_size(s->cls, s->nelems)),
 			&span_meta_bytes);
+	if (s->tiny) {
+		atomic_long_sub(kmalloc_size_roundup(s->nelems *
+						     sizeof(atomic_t)),
+				&span_meta_bytes);
+		kfree(s->tiny);
+		s->tiny = NULL;
+	}
 	if (s->cls) {
 		mheap.st.pages_small -= s->npages;
 	} else {

@@ -493,9 +493,9 @@ static int bench_bulk(void)
 
 /*
  * Tiny: live tiny objects of random sizes (1-15 B, or 1-4 B) against
- * kmalloc of the same sizes: bytes held per object (goslab: blocks plus
- * their tracking words; kmalloc: slab pages, exactly) and the cost of an
- * allocation.
+ * kmalloc of the same sizes: bytes held per object after both shrink
+ * (goslab: blocks, their tracking words, descriptors, heap; kmalloc: slab
+ * pages, exactly) and the cost of an allocation.
  */
 static int bench_tiny(void)
 {
@@ -527,6 +527,19 @@ static int bench_tiny(void)
 			t0 = bench_now() - t0;
 			raw_time(test, maxes[m], n, goslab ? A_GOSLAB : A_KMALLOC,
 				 0, t0, n);
+			/*
+			 * Both sides shrunk with the objects live: free heap
+			 * pages for goslab, empty slabs of kmalloc-8/16 for
+			 * SLUB; what is left is what the objects need.
+			 */
+			if (goslab) {
+				goslab_shrink();
+			} else {
+				kmem_cache_shrink(kmalloc_caches[KMALLOC_NORMAL]
+						  [kmalloc_index(8)]);
+				kmem_cache_shrink(kmalloc_caches[KMALLOC_NORMAL]
+						  [kmalloc_index(16)]);
+			}
 			/* Bytes per object, times 100, as pages * 4096. */
 			raw_pages(test, maxes[m], n, goslab ? A_GOSLAB : A_KMALLOC,
 				  ((goslab ? goslab_pages() : slab_pages()) -
