@@ -133,7 +133,7 @@ goslab_object_span(const void *p, unsigned long ip, const char *what,
 		return NULL;
 	}
 	/* Tiny objects lie inside 16-byte blocks: tiny.c checks them. */
-	if (unlikely(s->cls && s->cls->tiny)) {
+	if (unlikely(s->tiny)) {
 		*idx = UINT_MAX;
 		return s;
 	}
