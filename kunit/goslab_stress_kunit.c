@@ -1,0 +1,440 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goslab_stress: several CPUs at once. Objects allocated on one CPU are
+ * freed on another (remote frees go through the atomic free-bit path and
+ * reach the producer's spans while it still caches them), through a plain
+ * handoff and through a bounded ring. Each test is bounded in scale, fills
+ * every object with a pattern checked before the free, and ends with the
+ * validators, the slow recount and every kernel page given back.
+ * The cases skip on one CPU (UML); make check runs them under QEMU -smp.
+ */
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/goslab.h>
+#include <linux/sched.h>
+#include <linux/vmalloc.h>
+#include "goslab_test.h"
+
+#define STRESS_RING_LEN		1024	/* power of two */
+
+struct stress_obj {
+	void *p;
+	u32 size;
+};
+
+struct stress_ctx {
+	struct kunit *test;
+	struct stress_obj *objs;
+	unsigned long nobjs;
+	/* ring: head written by the producer only, tail by the consumer only */
+	struct stress_obj ring[STRESS_RING_LEN];
+	unsigned long head;
+	unsigned long tail;
+	bool producer_done;
+	unsigned long alloc_failed;
+	unsigned long corrupt;
+	unsigned long peak_kpages;
+	unsigned long base_kpages;
+	struct completion done;
+};
+
+static unsigned long stress_held_kpages(void)
+{
+	struct goslab_heap_stats st;
+
+	mheap_read_stats(&st);
+	return st.kpages_taken - st.kpages_returned;
+}
+
+static u32 stress_size(unsigned long i)
+{
+	static const u32 sizes[] = { 8, 24, 64, 100, 256, 512, 1024, 3000 };
+
+	return sizes[(i * 7 + (i >> 3)) % ARRAY_SIZE(sizes)];
+}
+
+static void stress_fill(void *p, u32 size)
+{
+	unsigned long tag = (unsigned long)p ^ size;
+	u32 i;
+
+	for (i = 0; i + sizeof(long) <= size; i += sizeof(long))
+		*(unsigned long *)(p + i) = tag + i;
+}
+
+static bool stress_intact(const void *p, u32 size)
+{
+	unsigned long tag = (unsigned long)p ^ size;
+	u32 i;
+
+	for (i = 0; i + sizeof(long) <= size; i += sizeof(long))
+		if (*(const unsigned long *)(p + i) != tag + i)
+			return false;
+	return true;
+}
+
+/* Two online CPUs to pin the two sides on, or skip. */
+static bool stress_two_cpus(struct kunit *test, unsigned int *a,
+			    unsigned int *b)
+{
+	*a = cpumask_first(cpu_online_mask);
+	*b = cpumask_next(*a, cpu_online_mask);
+	if (*b >= nr_cpu_ids) {
+		kunit_skip(test, "needs two online CPUs");
+		return false;
+	}
+	return true;
+}
+
+static struct task_struct *stress_start(struct kunit *test,
+					int (*fn)(void *), void *arg,
+					unsigned int cpu, const char *name)
+{
+	struct task_struct *t;
+
+	t = kthread_create(fn, arg, "%s/%u", name, cpu);
+	if (IS_ERR(t))
+		return t;
+	kthread_bind(t, cpu);
+	wake_up_process(t);
+	return t;
+}
+
+static int remote_alloc_fn(void *arg)
+{
+	struct stress_ctx *c = arg;
+	unsigned long i;
+
+	for (i = 0; i < c->nobjs; i++) {
+		u32 size = stress_size(i);
+		void *p = goslab_alloc(size, GFP_KERNEL);
+
+		if (!p) {
+			c->alloc_failed++;
+			continue;
+		}
+		stress_fill(p, size);
+		c->objs[i].p = p;
+		c->objs[i].size = size;
+		if (!(i & 1023))
+			cond_resched();
+	}
+	complete(&c->done);
+	return 0;
+}
+
+static int remote_free_fn(void *arg)
+{
+	struct stress_ctx *c = arg;
+	unsigned long i;
+
+	for (i = 0; i < c->nobjs; i++) {
+		struct stress_obj *o = &c->objs[(i * 7919) % c->nobjs];
+
+		if (!o->p)
+			continue;
+		if (!stress_intact(o->p, o->size))
+			c->corrupt++;
+		goslab_free(o->p);
+		o->p = NULL;
+		if (!(i & 1023))
+			cond_resched();
+	}
+	complete(&c->done);
+	return 0;
+}
+
+static void stress_expect_all_back(struct kunit *test)
+{
+	struct goslab_heap_stats st;
+
+	goslab_shrink();
+	mheap_read_stats(&st);
+	KUNIT_EXPECT_EQ_MSG(test, st.kpages_taken, st.kpages_returned,
+			    "kernel pages still held after everything was freed");
+	goslab_expect_consistent(test);
+}
+
+/*
+ * One CPU allocates a mixed-size set, another checks and frees all of it
+ * in a scattered order; then the first CPU allocates the set again, which
+ * must come from the remotely freed slots rather than new pages.
+ */
+static void stress_remote_free_test(struct kunit *test)
+{
+	unsigned int cpu_a, cpu_b, round;
+	struct task_struct *t;
+	struct stress_ctx *c;
+	unsigned long first_peak = 0;
+
+	if (!stress_two_cpus(test, &cpu_a, &cpu_b))
+		return;
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	c->nobjs = 20000;	/* prime to 7919, so the free order is a permutation */
+	c->objs = vzalloc(c->nobjs * sizeof(*c->objs));
+	KUNIT_ASSERT_NOT_NULL(test, c->objs);
+
+	for (round = 0; round < 2; round++) {
+		unsigned long held;
+
+		init_completion(&c->done);
+		t = stress_start(test, remote_alloc_fn, c, cpu_a, "gs_alloc");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		wait_for_completion(&c->done);
+		held = stress_held_kpages();
+		if (!round)
+			first_peak = held;
+
+		init_completion(&c->done);
+		t = stress_start(test, remote_free_fn, c, cpu_b, "gs_free");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+		wait_for_completion(&c->done);
+		kunit_info(test, "round %u: %lu kernel pages held at peak\n",
+			   round, held);
+		if (round)
+			KUNIT_EXPECT_LE_MSG(test, held, first_peak + 64,
+					    "remote frees were not reused");
+	}
+	KUNIT_EXPECT_EQ(test, c->alloc_failed, 0);
+	KUNIT_EXPECT_EQ(test, c->corrupt, 0);
+	vfree(c->objs);
+	stress_expect_all_back(test);
+}
+
+static int pc_producer_fn(void *arg)
+{
+	struct stress_ctx *c = arg;
+	unsigned long i, kp;
+
+	for (i = 0; i < c->nobjs; i++) {
+		u32 size = stress_size(i);
+		void *p = goslab_alloc(size, GFP_KERNEL);
+
+		if (!p) {
+			c->alloc_failed++;
+			continue;
+		}
+		stress_fill(p, size);
+		/* pairs with the consumer's release: its read of the slot is done */
+		while (c->head - smp_load_acquire(&c->tail) == STRESS_RING_LEN)
+			cond_resched();
+		c->ring[c->head % STRESS_RING_LEN].p = p;
+		c->ring[c->head % STRESS_RING_LEN].size = size;
+		/* publishes the slot and the object's pattern to the consumer */
+		smp_store_release(&c->head, c->head + 1);
+		if (!(i & 255)) {
+			kp = stress_held_kpages();
+			if (kp > c->peak_kpages)
+				c->peak_kpages = kp;
+			cond_resched();
+		}
+	}
+	/* after the last head: see the consumer */
+	smp_store_release(&c->producer_done, true);
+	complete(&c->done);
+	return 0;
+}
+
+static int pc_consumer_fn(void *arg)
+{
+	struct stress_ctx *c = arg;
+	unsigned long n = 0;
+
+	for (;;) {
+		struct stress_obj o;
+
+		/* pairs with the producer's release of head */
+		if (smp_load_acquire(&c->head) == c->tail) {
+			/*
+			 * Pairs with the producer's release of producer_done,
+			 * after its last head: the re-read of head below sees
+			 * the final value.
+			 */
+			if (smp_load_acquire(&c->producer_done) &&
+			    READ_ONCE(c->head) == c->tail)
+				break;
+			cond_resched();
+			continue;
+		}
+		o = c->ring[c->tail % STRESS_RING_LEN];
+		/* hands the slot back once it is read */
+		smp_store_release(&c->tail, c->tail + 1);
+		if (!stress_intact(o.p, o.size))
+			c->corrupt++;
+		goslab_free(o.p);
+		if (!(++n & 255))
+			cond_resched();
+	}
+	complete(&c->done);
+	return 0;
+}
+
+/*
+ * Producer/consumer through a bounded ring (xmalloc-test style): every
+ * object is freed on the other CPU, so each of the producer's spans fills
+ * with remote frees. At most STRESS_RING_LEN objects (<= 3 MiB) are live
+ * at once; the pages held must stay bounded by that, not grow with the
+ * number of objects passed through.
+ */
+static void stress_producer_consumer_test(struct kunit *test)
+{
+	unsigned int cpu_a, cpu_b;
+	struct task_struct *tp, *tc;
+	struct stress_ctx *c;
+	unsigned long live_kpages_max;
+
+	if (!stress_two_cpus(test, &cpu_a, &cpu_b))
+		return;
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	c->nobjs = 400000;
+	c->base_kpages = stress_held_kpages();
+	init_completion(&c->done);
+
+	tc = stress_start(test, pc_consumer_fn, c, cpu_b, "gs_cons");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(tc));
+	tp = stress_start(test, pc_producer_fn, c, cpu_a, "gs_prod");
+	if (IS_ERR(tp)) {
+		WRITE_ONCE(c->producer_done, true);
+		wait_for_completion(&c->done);
+		KUNIT_FAIL(test, "cannot start the producer");
+		return;
+	}
+	wait_for_completion(&c->done);
+	wait_for_completion(&c->done);
+
+	/* The live bytes at most: the ring full of the largest objects. */
+	live_kpages_max = DIV_ROUND_UP(STRESS_RING_LEN * 3072UL, PAGE_SIZE);
+	kunit_info(test, "%lu objects through a %u-slot ring: peak %lu kernel pages held (live objects need at most %lu)\n",
+		   c->nobjs, STRESS_RING_LEN,
+		   c->peak_kpages - c->base_kpages, live_kpages_max);
+	KUNIT_EXPECT_EQ(test, c->alloc_failed, 0);
+	KUNIT_EXPECT_EQ(test, c->corrupt, 0);
+	KUNIT_EXPECT_EQ(test, c->head, c->tail);
+	KUNIT_EXPECT_LE_MSG(test, c->peak_kpages - c->base_kpages,
+			    4 * live_kpages_max,
+			    "remote frees made memory pile up");
+	stress_expect_all_back(test);
+}
+
+#define LARSON_SLOTS		4096
+#define LARSON_MAX_THREADS	4
+
+struct larson_ctx {
+	void *slots[LARSON_SLOTS];	/* slot i holds an object of stress_size(i) */
+	unsigned long ops;
+	atomic_long_t alloc_failed;
+	atomic_long_t corrupt;
+	atomic_t running;
+	struct completion done;
+};
+
+struct larson_thread {
+	struct larson_ctx *c;
+	u32 seed;
+};
+
+/*
+ * Each thread replaces objects in slots shared by all threads: the object
+ * it frees was most often allocated by a thread on another CPU.
+ */
+static int larson_fn(void *arg)
+{
+	struct larson_thread *lt = arg;
+	struct larson_ctx *c = lt->c;
+	unsigned long i;
+
+	for (i = 0; i < c->ops; i++) {
+		unsigned int idx = goslab_test_rand(&lt->seed) % LARSON_SLOTS;
+		u32 size = stress_size(idx);
+		void *p = goslab_alloc(size, GFP_KERNEL);
+		void *old;
+
+		if (!p) {
+			atomic_long_inc(&c->alloc_failed);
+			continue;
+		}
+		stress_fill(p, size);
+		old = xchg(&c->slots[idx], p);
+		if (old) {
+			if (!stress_intact(old, size))
+				atomic_long_inc(&c->corrupt);
+			goslab_free(old);
+		}
+		if (!(i & 255))
+			cond_resched();
+	}
+	if (atomic_dec_and_test(&c->running))
+		complete(&c->done);
+	return 0;
+}
+
+/* Larson-style: random replacement in slots shared between CPUs. */
+static void stress_larson_test(struct kunit *test)
+{
+	struct larson_thread lt[LARSON_MAX_THREADS];
+	unsigned int cpu, n = 0, i;
+	struct larson_ctx *c;
+
+	if (num_online_cpus() < 2) {
+		kunit_skip(test, "needs two online CPUs");
+		return;
+	}
+	c = vzalloc(sizeof(*c));
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	c->ops = 100000;
+	init_completion(&c->done);
+	for_each_online_cpu(cpu) {
+		if (n == LARSON_MAX_THREADS)
+			break;
+		lt[n].c = c;
+		lt[n].seed = 12345 + cpu;
+		n++;
+	}
+	atomic_set(&c->running, n);
+	i = 0;
+	for_each_online_cpu(cpu) {
+		struct task_struct *t;
+
+		if (i == n)
+			break;
+		t = stress_start(test, larson_fn, &lt[i], cpu, "gs_larson");
+		if (IS_ERR(t)) {
+			KUNIT_FAIL(test, "cannot start a thread on CPU %u", cpu);
+			if (atomic_dec_and_test(&c->running))
+				complete(&c->done);
+		}
+		i++;
+	}
+	wait_for_completion(&c->done);
+	kunit_info(test, "%u threads, %lu replacements each, %lu kernel pages held\n",
+		   n, c->ops, stress_held_kpages());
+	for (i = 0; i < LARSON_SLOTS; i++) {
+		if (!c->slots[i])
+			continue;
+		if (!stress_intact(c->slots[i], stress_size(i)))
+			atomic_long_inc(&c->corrupt);
+		goslab_free(c->slots[i]);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->alloc_failed), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->corrupt), 0);
+	vfree(c);
+	stress_expect_all_back(test);
+}
+
+static struct kunit_case stress_cases[] = {
+	KUNIT_CASE_SLOW(stress_remote_free_test),
+	KUNIT_CASE_SLOW(stress_producer_consumer_test),
+	KUNIT_CASE_SLOW(stress_larson_test),
+	{}
+};
+
+static struct kunit_suite stress_suite = {
+	.name = "goslab_stress",
+	.test_cases = stress_cases,
+};
+
+kunit_test_suite(stress_suite);
