@@ -74,7 +74,12 @@
  *             swept when its CPU gives it back (mcentral_uncache_span()).
  *   LARGE     a large object's span, owned by the object; its free is a
  *             cmpxchg of nfreed from 0 to 1.
- *   DEAD      descriptor of a span given back to mheap.
+ *   DEAD      descriptor of a span given back to mheap. Freed only after
+ *             an RCU grace period: a remote free that took nfreed from 0
+ *             to 1 may find the span swept, released and its pages
+ *             reused before it calls mcentral_note_free(), so it reads
+ *             the class before its free bit is set and the descriptor
+ *             inside an RCU read side.
  *
  * Lock order (outer first), every lock taken with IRQs disabled because
  * allocation and free work in hardirq context:
@@ -257,6 +262,8 @@ struct heap_chunk;
  * @free_bits: frees since the last sweep, set atomically by any CPU
  * @local_free_bits: frees made by the CPU caching the span, with IRQs
  *	off and no atomic; owner only
+ * @rcu: the descriptor is freed after a grace period: a remote free may
+ *	still read it after publishing its free bit
  * @bits: storage for the three bitmaps
  *
  * Fields before @alloc_cache are set before the span is published in the
@@ -285,6 +292,7 @@ struct mspan {
 	unsigned long *alloc_bits;
 	unsigned long *free_bits;
 	unsigned long *local_free_bits;
+	struct rcu_head rcu;
 	unsigned long bits[];
 };
 

@@ -159,20 +159,33 @@ static noinline int goslab_free_large(struct mspan *s, const void *p,
 	return 0;
 }
 
-/* A free from a CPU that does not cache the span: atomics, may tell mcentral. */
+/*
+ * A free from a CPU that does not cache the span: atomics, may tell
+ * mcentral. The object is live until its free bit is set, so until then
+ * the span cannot be swept empty and released and its class is stable:
+ * read it first. Once the bit is set, another CPU may sweep the span,
+ * release it and reuse its pages for another class; the descriptor stays
+ * readable for the RCU read side (mheap_free_span() frees it after a
+ * grace period) and mcentral_note_free() checks under the class's lock
+ * that the span is still on that class's lists.
+ */
 static noinline int goslab_free_remote(struct mspan *s, unsigned int idx,
 				       const void *p, unsigned long ip)
 {
-	int ret = mspan_free_index(s, idx);
+	struct goslab_class *cls = s->cls;
+	int ret;
 
+	rcu_read_lock();
+	ret = mspan_free_index(s, idx);
+	if (ret > 0)
+		mcentral_note_free(cls, s);
+	rcu_read_unlock();
 	if (unlikely(ret < 0)) {
 		goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip, "goslab_free");
 		return ret;
 	}
-	this_cpu_inc(s->cls->slot->nfree);
-	this_cpu_inc(s->cls->slot->nfree_remote);
-	if (ret)
-		mcentral_note_free(s->cls, s);
+	this_cpu_inc(cls->slot->nfree);
+	this_cpu_inc(cls->slot->nfree_remote);
 	return 0;
 }
 
@@ -326,9 +339,16 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 		if (likely(slot->span == s)) {
 			ret = mspan_free_index_local(s, idx);
 		} else {
+			/*
+			 * IRQs are off: an RCU read side for the descriptor
+			 * (see goslab_free_remote()). Once this free is
+			 * published the span may be released and its pages
+			 * reused: the next object needs its own lookup.
+			 */
 			ret = mspan_free_index(s, idx);
 			if (ret > 0)
 				mcentral_note_free(cls, s);
+			last = NULL;
 		}
 		if (unlikely(ret < 0))
 			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p[i], ip,

@@ -355,7 +355,14 @@ void mcentral_note_free(struct goslab_class *cls, struct mspan *s)
 	unsigned long flags;
 
 	spin_lock_irqsave(&c->lock, flags);
-	if (s->state == MSPAN_PARTIAL || s->state == MSPAN_FULL) {
+	/*
+	 * The free is already published: the span may have been swept and
+	 * released since, its pages even reused; its descriptor is still
+	 * readable and says MSPAN_DEAD (see goslab_free_remote()). Only a
+	 * span on this class's swept lists moves.
+	 */
+	if (READ_ONCE(s->cls) == cls &&
+	    (s->state == MSPAN_PARTIAL || s->state == MSPAN_FULL)) {
 		if (s->state == MSPAN_PARTIAL && mspan_is_empty(s))
 			c->nempty--;
 		list_del(&s->list);

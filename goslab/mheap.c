@@ -668,8 +668,9 @@ void mheap_free_span(struct mspan *s)
 	if (!chunk_has_spans(chunk) && !chunk->nreleased)
 		mheap.free_chunks++;
 	spin_unlock_irqrestore(&mheap.lock, flags);
-	s->state = MSPAN_DEAD;
-	kfree(s);
+	WRITE_ONCE(s->state, MSPAN_DEAD);
+	/* A remote free may still be reading it: see goslab_free_remote(). */
+	kfree_rcu(s, rcu);
 	/* Free pages are kept for reuse; the scavenger paces their return. */
 	goslab_bg_kick();
 }
