@@ -372,12 +372,17 @@ static int larson_fn(void *arg)
 	return 0;
 }
 
-/* Larson-style: random replacement in slots shared between CPUs. */
-static void stress_larson_test(struct kunit *test)
+/*
+ * Larson-style: random replacement in slots shared between CPUs. With
+ * fail_nth, every fail_nth-th page allocation goslab makes fails: each
+ * allocation must then give a valid object or NULL, nothing else.
+ */
+static void stress_larson_run(struct kunit *test, unsigned int fail_nth)
 {
 	struct larson_thread lt[LARSON_MAX_THREADS];
 	unsigned int cpu, n = 0, i;
 	struct larson_ctx *c;
+	unsigned long injected;
 
 	if (num_online_cpus() < 2) {
 		kunit_skip(test, "needs two online CPUs");
@@ -395,6 +400,10 @@ static void stress_larson_test(struct kunit *test)
 		n++;
 	}
 	atomic_set(&c->running, n);
+	if (fail_nth)
+		goslab_shrink();	/* start with no free pages: faults hit */
+	injected = atomic_long_read(&goslab_injected_failures);
+	WRITE_ONCE(goslab_fail_page_alloc_nth, fail_nth);
 	i = 0;
 	for_each_online_cpu(cpu) {
 		struct task_struct *t;
@@ -410,8 +419,11 @@ static void stress_larson_test(struct kunit *test)
 		i++;
 	}
 	wait_for_completion(&c->done);
-	kunit_info(test, "%u threads, %lu replacements each, %lu kernel pages held\n",
-		   n, c->ops, stress_held_kpages());
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 0);
+	injected = atomic_long_read(&goslab_injected_failures) - injected;
+	kunit_info(test, "%u threads, %lu replacements each, %lu kernel pages held, %lu page allocations failed, %ld object allocations failed\n",
+		   n, c->ops, stress_held_kpages(), injected,
+		   atomic_long_read(&c->alloc_failed));
 	for (i = 0; i < LARSON_SLOTS; i++) {
 		if (!c->slots[i])
 			continue;
@@ -419,16 +431,199 @@ static void stress_larson_test(struct kunit *test)
 			atomic_long_inc(&c->corrupt);
 		goslab_free(c->slots[i]);
 	}
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->alloc_failed), 0);
+	if (fail_nth)
+		KUNIT_EXPECT_GT(test, injected, 0);
+	else
+		KUNIT_EXPECT_EQ(test, atomic_long_read(&c->alloc_failed), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->corrupt), 0);
 	vfree(c);
 	stress_expect_all_back(test);
+}
+
+#define CHURN_CPUS		4	/* the creator, then allocators, the reclaimer */
+#define CHURN_ROUNDS		300
+#define CHURN_OBJS		64
+
+struct churn_ctx {
+	struct goslab_cache *shared;	/* allocated from while others come and go */
+	atomic_t running;
+	bool stop;
+	atomic_long_t failed;
+	atomic_long_t corrupt;
+	atomic_long_t created;
+	struct completion done;
+};
+
+static void churn_finish(struct churn_ctx *c)
+{
+	if (atomic_dec_and_test(&c->running))
+		complete(&c->done);
+}
+
+/* Create a cache, fill and empty it, destroy it; CHURN_ROUNDS times. */
+static int churn_creator_fn(void *arg)
+{
+	struct churn_ctx *c = arg;
+	void *objs[CHURN_OBJS];
+	unsigned int round, i;
+	char name[32];
+
+	for (round = 0; round < CHURN_ROUNDS; round++) {
+		u32 size = stress_size(round);
+		struct goslab_cache *gc;
+
+		snprintf(name, sizeof(name), "stress-churn-%u", round);
+		gc = goslab_cache_create(name, size, NULL, 0);
+		if (!gc) {
+			atomic_long_inc(&c->failed);
+			continue;
+		}
+		atomic_long_inc(&c->created);
+		for (i = 0; i < CHURN_OBJS; i++) {
+			objs[i] = goslab_cache_alloc(gc, GFP_KERNEL);
+			if (objs[i])
+				stress_fill(objs[i], size);
+			else
+				atomic_long_inc(&c->failed);
+		}
+		for (i = 0; i < CHURN_OBJS; i++) {
+			if (!objs[i])
+				continue;
+			if (!stress_intact(objs[i], size))
+				atomic_long_inc(&c->corrupt);
+			goslab_cache_free(gc, objs[i]);
+		}
+		goslab_cache_destroy(gc);
+		cond_resched();
+	}
+	WRITE_ONCE(c->stop, true);
+	churn_finish(c);
+	return 0;
+}
+
+/* Allocate and free from the shared cache and the kmalloc-style classes. */
+static int churn_alloc_fn(void *arg)
+{
+	struct churn_ctx *c = arg;
+	struct stress_obj objs[CHURN_OBJS];
+	unsigned long i = 0;
+	u32 j;
+
+	while (!READ_ONCE(c->stop)) {
+		u32 size = stress_size(i++);
+
+		/* odd slots from the shared cache (size 128), even kmalloc-style */
+		for (j = 0; j < CHURN_OBJS; j++) {
+			objs[j].size = (j & 1) ? 128 : size;
+			objs[j].p = (j & 1) ?
+				goslab_cache_alloc(c->shared, GFP_KERNEL) :
+				goslab_alloc(size, GFP_KERNEL);
+			if (objs[j].p)
+				stress_fill(objs[j].p, objs[j].size);
+			else
+				atomic_long_inc(&c->failed);
+		}
+		for (j = 0; j < CHURN_OBJS; j++) {
+			struct stress_obj o = objs[j];
+
+			if (!o.p)
+				continue;
+			if (!stress_intact(o.p, o.size))
+				atomic_long_inc(&c->corrupt);
+			if (j & 1)
+				goslab_cache_free(c->shared, o.p);
+			else
+				goslab_free(o.p);
+		}
+		cond_resched();
+	}
+	churn_finish(c);
+	return 0;
+}
+
+/* What memory pressure and the background work do, as often as possible. */
+static int churn_reclaim_fn(void *arg)
+{
+	struct churn_ctx *c = arg;
+
+	while (!READ_ONCE(c->stop)) {
+		goslab_shrinker_scan(64);
+		mheap_pcache_flush_all();
+		goslab_bg_flush();
+		goslab_shrink();
+		usleep_range(100, 200);
+	}
+	churn_finish(c);
+	return 0;
+}
+
+/*
+ * Caches created and destroyed on one CPU while the others allocate from
+ * other caches, racing the shrinker, the page-cache flush, the background
+ * sweeper and goslab_shrink().
+ */
+static void stress_cache_churn_test(struct kunit *test)
+{
+	unsigned int cpu, n = 0;
+	struct churn_ctx *c;
+
+	if (num_online_cpus() < 2) {
+		kunit_skip(test, "needs two online CPUs");
+		return;
+	}
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	c->shared = goslab_cache_create("stress-shared", 128, NULL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, c->shared);
+	init_completion(&c->done);
+	atomic_set(&c->running, 1);	/* held until every thread started */
+	for_each_online_cpu(cpu) {
+		int (*fn)(void *) = churn_alloc_fn;
+		struct task_struct *t;
+
+		if (n == CHURN_CPUS)
+			break;
+		if (n == 0)
+			fn = churn_creator_fn;
+		else if (n == 1)
+			fn = churn_reclaim_fn;
+		atomic_inc(&c->running);
+		t = stress_start(test, fn, c, cpu, "gs_churn");
+		if (IS_ERR(t)) {
+			KUNIT_FAIL(test, "cannot start a thread on CPU %u", cpu);
+			WRITE_ONCE(c->stop, true);
+			churn_finish(c);
+		}
+		n++;
+	}
+	churn_finish(c);
+	wait_for_completion(&c->done);
+	kunit_info(test, "%ld caches created and destroyed with %u threads\n",
+		   atomic_long_read(&c->created), n);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->created), CHURN_ROUNDS);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->failed), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->corrupt), 0);
+	goslab_cache_destroy(c->shared);
+	stress_expect_all_back(test);
+}
+
+static void stress_larson_test(struct kunit *test)
+{
+	stress_larson_run(test, 0);
+}
+
+/* The same with injected page-allocation failures (every 3rd). */
+static void stress_larson_faults_test(struct kunit *test)
+{
+	stress_larson_run(test, 3);
 }
 
 static struct kunit_case stress_cases[] = {
 	KUNIT_CASE_SLOW(stress_remote_free_test),
 	KUNIT_CASE_SLOW(stress_producer_consumer_test),
 	KUNIT_CASE_SLOW(stress_larson_test),
+	KUNIT_CASE_SLOW(stress_larson_faults_test),
+	KUNIT_CASE_SLOW(stress_cache_churn_test),
 	{}
 };
 
