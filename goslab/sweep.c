@@ -122,6 +122,11 @@ static void goslab_bg_work_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(goslab_bg_work, goslab_bg_work_fn);
 static bool goslab_bg_stopped = true;
 static atomic_t goslab_bg_paused = ATOMIC_INIT(0);
+/*
+ * Held by the shrinker's scan: goslab_bg_pause() waits on it, so that the
+ * reclaim path (kswapd, direct reclaim) leaves goslab quiescent too.
+ */
+static DEFINE_MUTEX(goslab_shrinker_mutex);
 static atomic_long_t bg_pages_swept = ATOMIC_LONG_INIT(0);
 static atomic_long_t bg_kpages_released = ATOMIC_LONG_INIT(0);
 
@@ -172,10 +177,11 @@ void goslab_bg_flush(void)
 EXPORT_SYMBOL_NS_GPL(goslab_bg_flush, GOSLAB_INTERNAL);
 
 /**
- * goslab_bg_pause() - keep the background work from running
+ * goslab_bg_pause() - keep the background work and the shrinker from running
  *
  * For the validators and the tests that look at spans in a given state:
- * they need goslab quiescent. Pauses nest.
+ * they need goslab quiescent. While paused, the shrinker's scan returns
+ * SHRINK_STOP. Pauses nest.
  *
  * Context: process context; sleeps.
  */
@@ -183,6 +189,9 @@ void goslab_bg_pause(void)
 {
 	atomic_inc(&goslab_bg_paused);
 	cancel_delayed_work_sync(&goslab_bg_work);
+	/* A scan already past its pause check finishes first. */
+	mutex_lock(&goslab_shrinker_mutex);
+	mutex_unlock(&goslab_shrinker_mutex);
 }
 EXPORT_SYMBOL_NS_GPL(goslab_bg_pause, GOSLAB_INTERNAL);
 
@@ -279,8 +288,16 @@ static unsigned long goslab_count_objects(struct shrinker *sh,
 static unsigned long goslab_scan_objects(struct shrinker *sh,
 					 struct shrink_control *sc)
 {
-	unsigned long kpages = goslab_shrinker_scan(sc->nr_to_scan);
+	unsigned long kpages;
 
+	if (!mutex_trylock(&goslab_shrinker_mutex))
+		return SHRINK_STOP;
+	if (atomic_read(&goslab_bg_paused)) {
+		mutex_unlock(&goslab_shrinker_mutex);
+		return SHRINK_STOP;
+	}
+	kpages = goslab_shrinker_scan(sc->nr_to_scan);
+	mutex_unlock(&goslab_shrinker_mutex);
 	sc->nr_scanned = kpages;
 	return kpages ?: SHRINK_STOP;
 }
