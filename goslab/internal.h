@@ -95,6 +95,10 @@
  *      counters, refilling and flushing page caches, and writes to the
  *      arena index (except a page cache's own pages, written by its CPU).
  *
+ * goslab_shrinker_mutex (sweep.c), outside all of them: held by the
+ * shrinker's scan (trylock, so reclaim never waits on it) and taken
+ * briefly by goslab_bg_pause() to wait for a scan in flight.
+ *
  * Nothing sleeps under these locks. mcentral_grow() runs with no lock
  * held and IRQs in the caller's state, so that alloc_pages() can sleep
  * when gfp allows; the mcache slow path re-reads this_cpu state after it.

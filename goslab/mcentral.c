@@ -48,6 +48,28 @@ static void mcentral_release(struct goslab_class *cls, struct mspan *s)
 }
 
 /*
+ * Give back the empty spans at the tail of the partial list (where
+ * mcentral_file_span() puts them). Returns their goslab pages.
+ */
+static unsigned long mcentral_release_empty_tail(struct goslab_class *cls)
+{
+	struct mcentral *c = &cls->central;
+	unsigned long pages = 0;
+	struct mspan *s, *tmp;
+
+	lockdep_assert_held(&c->lock);
+	list_for_each_entry_safe_reverse(s, tmp, &c->partial, list) {
+		if (!mspan_is_empty(s))
+			break;
+		list_del(&s->list);
+		c->nempty--;
+		pages += s->npages;
+		mcentral_release(cls, s);
+	}
+	return pages;
+}
+
+/*
  * Go's unswept sets: spans in line for a sweep, oldest first (they have
  * had the longest to collect frees). Counted in goslab_unswept_pages,
  * which paces the sweep credit and the background sweeper.
@@ -231,20 +253,12 @@ EXPORT_SYMBOL_NS_GPL(mcentral_sweepone, GOSLAB_INTERNAL);
 unsigned long mcentral_release_empty(struct goslab_class *cls)
 {
 	struct mcentral *c = &cls->central;
-	unsigned long flags, pages = 0;
-	struct mspan *s, *tmp;
+	unsigned long flags, pages;
 
 	if (!READ_ONCE(c->nempty))
 		return 0;
 	spin_lock_irqsave(&c->lock, flags);
-	list_for_each_entry_safe_reverse(s, tmp, &c->partial, list) {
-		if (!mspan_is_empty(s))
-			break;
-		list_del(&s->list);
-		c->nempty--;
-		pages += s->npages;
-		mcentral_release(cls, s);
-	}
+	pages = mcentral_release_empty_tail(cls);
 	spin_unlock_irqrestore(&c->lock, flags);
 	return pages;
 }
@@ -399,14 +413,7 @@ unsigned long mcentral_shrink(struct goslab_class *cls)
 		list_del(&s->list);
 		mcentral_file_span(cls, s);
 	}
-	list_for_each_entry_safe_reverse(s, tmp, &c->partial, list) {
-		if (!mspan_is_empty(s))
-			break;
-		list_del(&s->list);
-		c->nempty--;
-		pages += s->npages;
-		mcentral_release(cls, s);
-	}
+	pages += mcentral_release_empty_tail(cls);
 	/* Kernel pages with no object in the spans that remain. */
 	list_for_each_entry_safe(s, tmp, &c->partial, list) {
 		mspan_scavenge(s);

@@ -102,20 +102,32 @@ static struct task_struct *stress_start(struct kunit *test,
 	return t;
 }
 
+/* Object @i of a stress run, filled; NULL (counted) if none could be had. */
+static void *stress_alloc_filled(struct stress_ctx *c, unsigned long i,
+				 u32 *size)
+{
+	void *p;
+
+	*size = stress_size(i);
+	p = goslab_alloc(*size, GFP_KERNEL);
+	if (!p)
+		c->alloc_failed++;
+	else
+		stress_fill(p, *size);
+	return p;
+}
+
 static int remote_alloc_fn(void *arg)
 {
 	struct stress_ctx *c = arg;
 	unsigned long i;
 
 	for (i = 0; i < c->nobjs; i++) {
-		u32 size = stress_size(i);
-		void *p = goslab_alloc(size, GFP_KERNEL);
+		u32 size;
+		void *p = stress_alloc_filled(c, i, &size);
 
-		if (!p) {
-			c->alloc_failed++;
+		if (!p)
 			continue;
-		}
-		stress_fill(p, size);
 		c->objs[i].p = p;
 		c->objs[i].size = size;
 		if (!(i & 1023))
@@ -210,14 +222,11 @@ static int pc_producer_fn(void *arg)
 	unsigned long i, kp;
 
 	for (i = 0; i < c->nobjs; i++) {
-		u32 size = stress_size(i);
-		void *p = goslab_alloc(size, GFP_KERNEL);
+		u32 size;
+		void *p = stress_alloc_filled(c, i, &size);
 
-		if (!p) {
-			c->alloc_failed++;
+		if (!p)
 			continue;
-		}
-		stress_fill(p, size);
 		/* pairs with the consumer's release: its read of the slot is done */
 		while (c->head - smp_load_acquire(&c->tail) == STRESS_RING_LEN)
 			cond_resched();
