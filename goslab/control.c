@@ -12,6 +12,7 @@
  *   destroy <name>                 a cache made here (frees its objects)
  *   alloc <cache> <n>              n objects from a cache made here
  *   kmalloc <size> <n>             n goslab_alloc(size) objects
+ *   tiny <size> <n>                n goslab_alloc_tiny(size), size < 16
  *   free <n>|all                   the last n objects held, or all
  *   shrink                         goslab_shrink()
  *   churn <ops> <live> <seed>      random sizes and lifetimes, checked
@@ -68,6 +69,7 @@ static const char control_help[] =
 	"  destroy <name>\n"
 	"  alloc <cache> <n>\n"
 	"  kmalloc <size> <n>\n"
+	"  tiny <size> <n>\n"
 	"  free <n>|all\n"
 	"  shrink\n"
 	"  churn <ops> <live> <seed>\n"
@@ -131,8 +133,9 @@ static int ensure_table(void)
 	return ctl.held ? 0 : -ENOMEM;
 }
 
+/* n objects from @c, else goslab_alloc(), or goslab_alloc_tiny() if @tiny */
 static int hold_new(struct goslab_cache *c, unsigned int size,
-		    unsigned int n)
+		    unsigned int n, bool tiny)
 {
 	unsigned long start = ctl.nheld, corrupt = 0, i;
 	int ret = ensure_table();
@@ -144,8 +147,12 @@ static int hold_new(struct goslab_cache *c, unsigned int size,
 	for (i = 0; i < n; i++) {
 		struct held *h = &ctl.held[ctl.nheld];
 
-		h->p = c ? goslab_cache_alloc(c, GFP_KERNEL) :
-			   goslab_alloc(size, GFP_KERNEL);
+		if (c)
+			h->p = goslab_cache_alloc(c, GFP_KERNEL);
+		else if (tiny)
+			h->p = goslab_alloc_tiny(size, GFP_KERNEL);
+		else
+			h->p = goslab_alloc(size, GFP_KERNEL);
 		if (!h->p) {
 			free_last(ctl.nheld - start, &corrupt);
 			return -ENOMEM;
@@ -222,7 +229,7 @@ static int cmd_alloc(char **argv, int argc)
 
 	if (!cc || parse_uint(argv[2], 1, UINT_MAX, &n))
 		return -EINVAL;
-	ret = hold_new(cc->c, cc->size, n);
+	ret = hold_new(cc->c, cc->size, n, false);
 	if (!ret)
 		snprintf(ctl.result, sizeof(ctl.result),
 			 "allocated %u from %s; %lu held", n, argv[1],
@@ -238,10 +245,26 @@ static int cmd_kmalloc(char **argv, int argc)
 	if (argc != 3 || parse_uint(argv[1], 1, GOSLAB_MAX_LARGE_SIZE, &size) ||
 	    parse_uint(argv[2], 1, UINT_MAX, &n))
 		return -EINVAL;
-	ret = hold_new(NULL, size, n);
+	ret = hold_new(NULL, size, n, false);
 	if (!ret)
 		snprintf(ctl.result, sizeof(ctl.result),
 			 "allocated %u of %u bytes; %lu held", n, size,
+			 ctl.nheld);
+	return ret;
+}
+
+static int cmd_tiny(char **argv, int argc)
+{
+	unsigned int size, n;
+	int ret;
+
+	if (argc != 3 || parse_uint(argv[1], 1, 15, &size) ||
+	    parse_uint(argv[2], 1, UINT_MAX, &n))
+		return -EINVAL;
+	ret = hold_new(NULL, size, n, true);
+	if (!ret)
+		snprintf(ctl.result, sizeof(ctl.result),
+			 "allocated %u tiny of %u bytes; %lu held", n, size,
 			 ctl.nheld);
 	return ret;
 }
@@ -286,7 +309,7 @@ static int cmd_churn(char **argv, int argc)
 
 		/* Grow towards the live target, then replace at random. */
 		if (ctl.nheld - start < live && (ctl_rand() & 1)) {
-			ret = hold_new(NULL, 1 + ctl_rand() % 4096, 1);
+			ret = hold_new(NULL, 1 + ctl_rand() % 4096, 1, false);
 			if (ret)
 				break;
 			continue;
@@ -331,6 +354,8 @@ static int run_command(char *cmd)
 		return cmd_alloc(argv, argc);
 	if (!strcmp(argv[0], "kmalloc"))
 		return cmd_kmalloc(argv, argc);
+	if (!strcmp(argv[0], "tiny"))
+		return cmd_tiny(argv, argc);
 	if (!strcmp(argv[0], "free"))
 		return cmd_free(argv, argc);
 	if (!strcmp(argv[0], "churn"))

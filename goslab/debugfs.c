@@ -15,6 +15,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpu.h>
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include "internal.h"
@@ -84,6 +85,28 @@ static int memory_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(memory);
+
+/*
+ * One line per possible CPU: what it holds for itself (spans in its
+ * mcache slots, kernel pages in its pageCache, a tiny block). An offline
+ * CPU must show nothing: the hotplug callback gave it all back.
+ */
+static int cpus_show(struct seq_file *m, void *unused)
+{
+	int cpu;
+
+	cpus_read_lock();
+	for_each_possible_cpu(cpu)
+		seq_printf(m, "cpu%-4d %-7s spans %4u pcache_kpages %5lu tiny %u\n",
+			   cpu, cpu_online(cpu) ? "online" : "offline",
+			   mcache_cached_spans_cpu(cpu),
+			   (unsigned long)mheap_pcache_pages_cpu(cpu) *
+			   GOSLAB_KPAGES_PER_PAGE,
+			   goslab_tiny_held_cpu(cpu));
+	cpus_read_unlock();
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(cpus);
 
 /* While validate is read, the validators' reports go to it as well. */
 static DEFINE_MUTEX(problem_lock);
@@ -484,6 +507,8 @@ void goslab_debugfs_init(void)
 			    &validate_fops);
 	debugfs_create_file("tiny", 0400, goslab_debugfs_root, NULL,
 			    &tiny_fops);
+	debugfs_create_file("cpus", 0400, goslab_debugfs_root, NULL,
+			    &cpus_fops);
 	goslab_debugfs_caches = debugfs_create_dir("caches",
 						   goslab_debugfs_root);
 	mutex_lock(&goslab_class_mutex);

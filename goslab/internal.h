@@ -759,6 +759,7 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 void mcache_flush_all(void);
 void mcache_flush_class(struct goslab_class *cls);
 void mcache_flush_dead_cpu(unsigned int cpu);
+unsigned int mcache_cached_spans_cpu(unsigned int cpu);
 
 /**
  * mcache_alloc() - allocate one object of @cls on this CPU
@@ -869,6 +870,8 @@ void goslab_tiny_exit(void);
 int goslab_tiny_free(struct mspan *s, const void *p, unsigned long ip);
 size_t goslab_tiny_size(struct mspan *s, const void *p);
 void goslab_tiny_flush(void);
+void goslab_tiny_flush_dead_cpu(unsigned int cpu);
+bool goslab_tiny_held_cpu(unsigned int cpu);
 void goslab_tiny_stats(unsigned long *nalloc, unsigned long *nfree,
 		       long *live_bytes, long *class_bytes);
 bool goslab_tiny_span_is_valid(const struct mspan *s);

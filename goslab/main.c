@@ -16,9 +16,10 @@
 
 static int goslab_cpuhp_state;
 
-/* A CPU went offline: its cached spans and pages go back. */
+/* A CPU went offline: its tiny block, cached spans and pages go back. */
 static int goslab_cpu_dead(unsigned int cpu)
 {
+	goslab_tiny_flush_dead_cpu(cpu);
 	mcache_flush_dead_cpu(cpu);
 	mheap_pcache_flush_cpu(cpu);
 	return 0;

@@ -254,6 +254,27 @@ void mcache_flush_class(struct goslab_class *cls)
 }
 EXPORT_SYMBOL_NS_GPL(mcache_flush_class, GOSLAB_INTERNAL);
 
+/**
+ * mcache_cached_spans_cpu() - spans a CPU's slots hold
+ * @cpu: the CPU
+ *
+ * Context: process context.
+ * Return: the count; a racy read for an online CPU.
+ */
+unsigned int mcache_cached_spans_cpu(unsigned int cpu)
+{
+	struct goslab_class *cls;
+	unsigned int n = 0;
+
+	rcu_read_lock();
+	for_each_goslab_class(cls)
+		n += READ_ONCE(per_cpu_ptr(cls->slot, cpu)->span) !=
+		     &goslab_emptymspan;
+	rcu_read_unlock();
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(mcache_cached_spans_cpu, GOSLAB_INTERNAL);
+
 /* Allocate the mcaches and point every CPU's slots at the empty span. */
 int mcache_init(void)
 {

@@ -321,6 +321,30 @@ void goslab_tiny_flush(void)
 }
 EXPORT_SYMBOL_NS_GPL(goslab_tiny_flush, GOSLAB_INTERNAL);
 
+/**
+ * goslab_tiny_flush_dead_cpu() - let go of the tiny block of an offline CPU
+ * @cpu: the CPU; it runs nothing any more
+ */
+void goslab_tiny_flush_dead_cpu(unsigned int cpu)
+{
+	unsigned long flags;
+
+	local_irq_save(flags);
+	tiny_release(per_cpu_ptr(&goslab_tiny, cpu), _RET_IP_);
+	local_irq_restore(flags);
+}
+
+/**
+ * goslab_tiny_held_cpu() - whether a CPU holds a tiny block
+ * @cpu: the CPU
+ *
+ * Return: true while it does; a racy read for an online CPU.
+ */
+bool goslab_tiny_held_cpu(unsigned int cpu)
+{
+	return READ_ONCE(per_cpu_ptr(&goslab_tiny, cpu)->block);
+}
+
 int goslab_tiny_init(void)
 {
 	struct goslab_class *cls = &goslab_tiny_class;

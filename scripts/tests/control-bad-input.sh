@@ -31,6 +31,7 @@ for line in " " "bogus" "alloc" "alloc keep" "alloc keep x" \
 	"alloc keep -1" "alloc keep 0" "alloc nosuch 1" "alloc keep 1 2" \
 	"kmalloc" "kmalloc 0 1" "kmalloc 8" "kmalloc 5000000 1" \
 	"kmalloc 8 0" "kmalloc 8 99999999" "kmalloc 8 1x" "kmalloc 0x10 1" \
+	"tiny" "tiny 0 1" "tiny 16 1" "tiny 5" "tiny 5 0" "tiny 5 1 1" \
 	"free" "free 0" "free -3" "free some" "free 1 2" "create" \
 	"create x" "create x 0" "create x 40000" "create x 64 3" \
 	"create x 64 16384" "create keep 64" "create x 64 8 9" "destroy" \

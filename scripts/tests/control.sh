@@ -45,6 +45,10 @@ sum=$(awk '/^held /{ h = $2 }
 	END { print s - h }' $d/memory)
 check "$sum" 0 "memory states add up to held"
 validate "kmalloc"
+cmd "tiny 5 300"
+check "$(awk '/^live_objects /{ print $2 }' $d/tiny)" 300 "tiny live objects"
+validate "tiny"
+cmd "free 300"
 cmd "free 100"
 check "$(sed -n 's/^held: \([0-9]*\) objects$/\1/p' $c)" 1100 "held after free 100"
 cmd "free all"
