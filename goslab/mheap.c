@@ -816,8 +816,16 @@ unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
 		unsigned int first = arena_page(chunk->base), i;
 
 		for_each_set_bit(i, chunk->inuse, chunk->npages) {
-			struct mspan *s = a->spans[first + i];
+			struct mspan *s;
 
+			/*
+			 * A released page is the page allocator's again; its
+			 * index entry is whoever has the memory now, maybe a
+			 * span of another chunk.
+			 */
+			if (test_bit(i, chunk->released))
+				continue;
+			s = a->spans[first + i];
 			if (s && s->base == chunk->base + i * GOSLAB_PAGE_SIZE) {
 				fn(s, arg);
 				n++;
@@ -909,11 +917,17 @@ bool mheap_is_valid(void)
 				continue;
 			}
 
-			if (!test_bit(i, chunk->inuse) ||
-			    test_bit(i, chunk->released)) {
+			/* Released: see mheap_walk_spans(). */
+			if (test_bit(i, chunk->released)) {
+				i++;
+				continue;
+			}
+			if (!test_bit(i, chunk->inuse)) {
 				if (s) {
-					inv_err("heap: free page %u of chunk %p maps to a span\n",
-						i, (void *)chunk->base);
+					inv_err("heap: free page %u of chunk %p maps to span %p (%u pages, state %d)\n",
+						i, (void *)chunk->base,
+						(void *)s->base, s->npages,
+						READ_ONCE(s->state));
 					ok = false;
 				}
 				i++;

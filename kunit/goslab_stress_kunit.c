@@ -3,16 +3,24 @@
  * goslab_stress: several CPUs at once. Objects allocated on one CPU are
  * freed on another (remote frees go through the atomic free-bit path and
  * reach the producer's spans while it still caches them), through a plain
- * handoff and through a bounded ring. Each test is bounded in scale, fills
- * every object with a pattern checked before the free, and ends with the
- * validators, the slow recount and every kernel page given back.
- * The cases skip on one CPU (UML); make check runs them under QEMU -smp.
+ * handoff, a bounded ring, shared slots and hardirq context; caches come
+ * and go while the background work, the shrinker and the pageCache flush
+ * run; the page allocator runs out of memory. Each test is bounded in
+ * scale, fills every object with a pattern checked before the free, runs
+ * in rounds with the validators and the slow recount between them, and
+ * ends with every kernel page given back. The cross-CPU cases run a
+ * second time with every third page allocation failing
+ * (fail_page_alloc_nth): each allocation must then give a valid object or
+ * NULL. Cases that need two CPUs skip in UML; make check runs them under
+ * QEMU -smp 4.
  */
 #include <linux/completion.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/goslab.h>
+#include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/vmalloc.h>
 #include "goslab_test.h"
@@ -169,6 +177,63 @@ static void stress_expect_all_back(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+/* Between rounds, with nothing in flight. */
+static void stress_validate(struct kunit *test, const char *when)
+{
+	KUNIT_EXPECT_EQ_MSG(test, goslab_validate(), 0,
+			    "validators or slow recount disagree %s", when);
+}
+
+/* The parameter of the cross-CPU cases: injected page-allocation faults. */
+struct stress_faults {
+	unsigned int fail_nth;	/* 0: none */
+	long injected;		/* the failure counter when armed */
+};
+
+static const struct stress_faults stress_fault_params[] = {
+	{ .fail_nth = 0 }, { .fail_nth = 3 },
+};
+
+static void stress_faults_desc(const struct stress_faults *f, char *desc)
+{
+	if (f->fail_nth)
+		snprintf(desc, KUNIT_PARAM_DESC_SIZE,
+			 "fail_page_alloc_nth=%u", f->fail_nth);
+	else
+		snprintf(desc, KUNIT_PARAM_DESC_SIZE, "no faults");
+}
+
+KUNIT_ARRAY_PARAM(stress_faults, stress_fault_params, stress_faults_desc);
+
+/*
+ * Arm the test's fault injection. With faults, goslab first gives its
+ * free pages back so that the failures hit at once.
+ */
+static unsigned int stress_faults_begin(struct kunit *test,
+					struct stress_faults *f)
+{
+	const struct stress_faults *p = test->param_value;
+
+	f->fail_nth = p ? p->fail_nth : 0;
+	if (f->fail_nth)
+		goslab_shrink();
+	f->injected = atomic_long_read(&goslab_injected_failures);
+	WRITE_ONCE(goslab_fail_page_alloc_nth, f->fail_nth);
+	return f->fail_nth;
+}
+
+/* Disarm; with faults, some must have been injected. Returns how many. */
+static long stress_faults_end(struct kunit *test, struct stress_faults *f)
+{
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 0);
+	f->injected = atomic_long_read(&goslab_injected_failures) -
+		      f->injected;
+	if (f->fail_nth)
+		KUNIT_EXPECT_GT_MSG(test, f->injected, 0,
+				    "no page allocation failure was injected");
+	return f->injected;
+}
+
 /*
  * One CPU allocates a mixed-size set, another checks and frees all of it
  * in a scattered order; then the first CPU allocates the set again, which
@@ -177,6 +242,7 @@ static void stress_expect_all_back(struct kunit *test)
 static void stress_remote_free_test(struct kunit *test)
 {
 	unsigned int cpu_a, cpu_b, round;
+	struct stress_faults faults;
 	struct task_struct *t;
 	struct stress_ctx *c;
 	unsigned long first_peak = 0;
@@ -189,6 +255,7 @@ static void stress_remote_free_test(struct kunit *test)
 	c->objs = vzalloc(c->nobjs * sizeof(*c->objs));
 	KUNIT_ASSERT_NOT_NULL(test, c->objs);
 
+	stress_faults_begin(test, &faults);
 	for (round = 0; round < 2; round++) {
 		unsigned long held;
 
@@ -199,18 +266,24 @@ static void stress_remote_free_test(struct kunit *test)
 		held = stress_held_kpages();
 		if (!round)
 			first_peak = held;
+		stress_validate(test, "after the allocating round");
 
 		init_completion(&c->done);
 		t = stress_start(test, remote_free_fn, c, cpu_b, "gs_free");
 		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 		wait_for_completion(&c->done);
+		stress_validate(test, "after the remote frees");
 		kunit_info(test, "round %u: %lu kernel pages held at peak\n",
 			   round, held);
-		if (round)
+		if (round && !faults.fail_nth)
 			KUNIT_EXPECT_LE_MSG(test, held, first_peak + 64,
 					    "remote frees were not reused");
 	}
-	KUNIT_EXPECT_EQ(test, c->alloc_failed, 0);
+	stress_faults_end(test, &faults);
+	kunit_info(test, "%lu of %lu allocations failed, %ld page allocations failed\n",
+		   c->alloc_failed, 2 * c->nobjs, faults.injected);
+	if (!faults.fail_nth)
+		KUNIT_EXPECT_EQ(test, c->alloc_failed, 0);
 	KUNIT_EXPECT_EQ(test, c->corrupt, 0);
 	vfree(c->objs);
 	stress_expect_all_back(test);
@@ -286,43 +359,54 @@ static int pc_consumer_fn(void *arg)
  * object is freed on the other CPU, so each of the producer's spans fills
  * with remote frees. At most STRESS_RING_LEN objects (<= 3 MiB) are live
  * at once; the pages held must stay bounded by that, not grow with the
- * number of objects passed through.
+ * number of objects passed through. Four rounds, validated in between.
  */
 static void stress_producer_consumer_test(struct kunit *test)
 {
-	unsigned int cpu_a, cpu_b;
+	unsigned int cpu_a, cpu_b, round;
 	struct task_struct *tp, *tc;
+	struct stress_faults faults;
 	struct stress_ctx *c;
-	unsigned long live_kpages_max;
+	unsigned long live_kpages_max, total = 0;
 
 	if (!stress_two_cpus(test, &cpu_a, &cpu_b))
 		return;
 	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	c->nobjs = 400000;
+	c->nobjs = 100000;
+	stress_faults_begin(test, &faults);
 	c->base_kpages = stress_held_kpages();
-	init_completion(&c->done);
-
-	tc = stress_start(test, pc_consumer_fn, c, cpu_b, "gs_cons");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(tc));
-	tp = stress_start(test, pc_producer_fn, c, cpu_a, "gs_prod");
-	if (IS_ERR(tp)) {
-		WRITE_ONCE(c->producer_done, true);
+	for (round = 0; round < 4; round++) {
+		c->head = 0;
+		c->tail = 0;
+		c->producer_done = false;
+		init_completion(&c->done);
+		tc = stress_start(test, pc_consumer_fn, c, cpu_b, "gs_cons");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(tc));
+		tp = stress_start(test, pc_producer_fn, c, cpu_a, "gs_prod");
+		if (IS_ERR(tp)) {
+			WRITE_ONCE(c->producer_done, true);
+			wait_for_completion(&c->done);
+			KUNIT_FAIL(test, "cannot start the producer");
+			break;
+		}
 		wait_for_completion(&c->done);
-		KUNIT_FAIL(test, "cannot start the producer");
-		return;
+		wait_for_completion(&c->done);
+		KUNIT_EXPECT_EQ(test, c->head, c->tail);
+		total += c->nobjs;
+		stress_validate(test, "between producer/consumer rounds");
 	}
-	wait_for_completion(&c->done);
-	wait_for_completion(&c->done);
+	stress_faults_end(test, &faults);
 
 	/* The live bytes at most: the ring full of the largest objects. */
 	live_kpages_max = DIV_ROUND_UP(STRESS_RING_LEN * 3072UL, PAGE_SIZE);
-	kunit_info(test, "%lu objects through a %u-slot ring: peak %lu kernel pages held (live objects need at most %lu)\n",
-		   c->nobjs, STRESS_RING_LEN,
-		   c->peak_kpages - c->base_kpages, live_kpages_max);
-	KUNIT_EXPECT_EQ(test, c->alloc_failed, 0);
+	kunit_info(test, "%lu objects through a %u-slot ring: peak %lu kernel pages held (live objects need at most %lu); %lu allocations failed\n",
+		   total, STRESS_RING_LEN,
+		   c->peak_kpages - c->base_kpages, live_kpages_max,
+		   c->alloc_failed);
+	if (!faults.fail_nth)
+		KUNIT_EXPECT_EQ(test, c->alloc_failed, 0);
 	KUNIT_EXPECT_EQ(test, c->corrupt, 0);
-	KUNIT_EXPECT_EQ(test, c->head, c->tail);
 	KUNIT_EXPECT_LE_MSG(test, c->peak_kpages - c->base_kpages,
 			    4 * live_kpages_max,
 			    "remote frees made memory pile up");
@@ -382,16 +466,16 @@ static int larson_fn(void *arg)
 }
 
 /*
- * Larson-style: random replacement in slots shared between CPUs. With
- * fail_nth, every fail_nth-th page allocation goslab makes fails: each
- * allocation must then give a valid object or NULL, nothing else.
+ * Larson-style: random replacement in slots shared between CPUs, in four
+ * rounds with the validators in between (the slots stay filled across
+ * rounds).
  */
-static void stress_larson_run(struct kunit *test, unsigned int fail_nth)
+static void stress_larson_test(struct kunit *test)
 {
 	struct larson_thread lt[LARSON_MAX_THREADS];
-	unsigned int cpu, n = 0, i;
+	unsigned int cpu, n = 0, i, round;
+	struct stress_faults faults;
 	struct larson_ctx *c;
-	unsigned long injected;
 
 	if (num_online_cpus() < 2) {
 		kunit_skip(test, "needs two online CPUs");
@@ -399,8 +483,7 @@ static void stress_larson_run(struct kunit *test, unsigned int fail_nth)
 	}
 	c = vzalloc(sizeof(*c));
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	c->ops = 100000;
-	init_completion(&c->done);
+	c->ops = 25000;
 	for_each_online_cpu(cpu) {
 		if (n == LARSON_MAX_THREADS)
 			break;
@@ -408,30 +491,32 @@ static void stress_larson_run(struct kunit *test, unsigned int fail_nth)
 		lt[n].seed = 12345 + cpu;
 		n++;
 	}
-	atomic_set(&c->running, n);
-	if (fail_nth)
-		goslab_shrink();	/* start with no free pages: faults hit */
-	injected = atomic_long_read(&goslab_injected_failures);
-	WRITE_ONCE(goslab_fail_page_alloc_nth, fail_nth);
-	i = 0;
-	for_each_online_cpu(cpu) {
-		struct task_struct *t;
+	stress_faults_begin(test, &faults);
+	for (round = 0; round < 4; round++) {
+		init_completion(&c->done);
+		atomic_set(&c->running, n);
+		i = 0;
+		for_each_online_cpu(cpu) {
+			struct task_struct *t;
 
-		if (i == n)
-			break;
-		t = stress_start(test, larson_fn, &lt[i], cpu, "gs_larson");
-		if (IS_ERR(t)) {
-			KUNIT_FAIL(test, "cannot start a thread on CPU %u", cpu);
-			if (atomic_dec_and_test(&c->running))
-				complete(&c->done);
+			if (i == n)
+				break;
+			t = stress_start(test, larson_fn, &lt[i], cpu,
+					 "gs_larson");
+			if (IS_ERR(t)) {
+				KUNIT_FAIL(test, "cannot start a thread on CPU %u",
+					   cpu);
+				if (atomic_dec_and_test(&c->running))
+					complete(&c->done);
+			}
+			i++;
 		}
-		i++;
+		wait_for_completion(&c->done);
+		stress_validate(test, "between larson rounds");
 	}
-	wait_for_completion(&c->done);
-	WRITE_ONCE(goslab_fail_page_alloc_nth, 0);
-	injected = atomic_long_read(&goslab_injected_failures) - injected;
-	kunit_info(test, "%u threads, %lu replacements each, %lu kernel pages held, %lu page allocations failed, %ld object allocations failed\n",
-		   n, c->ops, stress_held_kpages(), injected,
+	stress_faults_end(test, &faults);
+	kunit_info(test, "%u threads, %lu replacements each, %lu kernel pages held, %ld page allocations failed, %ld object allocations failed\n",
+		   n, 4 * c->ops, stress_held_kpages(), faults.injected,
 		   atomic_long_read(&c->alloc_failed));
 	for (i = 0; i < LARSON_SLOTS; i++) {
 		if (!c->slots[i])
@@ -440,9 +525,7 @@ static void stress_larson_run(struct kunit *test, unsigned int fail_nth)
 			atomic_long_inc(&c->corrupt);
 		goslab_free(c->slots[i]);
 	}
-	if (fail_nth)
-		KUNIT_EXPECT_GT(test, injected, 0);
-	else
+	if (!faults.fail_nth)
 		KUNIT_EXPECT_EQ(test, atomic_long_read(&c->alloc_failed), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->corrupt), 0);
 	vfree(c);
@@ -450,7 +533,8 @@ static void stress_larson_run(struct kunit *test, unsigned int fail_nth)
 }
 
 #define CHURN_CPUS		4	/* the creator, then allocators, the reclaimer */
-#define CHURN_ROUNDS		300
+#define CHURN_ROUNDS		300	/* caches made, in CHURN_PHASES phases */
+#define CHURN_PHASES		3
 #define CHURN_OBJS		64
 
 struct churn_ctx {
@@ -460,6 +544,7 @@ struct churn_ctx {
 	atomic_long_t failed;
 	atomic_long_t corrupt;
 	atomic_long_t created;
+	unsigned int first;	/* of this phase's CHURN_ROUNDS / CHURN_PHASES */
 	struct completion done;
 };
 
@@ -477,7 +562,8 @@ static int churn_creator_fn(void *arg)
 	unsigned int round, i;
 	char name[32];
 
-	for (round = 0; round < CHURN_ROUNDS; round++) {
+	for (round = c->first; round < c->first + CHURN_ROUNDS / CHURN_PHASES;
+	     round++) {
 		u32 size = stress_size(round);
 		struct goslab_cache *gc;
 
@@ -566,25 +652,13 @@ static int churn_reclaim_fn(void *arg)
 	return 0;
 }
 
-/*
- * Caches created and destroyed on one CPU while the others allocate from
- * other caches, racing the shrinker, the page-cache flush, the background
- * sweeper and goslab_shrink().
- */
-static void stress_cache_churn_test(struct kunit *test)
+/* One phase of the churn: the threads start, run, and are all done. */
+static void churn_phase(struct kunit *test, struct churn_ctx *c)
 {
 	unsigned int cpu, n = 0;
-	struct churn_ctx *c;
 
-	if (num_online_cpus() < 2) {
-		kunit_skip(test, "needs two online CPUs");
-		return;
-	}
-	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, c);
-	c->shared = goslab_cache_create("stress-shared", 128, NULL, 0);
-	KUNIT_ASSERT_NOT_NULL(test, c->shared);
 	init_completion(&c->done);
+	WRITE_ONCE(c->stop, false);
 	atomic_set(&c->running, 1);	/* held until every thread started */
 	for_each_online_cpu(cpu) {
 		int (*fn)(void *) = churn_alloc_fn;
@@ -607,32 +681,313 @@ static void stress_cache_churn_test(struct kunit *test)
 	}
 	churn_finish(c);
 	wait_for_completion(&c->done);
-	kunit_info(test, "%ld caches created and destroyed with %u threads\n",
-		   atomic_long_read(&c->created), n);
+}
+
+/*
+ * Caches created and destroyed on one CPU while the others allocate from
+ * other caches, racing the shrinker, the page-cache flush, the background
+ * sweeper and goslab_shrink().
+ */
+static void stress_cache_churn_test(struct kunit *test)
+{
+	struct stress_faults faults;
+	struct churn_ctx *c;
+	unsigned int phase;
+
+	if (num_online_cpus() < 2) {
+		kunit_skip(test, "needs two online CPUs");
+		return;
+	}
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	c->shared = goslab_cache_create("stress-shared", 128, NULL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, c->shared);
+	stress_faults_begin(test, &faults);
+	for (phase = 0; phase < CHURN_PHASES; phase++) {
+		c->first = phase * (CHURN_ROUNDS / CHURN_PHASES);
+		churn_phase(test, c);
+		stress_validate(test, "between churn phases");
+	}
+	stress_faults_end(test, &faults);
+	kunit_info(test, "%ld caches created and destroyed with %u threads; %ld allocations failed\n",
+		   atomic_long_read(&c->created),
+		   min(num_online_cpus(), CHURN_CPUS),
+		   atomic_long_read(&c->failed));
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->created), CHURN_ROUNDS);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->failed), 0);
+	if (!faults.fail_nth)
+		KUNIT_EXPECT_EQ(test, atomic_long_read(&c->failed), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->corrupt), 0);
 	goslab_cache_destroy(c->shared);
 	stress_expect_all_back(test);
 }
 
-static void stress_larson_test(struct kunit *test)
+#define IRQ_SLOTS		512	/* shared by every CPU's timer */
+#define IRQ_PROC_SLOTS		256	/* private to each process-context thread */
+#define IRQ_PERIOD_NS		(20 * NSEC_PER_USEC)
+
+struct irq_ctx {
+	void *slots[IRQ_SLOTS];		/* slot i: an object of stress_size(i) */
+	unsigned long ops;		/* replacements per thread per round */
+	atomic_long_t irq_failed;
+	atomic_long_t proc_failed;
+	atomic_long_t corrupt;
+	atomic_t running;
+	struct completion done;
+};
+
+struct irq_cpu {
+	struct irq_ctx *c;
+	struct hrtimer timer;
+	void *own[IRQ_PROC_SLOTS];	/* slot i: an object of stress_size(i) */
+	unsigned long fired;
+	u32 seed;			/* the process side's */
+	u32 irq_seed;			/* the timer's */
+	bool stop;
+};
+
+/*
+ * Hardirq: replace an object in a slot shared by every CPU's timer, so
+ * the object freed was often allocated in another CPU's hardirq.
+ */
+static enum hrtimer_restart irq_replace(struct hrtimer *t)
 {
-	stress_larson_run(test, 0);
+	struct irq_cpu *ic = container_of(t, struct irq_cpu, timer);
+	struct irq_ctx *c = ic->c;
+	unsigned int idx = goslab_test_rand(&ic->irq_seed) % IRQ_SLOTS;
+	u32 size = stress_size(idx);
+	void *p = goslab_alloc(size, GFP_ATOMIC | __GFP_NOWARN);
+	void *old;
+
+	ic->fired++;
+	if (p) {
+		stress_fill(p, size);
+		old = xchg(&c->slots[idx], p);
+		if (old) {
+			if (!stress_intact(old, size))
+				atomic_long_inc(&c->corrupt);
+			goslab_free(old);
+		}
+	} else {
+		atomic_long_inc(&c->irq_failed);
+	}
+	if (READ_ONCE(ic->stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(IRQ_PERIOD_NS));
+	return HRTIMER_RESTART;
 }
 
-/* The same with injected page-allocation failures (every 3rd). */
-static void stress_larson_faults_test(struct kunit *test)
+/*
+ * Process context on the timer's CPU replaces objects of the same classes
+ * in its own slots; the timer interrupts it anywhere in goslab_alloc() and
+ * goslab_free().
+ */
+static int irq_proc_fn(void *arg)
 {
-	stress_larson_run(test, 3);
+	struct irq_cpu *ic = arg;
+	struct irq_ctx *c = ic->c;
+	unsigned long i;
+
+	WRITE_ONCE(ic->stop, false);
+	hrtimer_init(&ic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	ic->timer.function = irq_replace;
+	hrtimer_start(&ic->timer, ns_to_ktime(IRQ_PERIOD_NS),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+	for (i = 0; i < c->ops; i++) {
+		unsigned int idx = goslab_test_rand(&ic->seed) % IRQ_PROC_SLOTS;
+		u32 size = stress_size(idx);
+		void *p = goslab_alloc(size, GFP_KERNEL);
+
+		if (!p) {
+			atomic_long_inc(&c->proc_failed);
+			continue;
+		}
+		stress_fill(p, size);
+		if (ic->own[idx]) {
+			if (!stress_intact(ic->own[idx], size))
+				atomic_long_inc(&c->corrupt);
+			goslab_free(ic->own[idx]);
+		}
+		ic->own[idx] = p;
+		if (!(i & 255))
+			cond_resched();
+	}
+	WRITE_ONCE(ic->stop, true);
+	hrtimer_cancel(&ic->timer);
+	if (atomic_dec_and_test(&c->running))
+		complete(&c->done);
+	return 0;
 }
+
+/*
+ * Allocation and free in hardirq (a pinned hrtimer every 20 us on each
+ * CPU) while process context on the same CPU allocates and frees the same
+ * classes; hardirq frees are remote when another CPU's timer allocated
+ * the object. Runs on one CPU too.
+ */
+static void stress_hardirq_test(struct kunit *test)
+{
+	unsigned int cpu, n = 0, i, round;
+	struct stress_faults faults;
+	struct irq_cpu *ics;
+	struct irq_ctx *c;
+	unsigned long fired = 0;
+
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	ics = kunit_kcalloc(test, LARSON_MAX_THREADS, sizeof(*ics), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ics);
+	c->ops = 20000;
+	for_each_online_cpu(cpu) {
+		if (n == LARSON_MAX_THREADS)
+			break;
+		ics[n].c = c;
+		ics[n].seed = 777 + cpu;
+		ics[n].irq_seed = 4242 + cpu;
+		n++;
+	}
+	stress_faults_begin(test, &faults);
+	for (round = 0; round < 3; round++) {
+		init_completion(&c->done);
+		atomic_set(&c->running, n);
+		i = 0;
+		for_each_online_cpu(cpu) {
+			struct task_struct *t;
+
+			if (i == n)
+				break;
+			t = stress_start(test, irq_proc_fn, &ics[i], cpu,
+					 "gs_irq");
+			if (IS_ERR(t)) {
+				KUNIT_FAIL(test, "cannot start a thread on CPU %u",
+					   cpu);
+				if (atomic_dec_and_test(&c->running))
+					complete(&c->done);
+			}
+			i++;
+		}
+		wait_for_completion(&c->done);
+		stress_validate(test, "between hardirq rounds");
+	}
+	stress_faults_end(test, &faults);
+	for (i = 0; i < n; i++) {
+		unsigned int j;
+
+		fired += ics[i].fired;
+		KUNIT_EXPECT_GT_MSG(test, ics[i].fired, 0,
+				    "the timer of thread %u never fired", i);
+		for (j = 0; j < IRQ_PROC_SLOTS; j++) {
+			if (!ics[i].own[j])
+				continue;
+			if (!stress_intact(ics[i].own[j], stress_size(j)))
+				atomic_long_inc(&c->corrupt);
+			goslab_free(ics[i].own[j]);
+		}
+	}
+	for (i = 0; i < IRQ_SLOTS; i++) {
+		if (!c->slots[i])
+			continue;
+		if (!stress_intact(c->slots[i], stress_size(i)))
+			atomic_long_inc(&c->corrupt);
+		goslab_free(c->slots[i]);
+	}
+	kunit_info(test, "%u CPUs: %lu hardirq replacements against %lu in process context; failed: %ld hardirq, %ld process\n",
+		   n, fired, 3 * n * c->ops,
+		   atomic_long_read(&c->irq_failed),
+		   atomic_long_read(&c->proc_failed));
+	if (!faults.fail_nth)
+		KUNIT_EXPECT_EQ(test, atomic_long_read(&c->proc_failed), 0);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->corrupt), 0);
+	stress_expect_all_back(test);
+}
+
+#define PRESSURE_LIVE		2000
+#define PRESSURE_CACHED		8192	/* 2 KiB objects: 16 MiB, then freed */
+
+/*
+ * Memory pressure: goslab holds free memory for reuse (its retained heap
+ * pages and the empty spans classes keep) while live objects stay
+ * allocated; then pages are taken from the page allocator with
+ * __GFP_RETRY_MAYFAIL until it fails. Reclaim must have called goslab's
+ * shrinker and the shrinker must have given memory back; the live
+ * objects are untouched, and everything is given back at the end.
+ */
+static void stress_memory_pressure_test(struct kunit *test)
+{
+	unsigned long released, held_before, held_after, cached, cached_after;
+	unsigned long hogged = 0, i;
+	struct stress_obj *live;
+	struct page *page, *tmp;
+	LIST_HEAD(pages);
+	void **tmpobjs;
+	long corrupt = 0;
+
+	live = kunit_kcalloc(test, PRESSURE_LIVE, sizeof(*live), GFP_KERNEL);
+	tmpobjs = kunit_kcalloc(test, PRESSURE_CACHED, sizeof(void *),
+				GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, live);
+	KUNIT_ASSERT_NOT_NULL(test, tmpobjs);
+	for (i = 0; i < PRESSURE_LIVE; i++) {
+		live[i].size = stress_size(i);
+		live[i].p = goslab_alloc(live[i].size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, live[i].p);
+		stress_fill(live[i].p, live[i].size);
+	}
+	for (i = 0; i < PRESSURE_CACHED; i++) {
+		tmpobjs[i] = goslab_alloc(2048, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, tmpobjs[i]);
+	}
+	for (i = 0; i < PRESSURE_CACHED; i++)
+		goslab_free(tmpobjs[i]);
+	/* The background work settles at its goal: what it keeps is cached. */
+	mcache_flush_all();
+	goslab_bg_flush();
+	cached = goslab_shrinker_count();
+	held_before = stress_held_kpages();
+	released = goslab_shrinker_released();
+	KUNIT_ASSERT_GT_MSG(test, cached, 0, "goslab holds no free memory");
+
+	/* No reporting (it allocates) until the pages are given back. */
+	while ((page = alloc_page(GFP_KERNEL | __GFP_RETRY_MAYFAIL |
+				  __GFP_NOWARN))) {
+		list_add(&page->lru, &pages);
+		if (!(++hogged & 1023))
+			cond_resched();
+	}
+	released = goslab_shrinker_released() - released;
+	held_after = stress_held_kpages();
+	cached_after = goslab_shrinker_count();
+	list_for_each_entry_safe(page, tmp, &pages, lru) {
+		list_del(&page->lru);
+		__free_page(page);
+	}
+
+	kunit_info(test, "%lu pages taken until the page allocator failed; goslab cached %lu free kernel pages, the shrinker released %lu; held %lu -> %lu, cached %lu after\n",
+		   hogged, cached, released, held_before, held_after,
+		   cached_after);
+	KUNIT_EXPECT_GT_MSG(test, released, 0,
+			    "the shrinker gave nothing back under pressure");
+	KUNIT_EXPECT_LT(test, held_after, held_before);
+	for (i = 0; i < PRESSURE_LIVE; i++) {
+		if (!stress_intact(live[i].p, live[i].size))
+			corrupt++;
+		goslab_free(live[i].p);
+	}
+	KUNIT_EXPECT_EQ(test, corrupt, 0);
+	stress_expect_all_back(test);
+}
+
+/* Each cross-CPU case runs without faults, then with them. */
+#define STRESS_CASE(fn)							\
+	KUNIT_CASE_PARAM_ATTR(fn, stress_faults_gen_params,		\
+			      { .speed = KUNIT_SPEED_SLOW })
 
 static struct kunit_case stress_cases[] = {
-	KUNIT_CASE_SLOW(stress_remote_free_test),
-	KUNIT_CASE_SLOW(stress_producer_consumer_test),
-	KUNIT_CASE_SLOW(stress_larson_test),
-	KUNIT_CASE_SLOW(stress_larson_faults_test),
-	KUNIT_CASE_SLOW(stress_cache_churn_test),
+	STRESS_CASE(stress_remote_free_test),
+	STRESS_CASE(stress_producer_consumer_test),
+	STRESS_CASE(stress_larson_test),
+	STRESS_CASE(stress_hardirq_test),
+	STRESS_CASE(stress_cache_churn_test),
+	KUNIT_CASE_SLOW(stress_memory_pressure_test),
 	{}
 };
 

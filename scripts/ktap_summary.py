@@ -7,28 +7,38 @@
 OUTPUT_FILE holds the concatenated /sys/kernel/debug/kunit/<suite>/results
 files. Every SUITE named must be there, with as many case results as its
 plan announces and a closing suite line; a missing or truncated suite is
-a failure. Prints one line per case ("PASS"/"FAIL"/"SKIP" LABEL
-suite.case) and, last, "cases: P passed, F failed, S skipped".
+a failure. A parameterised case counts once per parameter. Prints one
+line per case ("PASS"/"FAIL"/"SKIP" LABEL suite.case[/param]) and, last,
+"cases: P passed, F failed, S skipped".
 """
 
 import re
 import sys
 
 CASE = re.compile(r"^    (not ok|ok) (\d+) (\S+)(.*)$")
+PARAM = re.compile(r"^        (not ok|ok) (\d+) (.*?)( # SKIP.*)?$")
 PLAN = re.compile(r"^    1\.\.(\d+)$")
 SUBTEST = re.compile(r"^    # Subtest: (\S+)$")
 SUITE_END = re.compile(r"^(not ok|ok) \d+ (\S+)")
 
 
+def status_of(result, rest):
+    if "# SKIP" in (rest or ""):
+        return "SKIP"
+    return "PASS" if result == "ok" else "FAIL"
+
+
 def parse(lines):
     suites = {}
     cur = None
+    params = []
     for line in lines:
         line = line.rstrip("\r\n")
         m = SUBTEST.match(line)
         if m:
-            cur = {"plan": None, "cases": [], "closed": None}
+            cur = {"plan": None, "cases": [], "ncases": 0, "closed": None}
             suites[m.group(1)] = cur
+            params = []
             continue
         if cur is None:
             continue
@@ -36,12 +46,23 @@ def parse(lines):
         if m and cur["plan"] is None:
             cur["plan"] = int(m.group(1))
             continue
+        m = PARAM.match(line)
+        if m:
+            params.append((m.group(3).strip(),
+                           status_of(m.group(1), m.group(4))))
+            continue
         m = CASE.match(line)
         if m:
-            skip = "# SKIP" in m.group(4)
-            status = "SKIP" if skip else (
-                "PASS" if m.group(1) == "ok" else "FAIL")
-            cur["cases"].append((m.group(3), status))
+            status = status_of(m.group(1), m.group(4))
+            cur["ncases"] += 1
+            if params:
+                for desc, st in params:
+                    cur["cases"].append(("%s/%s" % (m.group(3), desc), st))
+                if status == "FAIL" and all(st != "FAIL" for _, st in params):
+                    cur["cases"].append((m.group(3), "FAIL"))
+            else:
+                cur["cases"].append((m.group(3), status))
+            params = []
             continue
         m = SUITE_END.match(line)
         if m:
@@ -70,10 +91,10 @@ def main():
                 skipped += 1
             else:
                 failed += 1
-        if s["plan"] is None or len(s["cases"]) != s["plan"] or \
+        if s["plan"] is None or s["ncases"] != s["plan"] or \
                 s["closed"] is None:
             print("FAIL %s %s: truncated results (%d of %s cases)" %
-                  (label, name, len(s["cases"]), s["plan"]))
+                  (label, name, s["ncases"], s["plan"]))
             failed += 1
         elif s["closed"] == "not ok" and all(
                 st != "FAIL" for _, st in s["cases"]):
