@@ -134,10 +134,12 @@
  *  - a span is on exactly the list its state names; nspans counts CACHED,
  *    PARTIAL, FULL and UNSWEPT spans of the class.
  *  - every page of a span maps to the span in the arena index; every
- *    in-use page of a chunk belongs to exactly one span or is released
- *    (and then maps to nothing); a chunk's nfree is its count of clear
- *    bits; heap pages == in spans + free; kernel pages taken - returned
- *    == the chunks' pages that are not released.
+ *    in-use page of a chunk belongs to exactly one span or is released;
+ *    a free page maps to nothing. A released page's index entry is not
+ *    its chunk's: the page allocator may have handed the memory to
+ *    another chunk since, whose span it then names. A chunk's nfree is
+ *    its count of clear bits; heap pages == in spans + free; kernel
+ *    pages taken - returned == the chunks' pages that are not released.
  *  - allocations - frees (the fast counters) == live objects found by
  *    walking every span (the slow recount).
  *

@@ -4,10 +4,11 @@
  * of operations.
  *
  * Writing "full" or "quick" to /sys/kernel/debug/goslab_bench/run runs
- * every workload for goslab (goslab_alloc), SLUB's kmem_cache (a cache
- * per size, SLAB_NO_MERGE) and kmalloc, interleaved (goslab, SLUB, SLUB,
- * goslab, ...) after an untimed warm-up, and leaves raw measurements in
- * /sys/kernel/debug/goslab_bench/results, one per line:
+ * every one-CPU workload for goslab (goslab_alloc), SLUB's kmem_cache (a
+ * cache per size, SLAB_NO_MERGE) and kmalloc, interleaved (goslab, SLUB,
+ * SLUB, goslab, ...) after an untimed warm-up; "xcpu" or "xcpu-quick"
+ * runs the cross-CPU workloads (see bench_xcpu()). Raw measurements are
+ * left in /sys/kernel/debug/goslab_bench/results, one per line:
  *
  *   raw test=<name> size=<bytes> n=<ops> alloc=<goslab|slub|kmalloc>
  *       rep=<i> ticks=<total> ops=<count>     (time: TSC ticks per op;
@@ -26,7 +27,9 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/completion.h>
 #include <linux/debugfs.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -668,7 +671,277 @@ static int bench_live_set(void)
 	return 0;
 }
 
-static int bench_run(bool quick)
+
+/*
+ * Cross-CPU workloads: two worker threads bound to two CPUs (the same one
+ * when there is only one), run in lockstep phases: one works while the
+ * other waits asleep, so a phase's time is its own CPU's alone (under
+ * icount: the instructions of that phase, with the idle CPU halted) and
+ * the handoff between phases is not timed. Objects allocated in one
+ * phase are freed in the next, on the other CPU.
+ */
+struct xworker {
+	struct task_struct *task;
+	struct completion go;
+	struct completion done;
+	u64 (*job)(struct xworker *w);
+	u64 ticks;
+	bool stop;
+	enum bench_alloc a;
+	size_t size;
+	unsigned long n;	/* objects or operations in the phase */
+	unsigned long live;	/* larson: slots */
+	unsigned long start;	/* larson: where in b.perm the phase starts */
+};
+
+static struct xworker xw[2];
+
+static int xworker_fn(void *arg)
+{
+	struct xworker *w = arg;
+
+	for (;;) {
+		wait_for_completion(&w->go);
+		if (READ_ONCE(w->stop))
+			break;
+		w->ticks = w->job(w);
+		complete(&w->done);
+	}
+	complete(&w->done);
+	return 0;
+}
+
+/* Run @job on worker @i and wait for it; its ticks. */
+static u64 xrun(unsigned int i, u64 (*job)(struct xworker *w))
+{
+	xw[i].job = job;
+	complete(&xw[i].go);
+	wait_for_completion(&xw[i].done);
+	return xw[i].ticks;
+}
+
+static u64 xjob_alloc(struct xworker *w)
+{
+	return alloc_loop(w->a, w->size, w->n);
+}
+
+static u64 xjob_free(struct xworker *w)
+{
+	return free_loop(w->a, w->n, false);
+}
+
+static __always_inline u64 __larson_loop(enum bench_alloc a, size_t size,
+					 unsigned long live,
+					 unsigned long start, unsigned long n)
+{
+	unsigned long i;
+	u64 t0 = bench_now();
+
+	for (i = 0; i < n; i++) {
+		u32 k = b.perm[(start + i) % b.nobj] % live;
+
+		do_free(a, b.obj[k]);
+		b.obj[k] = do_alloc(a, size);
+	}
+	return bench_now() - t0;
+}
+
+static noinline u64 xjob_larson(struct xworker *w)
+{
+	if (w->a == A_GOSLAB)
+		return __larson_loop(A_GOSLAB, w->size, w->live, w->start,
+				     w->n);
+	return __larson_loop(A_SLUB, w->size, w->live, w->start, w->n);
+}
+
+static int xworkers_start(void)
+{
+	unsigned int cpu0 = cpumask_first(cpu_online_mask);
+	unsigned int cpu1 = cpumask_next(cpu0, cpu_online_mask);
+	unsigned int i;
+
+	if (cpu1 >= nr_cpu_ids)
+		cpu1 = cpu0;
+	for (i = 0; i < 2; i++) {
+		memset(&xw[i], 0, sizeof(xw[i]));
+		init_completion(&xw[i].go);
+		init_completion(&xw[i].done);
+		xw[i].task = kthread_create(xworker_fn, &xw[i], "gsbench/%u",
+					    i ? cpu1 : cpu0);
+		if (IS_ERR(xw[i].task)) {
+			if (i) {
+				WRITE_ONCE(xw[0].stop, true);
+				complete(&xw[0].go);
+				wait_for_completion(&xw[0].done);
+			}
+			return PTR_ERR(xw[i].task);
+		}
+		kthread_bind(xw[i].task, i ? cpu1 : cpu0);
+		wake_up_process(xw[i].task);
+	}
+	out("xcpu: cpus=%u,%u\n", cpu0, cpu1);
+	return 0;
+}
+
+static void xworkers_stop(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		WRITE_ONCE(xw[i].stop, true);
+		complete(&xw[i].go);
+		wait_for_completion(&xw[i].done);
+	}
+}
+
+static void xset(enum bench_alloc a, size_t size, unsigned long n)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		xw[i].a = a;
+		xw[i].size = size;
+		xw[i].n = n;
+	}
+}
+
+static void xshrink(enum bench_alloc a)
+{
+	if (a == A_GOSLAB)
+		goslab_shrink();
+	else
+		kmem_cache_shrink(b.cache);
+}
+
+/*
+ * Remote free: CPU 0 allocates n objects, CPU 1 frees them all, CPU 0
+ * allocates n again (into the remotely freed slots, or new pages), and
+ * CPU 1 frees them again. Pages: held at the first peak, and the most
+ * held at the second (remote frees must not make memory pile up).
+ */
+static void bench_xcpu_remote(enum bench_alloc a, size_t size,
+			      unsigned long n, unsigned int rep)
+{
+	long base, peak1, peak2;
+	u64 t_alloc, t_free, t_realloc, t_free2;
+
+	xshrink(a);
+	base = pages_of(a);
+	xset(a, size, n);
+	t_alloc = xrun(0, xjob_alloc);
+	peak1 = pages_of(a) - base;
+	t_free = xrun(1, xjob_free);
+	t_realloc = xrun(0, xjob_alloc);
+	peak2 = pages_of(a) - base;
+	t_free2 = xrun(1, xjob_free);
+	raw_time("xcpu-remote-alloc", size, n, a, rep, t_alloc, n);
+	raw_time("xcpu-remote-free", size, n, a, rep, t_free + t_free2, 2 * n);
+	raw_time("xcpu-remote-realloc", size, n, a, rep, t_realloc, n);
+	if (!rep) {
+		raw_pages("xcpu-remote-peak", size, n, a, peak1);
+		raw_pages("xcpu-remote-repeak", size, n, a, peak2);
+	}
+}
+
+/*
+ * Producer/consumer through a ring of XCPU_RING objects: CPU 0 fills it,
+ * CPU 1 empties it, for rounds * XCPU_RING objects. Time per object
+ * (its allocation plus its remote free); pages: the most held after a
+ * fill.
+ */
+#define XCPU_RING	1024
+
+static void bench_xcpu_prodcons(enum bench_alloc a, size_t size,
+				unsigned long rounds, unsigned int rep)
+{
+	long base, peak = 0;
+	u64 ticks = 0;
+	unsigned long r;
+
+	xshrink(a);
+	base = pages_of(a);
+	xset(a, size, XCPU_RING);
+	for (r = 0; r < rounds; r++) {
+		ticks += xrun(0, xjob_alloc);
+		peak = max(peak, pages_of(a) - base);
+		ticks += xrun(1, xjob_free);
+	}
+	raw_time("xcpu-prodcons", size, rounds * XCPU_RING, a, rep, ticks,
+		 rounds * XCPU_RING);
+	if (!rep)
+		raw_pages("xcpu-prodcons-peak", size, rounds * XCPU_RING, a,
+			  peak);
+}
+
+/*
+ * Larson: live slots replaced at random, CPU 0 and CPU 1 taking turns of
+ * @turn replacements: most frees are of an object the other CPU
+ * allocated. Pages: the most held at the end of a turn.
+ */
+static void bench_xcpu_larson(enum bench_alloc a, size_t size,
+			      unsigned long live, unsigned long turns,
+			      unsigned long turn, unsigned int rep)
+{
+	long base, peak = 0;
+	u64 ticks = 0;
+	unsigned long t;
+	unsigned int i;
+
+	xshrink(a);
+	base = pages_of(a);
+	alloc_loop(a, size, live);
+	xset(a, size, turn);
+	for (i = 0; i < 2; i++)
+		xw[i].live = live;
+	for (t = 0; t < turns; t++) {
+		xw[t & 1].start = t * turn;
+		ticks += xrun(t & 1, xjob_larson);
+		peak = max(peak, pages_of(a) - base);
+	}
+	free_loop(a, live, false);
+	raw_time("xcpu-larson", size, live, a, rep, ticks, turns * turn);
+	if (!rep)
+		raw_pages("xcpu-larson-peak", size, live, a, peak);
+}
+
+static int bench_xcpu(void)
+{
+	const size_t size = 256;
+	unsigned long n = scaled(20000);
+	unsigned int rep, k;
+	int ret;
+
+	ret = use_cache(size);
+	if (ret)
+		return ret;
+	ret = xworkers_start();
+	if (ret)
+		return ret;
+	b.seed = 5;
+	shuffle(b.nobj);
+	/* Untimed warm-up of both allocators and both CPUs. */
+	for (k = 0; k < 2; k++) {
+		xset(k ? A_SLUB : A_GOSLAB, size, n);
+		xrun(0, xjob_alloc);
+		xrun(1, xjob_free);
+	}
+	for (rep = 0; rep < b.reps; rep++) {
+		for (k = 0; k < 2; k++) {
+			enum bench_alloc a = order_of(A_SLUB, rep, k);
+
+			bench_xcpu_remote(a, size, n, rep);
+			bench_xcpu_prodcons(a, size, b.quick ? 2 : 100, rep);
+			bench_xcpu_larson(a, size, b.quick ? 64 : 4096,
+					  b.quick ? 4 : 100,
+					  b.quick ? 16 : 1000, rep);
+			cond_resched();
+		}
+	}
+	xworkers_stop();
+	return 0;
+}
+
+static int bench_run(bool quick, bool xcpu)
 {
 	int ret;
 
@@ -685,6 +958,10 @@ static int bench_run(bool quick)
 		ret = -ENOMEM;
 		goto out;
 	}
+	if (xcpu) {
+		ret = bench_xcpu();
+		goto check;
+	}
 	ret = bench_fastpath();
 	if (!ret)
 		ret = bench_bulk();
@@ -700,6 +977,7 @@ static int bench_run(bool quick)
 		ret = bench_memory();
 	if (!ret)
 		ret = bench_live_set();
+check:
 	out("check: objects=%lu invalid=%lu goslab_validate=%d\n", b.objects,
 	    b.invalid, goslab_validate());
 out:
@@ -725,12 +1003,15 @@ static ssize_t run_write(struct file *file, const char __user *ubuf,
 	if (copy_from_user(cmd, ubuf, count))
 		return -EFAULT;
 	strim(cmd);
-	if (strcmp(cmd, "full") && strcmp(cmd, "quick")) {
-		pr_warn("run: write 'full' or 'quick', not '%s'\n", cmd);
+	if (strcmp(cmd, "full") && strcmp(cmd, "quick") &&
+	    strcmp(cmd, "xcpu") && strcmp(cmd, "xcpu-quick")) {
+		pr_warn("run: write 'full', 'quick', 'xcpu' or 'xcpu-quick', not '%s'\n",
+			cmd);
 		return -EINVAL;
 	}
 	mutex_lock(&bench_lock);
-	ret = bench_run(!strcmp(cmd, "quick"));
+	ret = bench_run(!strcmp(cmd, "quick") || !strcmp(cmd, "xcpu-quick"),
+			!strncmp(cmd, "xcpu", 4));
 	mutex_unlock(&bench_lock);
 	return ret ?: count;
 }
