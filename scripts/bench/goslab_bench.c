@@ -671,7 +671,6 @@ static int bench_live_set(void)
 	return 0;
 }
 
-
 /*
  * Cross-CPU workloads: two worker threads bound to two CPUs (the same one
  * when there is only one), run in lockstep phases: one works while the
