@@ -45,6 +45,8 @@ struct stress_ctx {
 	unsigned long corrupt;
 	unsigned long peak_kpages;
 	unsigned long base_kpages;
+	atomic_long_t live_bytes;	/* of the objects in the ring */
+	unsigned long live_at_peak;	/* live_bytes when peak_kpages was seen */
 	struct completion done;
 };
 
@@ -305,12 +307,16 @@ static int pc_producer_fn(void *arg)
 			cond_resched();
 		c->ring[c->head % STRESS_RING_LEN].p = p;
 		c->ring[c->head % STRESS_RING_LEN].size = size;
+		atomic_long_add(size, &c->live_bytes);
 		/* publishes the slot and the object's pattern to the consumer */
 		smp_store_release(&c->head, c->head + 1);
 		if (!(i & 255)) {
 			kp = stress_held_kpages();
-			if (kp > c->peak_kpages)
+			if (kp > c->peak_kpages) {
 				c->peak_kpages = kp;
+				c->live_at_peak =
+					atomic_long_read(&c->live_bytes);
+			}
 			cond_resched();
 		}
 	}
@@ -347,6 +353,7 @@ static int pc_consumer_fn(void *arg)
 		if (!stress_intact(o.p, o.size))
 			c->corrupt++;
 		goslab_free(o.p);
+		atomic_long_sub(o.size, &c->live_bytes);
 		if (!(++n & 255))
 			cond_resched();
 	}
@@ -400,10 +407,10 @@ static void stress_producer_consumer_test(struct kunit *test)
 
 	/* The live bytes at most: the ring full of the largest objects. */
 	live_kpages_max = DIV_ROUND_UP(STRESS_RING_LEN * 3072UL, PAGE_SIZE);
-	kunit_info(test, "%lu objects through a %u-slot ring: peak %lu kernel pages held (live objects need at most %lu); %lu allocations failed\n",
+	kunit_info(test, "%lu objects through a %u-slot ring: peak %lu kernel pages held while %lu KiB were live (a full ring of the largest objects: %lu pages); %lu allocations failed\n",
 		   total, STRESS_RING_LEN,
-		   c->peak_kpages - c->base_kpages, live_kpages_max,
-		   c->alloc_failed);
+		   c->peak_kpages - c->base_kpages, c->live_at_peak >> 10,
+		   live_kpages_max, c->alloc_failed);
 	if (!faults.fail_nth)
 		KUNIT_EXPECT_EQ(test, c->alloc_failed, 0);
 	KUNIT_EXPECT_EQ(test, c->corrupt, 0);
