@@ -237,35 +237,21 @@ static int cmd_alloc(char **argv, int argc)
 	return ret;
 }
 
-static int cmd_kmalloc(char **argv, int argc)
+/* kmalloc <size> <n> (goslab_alloc()), or tiny <size> <n> if @tiny */
+static int cmd_kmalloc(char **argv, int argc, bool tiny)
 {
+	unsigned int max = tiny ? GOSLAB_TINY_SIZE - 1 : GOSLAB_MAX_LARGE_SIZE;
 	unsigned int size, n;
 	int ret;
 
-	if (argc != 3 || parse_uint(argv[1], 1, GOSLAB_MAX_LARGE_SIZE, &size) ||
+	if (argc != 3 || parse_uint(argv[1], 1, max, &size) ||
 	    parse_uint(argv[2], 1, UINT_MAX, &n))
 		return -EINVAL;
-	ret = hold_new(NULL, size, n, false);
+	ret = hold_new(NULL, size, n, tiny);
 	if (!ret)
 		snprintf(ctl.result, sizeof(ctl.result),
-			 "allocated %u of %u bytes; %lu held", n, size,
-			 ctl.nheld);
-	return ret;
-}
-
-static int cmd_tiny(char **argv, int argc)
-{
-	unsigned int size, n;
-	int ret;
-
-	if (argc != 3 || parse_uint(argv[1], 1, 15, &size) ||
-	    parse_uint(argv[2], 1, UINT_MAX, &n))
-		return -EINVAL;
-	ret = hold_new(NULL, size, n, true);
-	if (!ret)
-		snprintf(ctl.result, sizeof(ctl.result),
-			 "allocated %u tiny of %u bytes; %lu held", n, size,
-			 ctl.nheld);
+			 "allocated %u%s of %u bytes; %lu held", n,
+			 tiny ? " tiny" : "", size, ctl.nheld);
 	return ret;
 }
 
@@ -353,9 +339,9 @@ static int run_command(char *cmd)
 	if (!strcmp(argv[0], "alloc"))
 		return cmd_alloc(argv, argc);
 	if (!strcmp(argv[0], "kmalloc"))
-		return cmd_kmalloc(argv, argc);
+		return cmd_kmalloc(argv, argc, false);
 	if (!strcmp(argv[0], "tiny"))
-		return cmd_tiny(argv, argc);
+		return cmd_kmalloc(argv, argc, true);
 	if (!strcmp(argv[0], "free"))
 		return cmd_free(argv, argc);
 	if (!strcmp(argv[0], "churn"))

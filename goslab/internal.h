@@ -84,9 +84,11 @@
  * Lock order (outer first), every lock taken with IRQs disabled because
  * allocation and free work in hardirq context:
  *
- *   1. IRQs off on the local CPU: the mcache (one CPU's slots) and the
- *      CPU's page cache. The fast path takes no lock and no locked
- *      instruction. An offline CPU's are emptied by the cpuhp callback.
+ *   1. IRQs off on the local CPU: the mcache (one CPU's slots), the
+ *      CPU's page cache and its tiny block. The fast path takes no lock
+ *      and no locked instruction. A CPU that went offline runs nothing,
+ *      so the cpuhp callback (goslab_cpu_dead()) empties all three from
+ *      another CPU; debugfs/goslab/cpus reads them racily.
  *   2. mcentral.lock (one per span class): the four span lists, every
  *      span's state and list linkage, nspans, nempty, released_kpages and
  *      npinned; and the allocation state of every span of the class that
@@ -200,6 +202,8 @@
 
 /* Empty spans a class keeps on its partial list before giving back. */
 #define GOSLAB_KEEP_EMPTY	1
+/* Objects below this size may be packed by goslab_alloc_tiny(). */
+#define GOSLAB_TINY_SIZE	16
 /* Free heap pages always kept for reuse, whatever the heap's size. */
 #define GOSLAB_RETAIN_FLOOR	128
 /* How long the background sweeper and scavenger wait to batch work. */

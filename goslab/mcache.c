@@ -273,7 +273,6 @@ unsigned int mcache_cached_spans_cpu(unsigned int cpu)
 	rcu_read_unlock();
 	return n;
 }
-EXPORT_SYMBOL_NS_GPL(mcache_cached_spans_cpu, GOSLAB_INTERNAL);
 
 /* Allocate the mcaches and point every CPU's slots at the empty span. */
 int mcache_init(void)

@@ -28,7 +28,7 @@
 #include <linux/sched/mm.h>
 #include "internal.h"
 
-#define TINY_SIZE	16
+#define TINY_SIZE	GOSLAB_TINY_SIZE
 #define TINY_HOLD	0x80000000U
 
 struct goslab_class goslab_tiny_class;

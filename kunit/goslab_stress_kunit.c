@@ -127,6 +127,85 @@ static void *stress_alloc_filled(struct stress_ctx *c, unsigned long i,
 	return p;
 }
 
+/* Put a new, filled object of @size in *@slot; check and free the old one. */
+static void stress_replace(void **slot, u32 size, gfp_t gfp,
+			   atomic_long_t *failed, atomic_long_t *corrupt)
+{
+	void *p = goslab_alloc(size, gfp);
+	void *old;
+
+	if (!p) {
+		atomic_long_inc(failed);
+		return;
+	}
+	stress_fill(p, size);
+	old = xchg(slot, p);
+	if (old) {
+		if (!stress_intact(old, size))
+			atomic_long_inc(corrupt);
+		goslab_free(old);
+	}
+}
+
+/* Check and free what @n slots hold; slot i holds stress_size(i) bytes. */
+static void stress_free_slots(void **slots, unsigned int n,
+			      atomic_long_t *corrupt)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!slots[i])
+			continue;
+		if (!stress_intact(slots[i], stress_size(i)))
+			atomic_long_inc(corrupt);
+		goslab_free(slots[i]);
+		slots[i] = NULL;
+	}
+}
+
+/* Threads on distinct CPUs that say when the last of them is done. */
+struct stress_team {
+	atomic_t running;
+	struct completion done;
+};
+
+static void stress_team_done(struct stress_team *tm)
+{
+	if (atomic_dec_and_test(&tm->running))
+		complete(&tm->done);
+}
+
+/*
+ * Run fns[i](args[i]) in a thread bound to the i-th online CPU, i < @n,
+ * and wait until each called stress_team_done(). If a thread cannot be
+ * started, *@stop (when given) is set so that the others end.
+ */
+static void stress_team_run(struct kunit *test, struct stress_team *tm,
+			    unsigned int n, int (*const fns[])(void *),
+			    void *const args[], bool *stop, const char *name)
+{
+	unsigned int cpu, i = 0;
+
+	init_completion(&tm->done);
+	atomic_set(&tm->running, n + 1);	/* held until all started */
+	for_each_online_cpu(cpu) {
+		struct task_struct *t;
+
+		if (i == n)
+			break;
+		t = stress_start(test, fns[i], args[i], cpu, name);
+		if (IS_ERR(t)) {
+			KUNIT_FAIL(test, "cannot start a thread on CPU %u", cpu);
+			if (stop)
+				WRITE_ONCE(*stop, true);
+			stress_team_done(tm);
+		}
+		i++;
+	}
+	stress_team_done(tm);
+	wait_for_completion(&tm->done);
+}
+
 static int remote_alloc_fn(void *arg)
 {
 	struct stress_ctx *c = arg;
@@ -428,8 +507,7 @@ struct larson_ctx {
 	unsigned long ops;
 	atomic_long_t alloc_failed;
 	atomic_long_t corrupt;
-	atomic_t running;
-	struct completion done;
+	struct stress_team team;
 };
 
 struct larson_thread {
@@ -449,26 +527,13 @@ static int larson_fn(void *arg)
 
 	for (i = 0; i < c->ops; i++) {
 		unsigned int idx = goslab_test_rand(&lt->seed) % LARSON_SLOTS;
-		u32 size = stress_size(idx);
-		void *p = goslab_alloc(size, GFP_KERNEL);
-		void *old;
 
-		if (!p) {
-			atomic_long_inc(&c->alloc_failed);
-			continue;
-		}
-		stress_fill(p, size);
-		old = xchg(&c->slots[idx], p);
-		if (old) {
-			if (!stress_intact(old, size))
-				atomic_long_inc(&c->corrupt);
-			goslab_free(old);
-		}
+		stress_replace(&c->slots[idx], stress_size(idx), GFP_KERNEL,
+			       &c->alloc_failed, &c->corrupt);
 		if (!(i & 255))
 			cond_resched();
 	}
-	if (atomic_dec_and_test(&c->running))
-		complete(&c->done);
+	stress_team_done(&c->team);
 	return 0;
 }
 
@@ -479,59 +544,37 @@ static int larson_fn(void *arg)
  */
 static void stress_larson_test(struct kunit *test)
 {
+	unsigned int n = min(num_online_cpus(), LARSON_MAX_THREADS), i, round;
+	int (*fns[LARSON_MAX_THREADS])(void *);
 	struct larson_thread lt[LARSON_MAX_THREADS];
-	unsigned int cpu, n = 0, i, round;
+	void *args[LARSON_MAX_THREADS];
 	struct stress_faults faults;
 	struct larson_ctx *c;
 
-	if (num_online_cpus() < 2) {
+	if (n < 2) {
 		kunit_skip(test, "needs two online CPUs");
 		return;
 	}
 	c = vzalloc(sizeof(*c));
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	c->ops = 25000;
-	for_each_online_cpu(cpu) {
-		if (n == LARSON_MAX_THREADS)
-			break;
-		lt[n].c = c;
-		lt[n].seed = 12345 + cpu;
-		n++;
+	for (i = 0; i < n; i++) {
+		lt[i].c = c;
+		lt[i].seed = 12345 + i;
+		fns[i] = larson_fn;
+		args[i] = &lt[i];
 	}
 	stress_faults_begin(test, &faults);
 	for (round = 0; round < 4; round++) {
-		init_completion(&c->done);
-		atomic_set(&c->running, n);
-		i = 0;
-		for_each_online_cpu(cpu) {
-			struct task_struct *t;
-
-			if (i == n)
-				break;
-			t = stress_start(test, larson_fn, &lt[i], cpu,
-					 "gs_larson");
-			if (IS_ERR(t)) {
-				KUNIT_FAIL(test, "cannot start a thread on CPU %u",
-					   cpu);
-				if (atomic_dec_and_test(&c->running))
-					complete(&c->done);
-			}
-			i++;
-		}
-		wait_for_completion(&c->done);
+		stress_team_run(test, &c->team, n, fns, args, NULL,
+				"gs_larson");
 		stress_validate(test, "between larson rounds");
 	}
 	stress_faults_end(test, &faults);
 	kunit_info(test, "%u threads, %lu replacements each, %lu kernel pages held, %ld page allocations failed, %ld object allocations failed\n",
 		   n, 4 * c->ops, stress_held_kpages(), faults.injected,
 		   atomic_long_read(&c->alloc_failed));
-	for (i = 0; i < LARSON_SLOTS; i++) {
-		if (!c->slots[i])
-			continue;
-		if (!stress_intact(c->slots[i], stress_size(i)))
-			atomic_long_inc(&c->corrupt);
-		goslab_free(c->slots[i]);
-	}
+	stress_free_slots(c->slots, LARSON_SLOTS, &c->corrupt);
 	if (!faults.fail_nth)
 		KUNIT_EXPECT_EQ(test, atomic_long_read(&c->alloc_failed), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->corrupt), 0);
@@ -546,20 +589,13 @@ static void stress_larson_test(struct kunit *test)
 
 struct churn_ctx {
 	struct goslab_cache *shared;	/* allocated from while others come and go */
-	atomic_t running;
+	struct stress_team team;
 	bool stop;
 	atomic_long_t failed;
 	atomic_long_t corrupt;
 	atomic_long_t created;
 	unsigned int first;	/* of this phase's CHURN_ROUNDS / CHURN_PHASES */
-	struct completion done;
 };
-
-static void churn_finish(struct churn_ctx *c)
-{
-	if (atomic_dec_and_test(&c->running))
-		complete(&c->done);
-}
 
 /* Create a cache, fill and empty it, destroy it; CHURN_ROUNDS times. */
 static int churn_creator_fn(void *arg)
@@ -599,7 +635,7 @@ static int churn_creator_fn(void *arg)
 		cond_resched();
 	}
 	WRITE_ONCE(c->stop, true);
-	churn_finish(c);
+	stress_team_done(&c->team);
 	return 0;
 }
 
@@ -639,7 +675,7 @@ static int churn_alloc_fn(void *arg)
 		}
 		cond_resched();
 	}
-	churn_finish(c);
+	stress_team_done(&c->team);
 	return 0;
 }
 
@@ -655,39 +691,24 @@ static int churn_reclaim_fn(void *arg)
 		goslab_shrink();
 		usleep_range(100, 200);
 	}
-	churn_finish(c);
+	stress_team_done(&c->team);
 	return 0;
 }
 
 /* One phase of the churn: the threads start, run, and are all done. */
 static void churn_phase(struct kunit *test, struct churn_ctx *c)
 {
-	unsigned int cpu, n = 0;
+	unsigned int n = min(num_online_cpus(), CHURN_CPUS), i;
+	int (*fns[CHURN_CPUS])(void *);
+	void *args[CHURN_CPUS];
 
-	init_completion(&c->done);
-	WRITE_ONCE(c->stop, false);
-	atomic_set(&c->running, 1);	/* held until every thread started */
-	for_each_online_cpu(cpu) {
-		int (*fn)(void *) = churn_alloc_fn;
-		struct task_struct *t;
-
-		if (n == CHURN_CPUS)
-			break;
-		if (n == 0)
-			fn = churn_creator_fn;
-		else if (n == 1)
-			fn = churn_reclaim_fn;
-		atomic_inc(&c->running);
-		t = stress_start(test, fn, c, cpu, "gs_churn");
-		if (IS_ERR(t)) {
-			KUNIT_FAIL(test, "cannot start a thread on CPU %u", cpu);
-			WRITE_ONCE(c->stop, true);
-			churn_finish(c);
-		}
-		n++;
+	for (i = 0; i < n; i++) {
+		fns[i] = i == 0 ? churn_creator_fn :
+			 i == 1 ? churn_reclaim_fn : churn_alloc_fn;
+		args[i] = c;
 	}
-	churn_finish(c);
-	wait_for_completion(&c->done);
+	WRITE_ONCE(c->stop, false);
+	stress_team_run(test, &c->team, n, fns, args, &c->stop, "gs_churn");
 }
 
 /*
@@ -738,8 +759,7 @@ struct irq_ctx {
 	atomic_long_t irq_failed;
 	atomic_long_t proc_failed;
 	atomic_long_t corrupt;
-	atomic_t running;
-	struct completion done;
+	struct stress_team team;
 };
 
 struct irq_cpu {
@@ -761,22 +781,10 @@ static enum hrtimer_restart irq_replace(struct hrtimer *t)
 	struct irq_cpu *ic = container_of(t, struct irq_cpu, timer);
 	struct irq_ctx *c = ic->c;
 	unsigned int idx = goslab_test_rand(&ic->irq_seed) % IRQ_SLOTS;
-	u32 size = stress_size(idx);
-	void *p = goslab_alloc(size, GFP_ATOMIC | __GFP_NOWARN);
-	void *old;
 
 	ic->fired++;
-	if (p) {
-		stress_fill(p, size);
-		old = xchg(&c->slots[idx], p);
-		if (old) {
-			if (!stress_intact(old, size))
-				atomic_long_inc(&c->corrupt);
-			goslab_free(old);
-		}
-	} else {
-		atomic_long_inc(&c->irq_failed);
-	}
+	stress_replace(&c->slots[idx], stress_size(idx),
+		       GFP_ATOMIC | __GFP_NOWARN, &c->irq_failed, &c->corrupt);
 	if (READ_ONCE(ic->stop))
 		return HRTIMER_NORESTART;
 	hrtimer_forward_now(t, ns_to_ktime(IRQ_PERIOD_NS));
@@ -801,27 +809,15 @@ static int irq_proc_fn(void *arg)
 		      HRTIMER_MODE_REL_PINNED_HARD);
 	for (i = 0; i < c->ops; i++) {
 		unsigned int idx = goslab_test_rand(&ic->seed) % IRQ_PROC_SLOTS;
-		u32 size = stress_size(idx);
-		void *p = goslab_alloc(size, GFP_KERNEL);
 
-		if (!p) {
-			atomic_long_inc(&c->proc_failed);
-			continue;
-		}
-		stress_fill(p, size);
-		if (ic->own[idx]) {
-			if (!stress_intact(ic->own[idx], size))
-				atomic_long_inc(&c->corrupt);
-			goslab_free(ic->own[idx]);
-		}
-		ic->own[idx] = p;
+		stress_replace(&ic->own[idx], stress_size(idx), GFP_KERNEL,
+			       &c->proc_failed, &c->corrupt);
 		if (!(i & 255))
 			cond_resched();
 	}
 	WRITE_ONCE(ic->stop, true);
 	hrtimer_cancel(&ic->timer);
-	if (atomic_dec_and_test(&c->running))
-		complete(&c->done);
+	stress_team_done(&c->team);
 	return 0;
 }
 
@@ -833,7 +829,9 @@ static int irq_proc_fn(void *arg)
  */
 static void stress_hardirq_test(struct kunit *test)
 {
-	unsigned int cpu, n = 0, i, round;
+	unsigned int n = min(num_online_cpus(), LARSON_MAX_THREADS), i, round;
+	int (*fns[LARSON_MAX_THREADS])(void *);
+	void *args[LARSON_MAX_THREADS];
 	struct stress_faults faults;
 	struct irq_cpu *ics;
 	struct irq_ctx *c;
@@ -841,62 +839,29 @@ static void stress_hardirq_test(struct kunit *test)
 
 	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	ics = kunit_kcalloc(test, LARSON_MAX_THREADS, sizeof(*ics), GFP_KERNEL);
+	ics = kunit_kcalloc(test, n, sizeof(*ics), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ics);
 	c->ops = 20000;
-	for_each_online_cpu(cpu) {
-		if (n == LARSON_MAX_THREADS)
-			break;
-		ics[n].c = c;
-		ics[n].seed = 777 + cpu;
-		ics[n].irq_seed = 4242 + cpu;
-		n++;
+	for (i = 0; i < n; i++) {
+		ics[i].c = c;
+		ics[i].seed = 777 + i;
+		ics[i].irq_seed = 4242 + i;
+		fns[i] = irq_proc_fn;
+		args[i] = &ics[i];
 	}
 	stress_faults_begin(test, &faults);
 	for (round = 0; round < 3; round++) {
-		init_completion(&c->done);
-		atomic_set(&c->running, n);
-		i = 0;
-		for_each_online_cpu(cpu) {
-			struct task_struct *t;
-
-			if (i == n)
-				break;
-			t = stress_start(test, irq_proc_fn, &ics[i], cpu,
-					 "gs_irq");
-			if (IS_ERR(t)) {
-				KUNIT_FAIL(test, "cannot start a thread on CPU %u",
-					   cpu);
-				if (atomic_dec_and_test(&c->running))
-					complete(&c->done);
-			}
-			i++;
-		}
-		wait_for_completion(&c->done);
+		stress_team_run(test, &c->team, n, fns, args, NULL, "gs_irq");
 		stress_validate(test, "between hardirq rounds");
 	}
 	stress_faults_end(test, &faults);
 	for (i = 0; i < n; i++) {
-		unsigned int j;
-
 		fired += ics[i].fired;
 		KUNIT_EXPECT_GT_MSG(test, ics[i].fired, 0,
 				    "the timer of thread %u never fired", i);
-		for (j = 0; j < IRQ_PROC_SLOTS; j++) {
-			if (!ics[i].own[j])
-				continue;
-			if (!stress_intact(ics[i].own[j], stress_size(j)))
-				atomic_long_inc(&c->corrupt);
-			goslab_free(ics[i].own[j]);
-		}
+		stress_free_slots(ics[i].own, IRQ_PROC_SLOTS, &c->corrupt);
 	}
-	for (i = 0; i < IRQ_SLOTS; i++) {
-		if (!c->slots[i])
-			continue;
-		if (!stress_intact(c->slots[i], stress_size(i)))
-			atomic_long_inc(&c->corrupt);
-		goslab_free(c->slots[i]);
-	}
+	stress_free_slots(c->slots, IRQ_SLOTS, &c->corrupt);
 	kunit_info(test, "%u CPUs: %lu hardirq replacements against %lu in process context; failed: %ld hardirq, %ld process\n",
 		   n, fired, 3 * n * c->ops,
 		   atomic_long_read(&c->irq_failed),

@@ -204,14 +204,16 @@ static __always_inline u64 __free_loop(enum bench_alloc a, unsigned long n,
 	return bench_now() - t0;
 }
 
+/* n replacements of random live objects, from b.perm[start] on. */
 static __always_inline u64 __replace_loop(enum bench_alloc a, size_t size,
-					  unsigned long live, unsigned long n)
+					  unsigned long live,
+					  unsigned long start, unsigned long n)
 {
 	unsigned long i;
 	u64 t0 = bench_now();
 
 	for (i = 0; i < n; i++) {
-		u32 k = b.perm[i % b.nobj] % live;
+		u32 k = b.perm[(start + i) % b.nobj] % live;
 
 		do_free(a, b.obj[k]);
 		b.obj[k] = do_alloc(a, size);
@@ -251,13 +253,14 @@ static noinline u64 free_loop(enum bench_alloc a, unsigned long n,
 }
 
 static noinline u64 replace_loop(enum bench_alloc a, size_t size,
-				 unsigned long live, unsigned long n)
+				 unsigned long live, unsigned long start,
+				 unsigned long n)
 {
 	if (a == A_GOSLAB)
-		return __replace_loop(A_GOSLAB, size, live, n);
+		return __replace_loop(A_GOSLAB, size, live, start, n);
 	if (a == A_SLUB)
-		return __replace_loop(A_SLUB, size, live, n);
-	return __replace_loop(A_KMALLOC, size, live, n);
+		return __replace_loop(A_SLUB, size, live, start, n);
+	return __replace_loop(A_KMALLOC, size, live, start, n);
 }
 
 /* Interleave: rep 0 goslab first, rep 1 the other first, and so on. */
@@ -331,6 +334,15 @@ static long slab_pages(void)
 static long pages_of(enum bench_alloc a)
 {
 	return a == A_GOSLAB ? goslab_pages() : slab_pages();
+}
+
+/* Give back what an allocator can: goslab's heap or the SLUB cache's slabs. */
+static void shrink_of(enum bench_alloc a)
+{
+	if (a == A_GOSLAB)
+		goslab_shrink();
+	else
+		kmem_cache_shrink(b.cache);
 }
 
 /* fastpath: alloc + free of one object in a loop. */
@@ -601,10 +613,7 @@ static int bench_memory(void)
 		enum bench_alloc a = k ? A_SLUB : A_GOSLAB;
 		long base, before;
 
-		if (a == A_GOSLAB)
-			goslab_shrink();
-		else
-			kmem_cache_shrink(b.cache);
+		shrink_of(a);
 		base = pages_of(a);
 		alloc_loop(a, size, n);
 		raw_pages("mem-peak", size, n, a, pages_of(a) - base);
@@ -620,10 +629,7 @@ static int bench_memory(void)
 			  max(0L, pages_of(a) - before));
 		for (i = 0; i < nfree; i++)
 			do_free(a, b.obj[b.perm[i]]);
-		if (a == A_GOSLAB)
-			goslab_shrink();
-		else
-			kmem_cache_shrink(b.cache);
+		shrink_of(a);
 		raw_pages("mem-after-shrink", size, n, a, pages_of(a) - base);
 		for (i = nfree; i < n; i++)
 			do_free(a, b.obj[b.perm[i]]);
@@ -652,17 +658,14 @@ static int bench_live_set(void)
 				enum bench_alloc a = order_of(A_SLUB, rep, k);
 				long base;
 
-				if (a == A_GOSLAB)
-					goslab_shrink();
-				else
-					kmem_cache_shrink(b.cache);
+				shrink_of(a);
 				base = pages_of(a);
 				alloc_loop(a, size, live);
 				if (!rep)
 					raw_pages("live-pages", size, live, a,
 						  pages_of(a) - base);
 				raw_time("live-set", size, live, a, rep,
-					 replace_loop(a, size, live, n), n);
+					 replace_loop(a, size, live, 0, n), n);
 				free_loop(a, live, false);
 				cond_resched();
 			}
@@ -729,28 +732,9 @@ static u64 xjob_free(struct xworker *w)
 	return free_loop(w->a, w->n, false);
 }
 
-static __always_inline u64 __larson_loop(enum bench_alloc a, size_t size,
-					 unsigned long live,
-					 unsigned long start, unsigned long n)
+static u64 xjob_larson(struct xworker *w)
 {
-	unsigned long i;
-	u64 t0 = bench_now();
-
-	for (i = 0; i < n; i++) {
-		u32 k = b.perm[(start + i) % b.nobj] % live;
-
-		do_free(a, b.obj[k]);
-		b.obj[k] = do_alloc(a, size);
-	}
-	return bench_now() - t0;
-}
-
-static noinline u64 xjob_larson(struct xworker *w)
-{
-	if (w->a == A_GOSLAB)
-		return __larson_loop(A_GOSLAB, w->size, w->live, w->start,
-				     w->n);
-	return __larson_loop(A_SLUB, w->size, w->live, w->start, w->n);
+	return replace_loop(w->a, w->size, w->live, w->start, w->n);
 }
 
 static int xworkers_start(void)
@@ -804,14 +788,6 @@ static void xset(enum bench_alloc a, size_t size, unsigned long n)
 	}
 }
 
-static void xshrink(enum bench_alloc a)
-{
-	if (a == A_GOSLAB)
-		goslab_shrink();
-	else
-		kmem_cache_shrink(b.cache);
-}
-
 /*
  * Remote free: CPU 0 allocates n objects, CPU 1 frees them all, CPU 0
  * allocates n again (into the remotely freed slots, or new pages), and
@@ -824,7 +800,7 @@ static void bench_xcpu_remote(enum bench_alloc a, size_t size,
 	long base, peak1, peak2;
 	u64 t_alloc, t_free, t_realloc, t_free2;
 
-	xshrink(a);
+	shrink_of(a);
 	base = pages_of(a);
 	xset(a, size, n);
 	t_alloc = xrun(0, xjob_alloc);
@@ -857,7 +833,7 @@ static void bench_xcpu_prodcons(enum bench_alloc a, size_t size,
 	u64 ticks = 0;
 	unsigned long r;
 
-	xshrink(a);
+	shrink_of(a);
 	base = pages_of(a);
 	xset(a, size, XCPU_RING);
 	for (r = 0; r < rounds; r++) {
@@ -886,7 +862,7 @@ static void bench_xcpu_larson(enum bench_alloc a, size_t size,
 	unsigned long t;
 	unsigned int i;
 
-	xshrink(a);
+	shrink_of(a);
 	base = pages_of(a);
 	alloc_loop(a, size, live);
 	xset(a, size, turn);

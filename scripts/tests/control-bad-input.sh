@@ -5,9 +5,7 @@
 # oversized or random writes to debugfs/goslab/control are each refused,
 # and nothing changes.
 
-d=/sys/kernel/debug/goslab
-c=$d/control
-fail=0
+. "$(dirname "$0")/lib/common.sh"
 n=0
 
 state() {

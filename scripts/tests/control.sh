@@ -5,30 +5,7 @@
 # drives goslab through debugfs/goslab/control and checks what the other
 # files say after each step.
 
-d=/sys/kernel/debug/goslab
-c=$d/control
-fail=0
-
-check() {
-	if [ "$1" = "$2" ]; then
-		echo "ok: $3"
-	else
-		echo "FAIL: $3: got '$1', want '$2'"
-		fail=1
-	fi
-}
-
-cmd() {
-	echo "$1" > $c || { echo "FAIL: '$1' refused: $(head -1 $c)"; fail=1; }
-}
-
-validate() {
-	check "$(cat $d/validate)" ok "validate after $1"
-}
-
-held() {
-	awk '/^held /{ print $2 }' $d/memory
-}
+. "$(dirname "$0")/lib/common.sh"
 
 cmd "create t256 256"
 validate "create"

@@ -8,38 +8,13 @@
 # leak: after everything is freed and shrunk goslab holds no page.
 # Exits 77 (skipped) without a second CPU that can go offline.
 
-d=/sys/kernel/debug/goslab
-c=$d/control
-fail=0
-
-check() {
-	if [ "$1" = "$2" ]; then
-		echo "ok: $3"
-	else
-		echo "FAIL: $3: got '$1', want '$2'"
-		fail=1
-	fi
-}
-
-# on CPU COMMAND: one control command written by a task pinned to CPU
-on() {
-	taskset -c "$1" sh -c "echo '$2' > $c" ||
-		{ echo "FAIL: '$2' on CPU $1 refused: $(head -1 $c)"; fail=1; }
-}
+. "$(dirname "$0")/lib/common.sh"
 
 # cpu N FIELD: a field of CPU N's line in debugfs/goslab/cpus
 cpu() {
 	awk -v c="cpu$1" -v f="$2" '$1 == c {
 		for (i = 2; i < NF; i++) if ($i == f) print $(i + 1)
 		if (f == "state") print $2 }' $d/cpus
-}
-
-validate() {
-	check "$(cat $d/validate)" ok "validate after $1"
-}
-
-held() {
-	awk '/^held /{ print $2 }' $d/memory
 }
 
 online() {

@@ -8,18 +8,7 @@
 # loaded again. Unload must be clean (no report in the kernel log, which
 # goslab-vm checks), report no leak, and give the memory back.
 
-d=/sys/kernel/debug/goslab
-c=$d/control
-fail=0
-
-check() {
-	if [ "$1" = "$2" ]; then
-		echo "ok: $3"
-	else
-		echo "FAIL: $3: got '$1', want '$2'"
-		fail=1
-	fi
-}
+. "$(dirname "$0")/lib/common.sh"
 
 memfree() {
 	awk '/^MemFree:/ { print $2 }' /proc/meminfo
@@ -45,15 +34,15 @@ while [ $round -le 3 ]; do
 	# held, a cache with objects, and frees just made.
 	cpu=0
 	while [ $cpu -lt "$n" ]; do
-		taskset -c $cpu sh -c "echo 'churn 100000 3000 $round$cpu' > $c"
+		on $cpu "churn 100000 3000 $round$cpu"
 		cpu=$((cpu + 1))
 	done
-	echo "create u$round 320" > $c
-	taskset -c $v sh -c "echo 'alloc u$round 20000' > $c"
-	taskset -c 0 sh -c "echo 'kmalloc 2000 5000' > $c"
-	echo "tiny 7 3000" > $c
-	echo "free 9000" > $c
-	held_kb=$(awk '/^held /{ print int($2 / 1024) }' $d/memory)
+	cmd "create u$round 320"
+	on $v "alloc u$round 20000"
+	on 0 "kmalloc 2000 5000"
+	cmd "tiny 7 3000"
+	cmd "free 9000"
+	held_kb=$(($(held) / 1024))
 	# Racing the unload: the shrinkers run (drop_caches) and, with
 	# several CPUs, CPU v goes off and on.
 	(
@@ -92,7 +81,7 @@ while [ $round -le 3 ]; do
 		echo "FAIL: insmod goslab again (round $round)"
 		exit 1
 	fi
-	check "$(cat $d/validate)" ok "validate after reload (round $round)"
+	validate "reload (round $round)"
 	round=$((round + 1))
 done
 exit $fail
