@@ -544,8 +544,8 @@ static int larson_fn(void *arg)
  */
 static void stress_larson_test(struct kunit *test)
 {
-	unsigned int n = min(num_online_cpus(), LARSON_MAX_THREADS), i, round;
 	int (*fns[LARSON_MAX_THREADS])(void *);
+	unsigned int n = min(num_online_cpus(), LARSON_MAX_THREADS), i, round;
 	struct larson_thread lt[LARSON_MAX_THREADS];
 	void *args[LARSON_MAX_THREADS];
 	struct stress_faults faults;
@@ -698,8 +698,8 @@ static int churn_reclaim_fn(void *arg)
 /* One phase of the churn: the threads start, run, and are all done. */
 static void churn_phase(struct kunit *test, struct churn_ctx *c)
 {
-	unsigned int n = min(num_online_cpus(), CHURN_CPUS), i;
 	int (*fns[CHURN_CPUS])(void *);
+	unsigned int n = min(num_online_cpus(), CHURN_CPUS), i;
 	void *args[CHURN_CPUS];
 
 	for (i = 0; i < n; i++) {
@@ -829,8 +829,8 @@ static int irq_proc_fn(void *arg)
  */
 static void stress_hardirq_test(struct kunit *test)
 {
-	unsigned int n = min(num_online_cpus(), LARSON_MAX_THREADS), i, round;
 	int (*fns[LARSON_MAX_THREADS])(void *);
+	unsigned int n = min(num_online_cpus(), LARSON_MAX_THREADS), i, round;
 	void *args[LARSON_MAX_THREADS];
 	struct stress_faults faults;
 	struct irq_cpu *ics;
