@@ -177,7 +177,7 @@ static void report_live(struct goslab_class *cls)
 	unsigned long flags;
 	struct mspan *s;
 
-	spin_lock_irqsave(&cls->central.lock, flags);
+	mcentral_lock_irqsave(&cls->central, flags);
 	for (i = 0; i < ARRAY_SIZE(lists) && shown < 4; i++) {
 		list_for_each_entry(s, lists[i], list) {
 			for (j = 0; j < s->nelems && shown < 4; j++) {
@@ -196,7 +196,7 @@ static void report_live(struct goslab_class *cls)
 				break;
 		}
 	}
-	spin_unlock_irqrestore(&cls->central.lock, flags);
+	mcentral_unlock_irqrestore(&cls->central, flags);
 }
 
 /* Objects of a class still live, its spans swept and in mcentral. */
@@ -255,8 +255,11 @@ void goslab_cache_destroy(struct goslab_cache *c)
 }
 EXPORT_SYMBOL_GPL(goslab_cache_destroy);
 
-static bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp)
+static __always_inline bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp)
 {
+	if (unlikely(gfp & GOSLAB_GFP_UNSUPPORTED) &&
+	    !goslab_gfp_check(gfp, _RET_IP_, "goslab_cache_alloc"))
+		return false;
 	if (unlikely(c->dead)) {
 		pr_warn_ratelimited("%s: allocation from a destroyed cache\n",
 				    c->cls.name);
@@ -283,7 +286,7 @@ void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp)
 	might_alloc(gfp);
 	if (unlikely(!cache_alloc_ok(c, gfp)))
 		return NULL;
-	return mcache_alloc(&c->cls, gfp);
+	return mcache_alloc(&c->cls, c->object_size, gfp);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_alloc);
 
@@ -323,7 +326,7 @@ int goslab_cache_alloc_bulk(struct goslab_cache *c, gfp_t gfp, size_t n,
 	might_alloc(gfp);
 	if (unlikely(!cache_alloc_ok(c, gfp)))
 		return 0;
-	return mcache_alloc_bulk(&c->cls, gfp, n, p);
+	return mcache_alloc_bulk(&c->cls, c->object_size, gfp, n, p);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_alloc_bulk);
 

@@ -7,6 +7,7 @@
  *   memory       the memory states, their sum, the released counter
  *   validate     reading it runs every validator and the slow recount
  *   tiny         the tiny allocator: objects, blocks, bytes saved
+ *   irqsoff      how long goslab kept IRQs off, while measuring is on
  *   caches/<name>/  one value per file, as /sys/kernel/slab/<cache>/,
  *                and per-CPU event counters in SLUB_STATS' form
  *   control      a command language to drive goslab (control.c)
@@ -161,6 +162,43 @@ static int tiny_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(tiny);
 
+/*
+ * irqsoff: how long goslab kept IRQs off, per kind of section, while
+ * measuring was on. Writing 1 starts (anew), 0 stops.
+ */
+static int irqsoff_show(struct seq_file *m, void *unused)
+{
+	goslab_irqsoff_show(m);
+	return 0;
+}
+
+static int irqsoff_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, irqsoff_show, NULL);
+}
+
+static ssize_t irqsoff_write(struct file *file, const char __user *ubuf,
+			     size_t count, loff_t *ppos)
+{
+	bool on;
+	int err;
+
+	err = kstrtobool_from_user(ubuf, count, &on);
+	if (err)
+		return err;
+	goslab_irqsoff_set(on);
+	return count;
+}
+
+static const struct file_operations irqsoff_fops = {
+	.owner = THIS_MODULE,
+	.open = irqsoff_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = irqsoff_write,
+	.release = single_release,
+};
+
 static int validate_show(struct seq_file *m, void *unused)
 {
 	unsigned long flags;
@@ -227,22 +265,29 @@ static unsigned long list_len(struct goslab_class *cls, struct list_head *h)
 	unsigned long flags, n = 0;
 	struct list_head *pos;
 
-	spin_lock_irqsave(&cls->central.lock, flags);
+	mcentral_lock_irqsave(&cls->central, flags);
 	list_for_each(pos, h)
 		n++;
-	spin_unlock_irqrestore(&cls->central.lock, flags);
+	mcentral_unlock_irqrestore(&cls->central, flags);
 	return n;
 }
 
-/* Allocations on a CPU: counted when a span leaves its slot, plus its own. */
+/*
+ * Allocations on a CPU: counted when a span leaves its slot, plus its own.
+ * The span is that CPU's to give back and release at any time: read it
+ * under RCU (descriptors are freed after a grace period).
+ */
 static unsigned long cpu_allocs(struct goslab_class *cls, int cpu)
 {
 	struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
-	struct mspan *s = READ_ONCE(slot->span);
 	unsigned long v = slot->nmalloc;
+	struct mspan *s;
 
+	rcu_read_lock();
+	s = READ_ONCE(slot->span);
 	if (s != &goslab_emptymspan)
-		v += s->alloc_count - slot->alloc_base;
+		v += READ_ONCE(s->alloc_count) - READ_ONCE(slot->alloc_base);
+	rcu_read_unlock();
 	return v;
 }
 
@@ -425,14 +470,14 @@ static ssize_t class_attr_write(struct file *file, const char __user *ubuf,
 	case ATTR_SWEEP:
 	case ATTR_GROW:
 	case ATTR_RELEASE:
-		spin_lock_irqsave(&cls->central.lock, flags);
+		mcentral_lock_irqsave(&cls->central, flags);
 		if (f->attr == ATTR_SWEEP)
 			cls->central.nsweep = 0;
 		else if (f->attr == ATTR_GROW)
 			cls->central.ngrow = 0;
 		else
 			cls->central.nrelease = 0;
-		spin_unlock_irqrestore(&cls->central.lock, flags);
+		mcentral_unlock_irqrestore(&cls->central, flags);
 		break;
 	default:
 		return -EPERM;
@@ -509,6 +554,8 @@ void goslab_debugfs_init(void)
 			    &tiny_fops);
 	debugfs_create_file("cpus", 0400, goslab_debugfs_root, NULL,
 			    &cpus_fops);
+	debugfs_create_file("irqsoff", 0600, goslab_debugfs_root, NULL,
+			    &irqsoff_fops);
 	goslab_debugfs_caches = debugfs_create_dir("caches",
 						   goslab_debugfs_root);
 	mutex_lock(&goslab_class_mutex);

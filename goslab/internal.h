@@ -48,14 +48,30 @@
  * i < freeindex or bit i of alloc_bits is set (Go's rule: nextFreeFast
  * only skips allocated slots, so everything below freeindex is in use).
  * alloc_count is the number of allocated slots. A free never touches the
- * allocation state, which belongs to the span's owner. A free on the CPU
- * whose mcache holds the span (the common case) sets bit i of
- * local_free_bits with IRQs off and no atomic, and counts it in
- * nlocal_freed. Any other free sets bit i of free_bits with an atomic
- * test-and-set (catching a racing double free) and counts itself in
- * nfreed. The sweep, run by the owner, takes the free bits word by word
- * with xchg(), and the local ones, and clears both from the allocation
+ * allocation state, which belongs to the span's owner; it records itself
+ * in one of two bitmaps, and the sweep folds them into the allocation
  * bits. A slot is live iff it is allocated and neither free bit is set.
+ *
+ *  - A free on the CPU whose mcache holds the span (the common case)
+ *    checks the slot and sets bit i of local_free_bits with IRQs off, no
+ *    lock and no atomic (mspan_free_check_local(), _publish_local()).
+ *  - Any other free takes the span's free_lock (a raw spinlock, IRQs
+ *    off), checks the slot and sets bit i of free_bits (nfreed counts
+ *    them). The sweep and the scavenger take free_lock too, so a remote
+ *    free's check and its bit are one step against them: a second free
+ *    of a slot swept in between finds it free, never marks it again.
+ *  - A local and a remote free of the same slot at the same moment can
+ *    both set their bit (the local one looks at free_bits without a
+ *    barrier). The sweep, which sees both bitmaps, frees such a slot
+ *    once, reports the double free and takes the second free back out
+ *    of the counters (mspan_sweep()'s @dup); until then the slow recount
+ *    counts it apart (mspan_dup_frees()).
+ *
+ * What a free writes into the object (init_on_free zeroing, KASAN
+ * poison, kmemleak) happens after its checks (a pinned slot's page may
+ * be gone) and before its bit is published (after that the slot may be
+ * someone else's), on the owning CPU or under free_lock: the sweep
+ * waits for free_lock, so no write lands after a slot is reused.
  *
  * Span states and owners (mspan.state, under the class's mcentral lock):
  *
@@ -72,17 +88,28 @@
  *             The free that takes nfreed from 0 to 1 moves a PARTIAL or
  *             FULL span here (mcentral_note_free()); a CACHED span is
  *             swept when its CPU gives it back (mcentral_uncache_span()).
- *   LARGE     a large object's span, owned by the object; its free is a
- *             cmpxchg of nfreed from 0 to 1.
- *   DEAD      descriptor of a span given back to mheap. Freed only after
- *             an RCU grace period: a remote free that took nfreed from 0
- *             to 1 may find the span swept, released and its pages
- *             reused before it calls mcentral_note_free(), so it reads
- *             the class before its free bit is set and the descriptor
- *             inside an RCU read side.
+ *   LARGE     a large object's span, owned by the object; its free takes
+ *             nfreed from 0 to 1 under free_lock, and only that free
+ *             writes into the object and gives the span back.
+ *   DEAD      descriptor of a span given back to mheap. Freed (with its
+ *             tiny words) only after an RCU grace period: every path
+ *             that looks a pointer up in the arena index does so with
+ *             IRQs off or under rcu_read_lock() and uses the span only
+ *             there, so a double free or a stale pointer racing the
+ *             span's release reads a descriptor that still exists, and a
+ *             remote free that took nfreed from 0 to 1 may find the span
+ *             released before it calls mcentral_note_free(), which then
+ *             checks its state under the class's lock.
  *
- * Lock order (outer first), every lock taken with IRQs disabled because
- * allocation and free work in hardirq context:
+ * Lock order, outer first. Sleeping locks: the control file's mutex
+ * (control.c), the validate file's problem_lock (debugfs.c),
+ * goslab_shrinker_mutex (sweep.c: held by the shrinker's scan, which
+ * takes it with a trylock so that reclaim never waits; goslab_bg_pause()
+ * takes it briefly to wait for a scan in flight), goslab_class_mutex
+ * (changes to the class list, the slow recount), cpus_read_lock() (the
+ * flushes of mcaches, page caches and tiny blocks). Then the spinning
+ * ones, every one taken with IRQs disabled because allocation and free
+ * work in hardirq context:
  *
  *   1. IRQs off on the local CPU: the mcache (one CPU's slots), the
  *      CPU's page cache and its tiny block. The fast path takes no lock
@@ -93,21 +120,25 @@
  *      span's state and list linkage, nspans, nempty, released_kpages and
  *      npinned; and the allocation state of every span of the class that
  *      is not CACHED (sweeping).
- *   3. mheap.lock: the chunk list, each chunk's bitmaps, the heap page
- *      counters, refilling and flushing page caches, and writes to the
- *      arena index (except a page cache's own pages, written by its CPU).
+ *   3. mspan.free_lock (one span's at a time): its free_bits and nfreed,
+ *      and the sweep and the scavenger against remote frees (see above).
+ *      mheap.lock, beside it (never nested with it): the chunk list,
+ *      each chunk's bitmaps, the heap page counters, refilling and
+ *      flushing page caches, and writes to the arena index (except a
+ *      page cache's own pages, written by its CPU).
+ *   4. problem_sink_lock (debugfs.c), innermost: validators report
+ *      under any of the above.
  *
- * goslab_shrinker_mutex (sweep.c), outside all of them: held by the
- * shrinker's scan (trylock, so reclaim never waits on it) and taken
- * briefly by goslab_bg_pause() to wait for a scan in flight.
- *
- * Nothing sleeps under these locks. mcentral_grow() runs with no lock
- * held and IRQs in the caller's state, so that alloc_pages() can sleep
- * when gfp allows; the mcache slow path re-reads this_cpu state after it.
- * The sweep credit runs there too, taking one mcentral lock at a time.
- * The background sweeper and scavenger (a delayed work item) and the
- * shrinker take the same locks in the same order; goslab_bg_stop() stops
- * and flushes the work before anything is torn down.
+ * Nothing sleeps under the spinning locks. mcentral_grow() runs with no
+ * lock held and IRQs in the caller's state, so that alloc_pages() can
+ * sleep when gfp allows; the mcache slow path re-reads this_cpu state
+ * after it. The sweep credit runs there too, taking one mcentral lock at
+ * a time, for a bounded number of spans (GOSLAB_CREDIT_BUDGET) since the
+ * caller may have IRQs off. The background sweeper and scavenger (a
+ * delayed work item) and the shrinker take the same locks in the same
+ * order, one span or one batch of pages per lock hold; goslab_bg_stop()
+ * unregisters the shrinker and disables the work before anything is torn
+ * down.
  *
  * Fast-path choice: IRQs off (local_irq_save) around the mcache. Go's
  * allocation state is three fields of the span (alloc_cache, freeindex,
@@ -126,9 +157,10 @@
  *  - for a span not being allocated from, alloc_cache bit k (k < 64 -
  *    freeindex % 64, freeindex + k < nelems) is set iff slot freeindex + k
  *    has no alloc bit.
- *  - free bits are set only on allocated slots, never both kinds on one
- *    slot; popcount(free_bits) == nfreed once no free is in flight, and
- *    popcount(local_free_bits) == nlocal_freed; only a CACHED span has
+ *  - free bits are set only on allocated slots; both kinds on one slot
+ *    only after a racing local and remote free, until the next sweep;
+ *    popcount(free_bits) == nfreed and popcount(local_free_bits) ==
+ *    nlocal_freed once no free is in flight; only a CACHED span has
  *    local free bits.
  *  - pinned slots (npinned of them) are exactly the slots overlapping a
  *    released kernel page of the span; they have alloc bits and no free
@@ -143,11 +175,12 @@
  *    its count of clear bits; heap pages == in spans + free; kernel
  *    pages taken - returned == the chunks' pages that are not released.
  *  - allocations - frees (the fast counters) == live objects found by
- *    walking every span (the slow recount).
+ *    walking every span, less the racing double frees awaiting their
+ *    sweep (the slow recount).
  *
- * A double free racing with the sweep of the same span can escape
- * detection (the sweep may have taken the first free's bit); frees that
- * do not race a sweep are always checked exactly.
+ * Every double free is detected exactly once: sequential ones at once,
+ * racing ones at once or (local against remote) at the span's next
+ * sweep; none is counted as a free.
  *
  * The layers' functions are exported in the GOSLAB_INTERNAL symbol
  * namespace for goslab's own KUnit suites (kunit/); they are not API.
@@ -158,11 +191,14 @@
 #include <linux/atomic.h>
 #include <linux/bitops.h>
 #include <linux/gfp.h>
+#include <linux/kmemleak.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rculist.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/jump_label.h>
+#include <linux/sched/clock.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/goslab.h>
@@ -210,6 +246,43 @@
 #define GOSLAB_BG_DELAY		(HZ / 10)
 /* Unswept spans mcentral_cache_span() sweeps before growing (Go: 100). */
 #define GOSLAB_SWEEP_BUDGET	100
+/*
+ * Spans the sweep credit sweeps per allocation at most: the allocating
+ * context may have IRQs off. What is left waits for the background
+ * sweeper.
+ */
+#define GOSLAB_CREDIT_BUDGET	32
+
+/*
+ * The gfp bits of a caller's request that reach the page allocator and
+ * goslab's own metadata allocations: how hard to try, and where
+ * (mm/internal.h's GFP_RECLAIM_MASK and GFP_CONSTRAINT_MASK, which a
+ * module cannot include). Zone, zeroing, accounting, compound and
+ * mobility bits never do: objects are neither movable nor charged, and
+ * a chunk is split into order-0 pages.
+ */
+#define GOSLAB_GFP_RECLAIM_MASK	(__GFP_RECLAIM | __GFP_HIGH | __GFP_IO | \
+				 __GFP_FS | __GFP_NOWARN | \
+				 __GFP_RETRY_MAYFAIL | __GFP_NOFAIL | \
+				 __GFP_NORETRY | __GFP_MEMALLOC | \
+				 __GFP_NOMEMALLOC | __GFP_NOLOCKDEP)
+#define GOSLAB_GFP_CONSTRAINT_MASK	(__GFP_HARDWALL | __GFP_THISNODE)
+
+static inline gfp_t goslab_page_gfp(gfp_t gfp)
+{
+	return gfp & (GOSLAB_GFP_RECLAIM_MASK | GOSLAB_GFP_CONSTRAINT_MASK);
+}
+
+/*
+ * Bits a caller may pass that goslab cannot honour: DMA zones are
+ * refused (goslab has no DMA memory; silently returning other memory
+ * would break the device); __GFP_ACCOUNT and __GFP_HIGHMEM are dropped
+ * with a warning (objects are not charged to a memory cgroup; objects
+ * are always mapped). goslab_gfp_check() is the slow path.
+ */
+#define GOSLAB_GFP_REFUSED	(__GFP_DMA | __GFP_DMA32)
+#define GOSLAB_GFP_UNSUPPORTED	(GOSLAB_GFP_REFUSED | __GFP_ACCOUNT | \
+				 __GFP_HIGHMEM)
 
 extern const u16 goslab_class_to_size[GOSLAB_NUM_SIZE_CLASSES];
 extern const u8 goslab_class_to_allocnpages[GOSLAB_NUM_SIZE_CLASSES];
@@ -263,17 +336,22 @@ struct heap_chunk;
  * @npinned: slots overlapping those pages: allocated for good, never
  *	handed out; under the mcentral lock
  * @tiny: for the tiny class, a word per 16-byte block saying where its
- *	objects start and end (see tiny.c); NULL otherwise
+ *	objects start and end (see tiny.c); NULL otherwise. Freed with the
+ *	descriptor, after a grace period.
  * @state: enum mspan_state; under the class's mcentral lock
  * @list: linkage on an mcentral list; under the mcentral lock
- * @nfreed: free bits set since the last sweep (see the header comment)
+ * @free_lock: serializes remote frees with the sweep and the scavenger
+ *	(see the header comment); innermost, IRQs off
+ * @nfreed: free bits set since the last sweep; under @free_lock (a large
+ *	span's: 1 once its object is freed)
  * @nlocal_freed: local free bits set since the last sweep; owner only
- * @alloc_bits: allocation bits, written by the owner only
- * @free_bits: frees since the last sweep, set atomically by any CPU
+ * @alloc_bits: allocation bits, written by the owner only (and by the
+ *	scavenger, under @free_lock, on a span no CPU caches)
+ * @free_bits: remote frees since the last sweep; under @free_lock
  * @local_free_bits: frees made by the CPU caching the span, with IRQs
- *	off and no atomic; owner only
- * @rcu: the descriptor is freed after a grace period: a remote free may
- *	still read it after publishing its free bit
+ *	off and no lock; owner only
+ * @rcu: the descriptor is freed after a grace period: every lookup of
+ *	a pointer runs with IRQs off or under rcu_read_lock()
  * @bits: storage for the three bitmaps
  *
  * Fields before @alloc_cache are set before the span is published in the
@@ -297,7 +375,8 @@ struct mspan {
 
 	enum mspan_state state;
 	struct list_head list;
-	atomic_t nfreed;
+	raw_spinlock_t free_lock;
+	unsigned int nfreed;
 	unsigned int nlocal_freed;
 	unsigned long *alloc_bits;
 	unsigned long *free_bits;
@@ -329,10 +408,26 @@ static __always_inline bool mspan_slot_pinned(const struct mspan *s,
 	return READ_ONCE(s->released_kpages) & GENMASK(last, first);
 }
 
+/*
+ * Did the span give goslab page @j (both its kernel pages) back while in
+ * use? Its index entry may be another chunk's then. Spans whose pages
+ * are scavenged have at most 32 kernel pages (released_kpages).
+ */
+static inline bool mspan_page_given_back(const struct mspan *s,
+					 unsigned int j)
+{
+	const u32 whole = BIT(GOSLAB_KPAGES_PER_PAGE) - 1;
+
+	if (!s->released_kpages || j >= 32 / GOSLAB_KPAGES_PER_PAGE)
+		return false;
+	return ((s->released_kpages >> (j * GOSLAB_KPAGES_PER_PAGE)) &
+		whole) == whole;
+}
+
 /* Has the span received frees since its last sweep? Owner only. */
 static inline bool mspan_has_frees(const struct mspan *s)
 {
-	return s->nlocal_freed || atomic_read(&s->nfreed);
+	return s->nlocal_freed || READ_ONCE(s->nfreed);
 }
 
 static inline unsigned long mspan_limit(const struct mspan *s)
@@ -464,9 +559,12 @@ struct mcache {
  * @nsweep: sweeps done
  * @nswept_frees: frees those sweeps folded in
  * @nrelease: empty spans given back to mheap
+ * @held_since: when @lock was taken, while goslab measures how long it
+ *	keeps IRQs off (see goslab_irqsoff_begin())
  */
 struct mcentral {
 	spinlock_t lock;	/* see the lock order in the header comment */
+	u64 held_since;
 	struct list_head partial;
 	struct list_head full;
 	struct list_head partial_unswept;
@@ -500,6 +598,7 @@ struct goslab_class_stats {
  * @node: on goslab_class_list (RCU; written under goslab_class_mutex)
  * @ctor: constructor run on each object when a span is carved, or NULL
  * @tiny: the tiny allocator's class of 16-byte blocks (tiny.c)
+ * @dup_frees: frees counted twice: racing double frees found by sweeps
  * @recount: the slow recount's scratch (goslab_read_stats_slow())
  * @debugfs: its caches/<name>/ directory
  * @debugfs_files: the files' private data
@@ -516,6 +615,7 @@ struct goslab_class {
 	gfp_t page_gfp;
 	bool tiny;
 	void (*ctor)(void *obj);
+	atomic_long_t dup_frees;
 	struct goslab_class_stats recount;
 	struct dentry *debugfs;
 	void *debugfs_files;
@@ -616,7 +716,9 @@ struct goslab_memstats {
 
 extern const char * const goslab_mem_state_names[GOSLAB_NR_MEM_STATES];
 
+/* A caller's misuse; 0 is none (the free paths return -GOSLAB_ERR_*). */
 enum goslab_error {
+	GOSLAB_ERR_NONE,
 	GOSLAB_ERR_FOREIGN,
 	GOSLAB_ERR_INTERIOR,
 	GOSLAB_ERR_DOUBLE_FREE,
@@ -634,17 +736,25 @@ struct goslab_arena {
 
 extern struct goslab_arena ***goslab_arena_l1;
 extern unsigned long goslab_arena_l1_len;
-extern unsigned long goslab_direct_map_size;
 
+/*
+ * The arena of physical address @pa, or NULL. IRQs off or under
+ * rcu_read_lock(): arena_l1[] may be replaced by a larger copy, which is
+ * published before its length (so a length read first never indexes
+ * past the array read after it) and the old one freed after a grace
+ * period.
+ */
 static __always_inline struct goslab_arena *goslab_arena_of(phys_addr_t pa)
 {
 	unsigned long ai = pa >> GOSLAB_ARENA_SHIFT;
 	unsigned long i1 = ai >> GOSLAB_ARENA_L2_BITS;
 	struct goslab_arena **l2;
 
-	if (unlikely(i1 >= goslab_arena_l1_len))
+	if (unlikely(i1 >= READ_ONCE(goslab_arena_l1_len)))
 		return NULL;
-	l2 = READ_ONCE(goslab_arena_l1[i1]);
+	/* Pairs with the smp_wmb() in arena_l1_grow(). */
+	smp_rmb();
+	l2 = READ_ONCE(READ_ONCE(goslab_arena_l1)[i1]);
 	if (unlikely(!l2))
 		return NULL;
 	return READ_ONCE(l2[ai & (BIT(GOSLAB_ARENA_L2_BITS) - 1)]);
@@ -658,9 +768,12 @@ static __always_inline struct goslab_arena *goslab_arena_of(phys_addr_t pa)
  * map; goslab's memory always does, so that test, inline, is the whole
  * check here: the arena index, not struct page, then says whether goslab
  * owns the page (virt_addr_valid()'s pfn_valid() and its out-of-line call
- * would double the cost of a free). Three dependent loads, no lock; the
- * span may be changing state concurrently.
+ * would double the cost of a free). The direct map ends at high_memory,
+ * which grows when memory is hot-added. Three dependent loads, no lock;
+ * the span may be changing state concurrently.
  *
+ * Context: IRQs off or under rcu_read_lock(), until the caller is done
+ * with the span (its descriptor is freed after a grace period).
  * Return: the span, or NULL when goslab does not own @p.
  */
 static __always_inline struct mspan *__mheap_span_of(const void *p)
@@ -669,7 +782,8 @@ static __always_inline struct mspan *__mheap_span_of(const void *p)
 	struct goslab_arena *a;
 	phys_addr_t pa;
 
-	if (unlikely(addr - PAGE_OFFSET >= goslab_direct_map_size))
+	if (unlikely(addr - PAGE_OFFSET >=
+		     (unsigned long)READ_ONCE(high_memory) - PAGE_OFFSET))
 		return NULL;
 	pa = addr - PAGE_OFFSET;
 	a = goslab_arena_of(pa);
@@ -707,59 +821,89 @@ static __always_inline bool mspan_is_allocated(const struct mspan *s,
 }
 
 /**
- * mspan_free_index() - record the free of slot @idx from any CPU
- * @s: the span
+ * mspan_free_check() - may slot @idx be freed by a CPU that does not
+ *	cache the span?
+ * @s: the span; @s->free_lock held
  * @idx: slot index, below nelems
  *
- * Any CPU, any context but NMI. The slot becomes allocatable at the
- * span's next sweep. The local bits belong to the CPU caching the span,
- * if any: looking at them is a best-effort check.
+ * The local bits belong to the CPU caching the span, if any: looking at
+ * them catches every double free that does not race (see the header
+ * comment for the one that does).
  *
- * Return: 1 when this free took nfreed from 0 to 1 (the caller tells
- * mcentral), 0 for other good frees, -EINVAL for a double free or a slot
- * that was never allocated.
+ * Return: 0, or -EINVAL for a double free or a slot never allocated.
  */
-static __always_inline int mspan_free_index(struct mspan *s, unsigned int idx)
+static __always_inline int mspan_free_check(const struct mspan *s,
+					    unsigned int idx)
 {
+	lockdep_assert_held(&s->free_lock);
 	if (unlikely(!mspan_is_allocated(s, idx) || mspan_slot_pinned(s, idx) ||
-		     test_bit(idx, s->local_free_bits) ||
-		     test_and_set_bit(idx, s->free_bits)))
+		     test_bit(idx, s->free_bits) ||
+		     test_bit(idx, s->local_free_bits)))
 		return -EINVAL;
-	return atomic_inc_return(&s->nfreed) == 1;
+	return 0;
 }
 
 /**
- * mspan_free_index_local() - record a free on the CPU caching the span
+ * mspan_free_publish() - record a checked remote free of slot @idx
+ * @s: the span; @s->free_lock held
+ * @idx: slot index, checked by mspan_free_check()
+ *
+ * The slot becomes allocatable at the span's next sweep.
+ *
+ * Return: true when this free took nfreed from 0 to 1 (the caller tells
+ * mcentral, after dropping the lock).
+ */
+static __always_inline bool mspan_free_publish(struct mspan *s,
+					       unsigned int idx)
+{
+	__set_bit(idx, s->free_bits);
+	WRITE_ONCE(s->nfreed, s->nfreed + 1);
+	return s->nfreed == 1;
+}
+
+/**
+ * mspan_free_check_local() - may the CPU caching the span free @idx?
  * @s: the span, in this CPU's mcache; IRQs off
  * @idx: slot index, below nelems
  *
- * The owner's free: no atomic, since only this CPU touches the local
- * bits while the span is cached here. A slot is allocated iff it is
+ * The owner's check: no lock, since only this CPU allocates from the
+ * span and sweeps it while it is cached. A slot is allocated iff it is
  * below freeindex or its alloc bit is set (see mspan_is_allocated()).
  *
  * Return: 0, or -EINVAL for a double free or a slot never allocated.
  */
-static __always_inline int mspan_free_index_local(struct mspan *s,
+static __always_inline int mspan_free_check_local(const struct mspan *s,
 						  unsigned int idx)
 {
 	if (unlikely((idx >= s->freeindex && !test_bit(idx, s->alloc_bits)) ||
 		     mspan_slot_pinned(s, idx) || test_bit(idx, s->free_bits) ||
-		     __test_and_set_bit(idx, s->local_free_bits)))
+		     test_bit(idx, s->local_free_bits)))
 		return -EINVAL;
-	s->nlocal_freed++;
 	return 0;
 }
 
-unsigned int mspan_sweep(struct mspan *s);
-unsigned int mspan_scavenge(struct mspan *s);
+/* Record a checked local free: no atomic. */
+static __always_inline void mspan_free_publish_local(struct mspan *s,
+						     unsigned int idx)
+{
+	__set_bit(idx, s->local_free_bits);
+	s->nlocal_freed++;
+}
+
+int mspan_free_index(struct mspan *s, unsigned int idx);
+int mspan_free_index_local(struct mspan *s, unsigned int idx);
+unsigned int mspan_dup_frees(const struct mspan *s);
+
+unsigned int mspan_sweep(struct mspan *s, unsigned int *dup);
+u32 mspan_scavenge(struct mspan *s);
 unsigned int mspan_live(const struct mspan *s);
 bool mspan_is_valid(const struct mspan *s, bool check_cache);
 
 /* mcache.c */
 int mcache_init(void);
 void mcache_exit(void);
-int mcache_alloc_bulk(struct goslab_class *cls, gfp_t gfp, size_t n,
-		      void **p);
+int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
+		      size_t n, void **p);
 void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 		       unsigned long flags);
 void mcache_flush_all(void);
@@ -767,15 +911,166 @@ void mcache_flush_class(struct goslab_class *cls);
 void mcache_flush_dead_cpu(unsigned int cpu);
 unsigned int mcache_cached_spans_cpu(unsigned int cpu);
 
+/*
+ * stats.c: how long goslab keeps IRQs off, measured while debugfs
+ * "irqsoff" says so (a static key: nothing is done otherwise). Each
+ * site keeps its longest section and where it ended.
+ */
+enum goslab_irqsoff_site {
+	GOSLAB_IRQSOFF_CENTRAL,	/* an mcentral lock held */
+	GOSLAB_IRQSOFF_HEAP,	/* the heap lock held */
+	GOSLAB_IRQSOFF_FLUSH,	/* a CPU emptying its caches (IPI) */
+	GOSLAB_IRQSOFF_CREDIT,	/* the sweep credit paid with IRQs off */
+	GOSLAB_IRQSOFF_BULK,	/* a bulk allocation or free */
+	GOSLAB_NR_IRQSOFF_SITES,
+};
+
+struct seq_file;
+DECLARE_STATIC_KEY_FALSE(goslab_irqsoff_on);
+void goslab_irqsoff_note(enum goslab_irqsoff_site site, u64 since,
+			 unsigned long ip);
+void goslab_irqsoff_show(struct seq_file *m);
+void goslab_irqsoff_set(bool on);
+
+static __always_inline u64 goslab_irqsoff_begin(void)
+{
+	return static_branch_unlikely(&goslab_irqsoff_on) ? local_clock() : 0;
+}
+
+static __always_inline void goslab_irqsoff_end(enum goslab_irqsoff_site site,
+					       u64 since)
+{
+	if (static_branch_unlikely(&goslab_irqsoff_on) && since)
+		goslab_irqsoff_note(site, since, _THIS_IP_);
+}
+
+/* An mcentral lock, with the time it is held measured. */
+static __always_inline void mcentral_lock(struct mcentral *c)
+	__acquires(&c->lock)
+{
+	spin_lock(&c->lock);
+	c->held_since = goslab_irqsoff_begin();
+}
+
+static __always_inline void mcentral_unlock(struct mcentral *c)
+	__releases(&c->lock)
+{
+	goslab_irqsoff_end(GOSLAB_IRQSOFF_CENTRAL, c->held_since);
+	spin_unlock(&c->lock);
+}
+
+static __always_inline void __mcentral_lock_irqsave(struct mcentral *c,
+						    unsigned long *flags)
+	__acquires(&c->lock)
+{
+	spin_lock_irqsave(&c->lock, *flags);
+	c->held_since = goslab_irqsoff_begin();
+}
+
+static __always_inline void __mcentral_unlock_irqrestore(struct mcentral *c,
+							 unsigned long flags)
+	__releases(&c->lock)
+{
+	goslab_irqsoff_end(GOSLAB_IRQSOFF_CENTRAL, c->held_since);
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+
+#define mcentral_lock_irqsave(c, flags)	__mcentral_lock_irqsave(c, &(flags))
+#define mcentral_unlock_irqrestore(c, flags)				\
+	__mcentral_unlock_irqrestore(c, flags)
+
+/* sanitize.c: KASAN's shadow values for goslab's memory (mm/kasan/). */
+#define GOSLAB_KASAN_UNALLOCATED	0xFC	/* KASAN_SLAB_REDZONE */
+#define GOSLAB_KASAN_FREED		0xFB	/* KASAN_SLAB_FREE */
+#define GOSLAB_KASAN_HEAP_FREE		0xFF	/* KASAN_PAGE_FREE */
+
+#ifdef CONFIG_KASAN_GENERIC
+void goslab_kasan_poison(const void *p, size_t size, u8 value);
+void goslab_kasan_unpoison(const void *p, size_t size);
+void goslab_kasan_alloc(void *p, size_t size, unsigned int elemsize,
+			bool init);
+void goslab_kasan_free(void *p, unsigned int elemsize, bool init);
+size_t goslab_valid_bytes(const void *p, size_t usable);
+#else
+static inline void goslab_kasan_poison(const void *p, size_t size, u8 value)
+{
+}
+
+static inline void goslab_kasan_unpoison(const void *p, size_t size)
+{
+}
+
+static inline void goslab_kasan_alloc(void *p, size_t size,
+				      unsigned int elemsize, bool init)
+{
+}
+
+static inline void goslab_kasan_free(void *p, unsigned int elemsize,
+				     bool init)
+{
+}
+
+static inline size_t goslab_valid_bytes(const void *p, size_t usable)
+{
+	return usable;
+}
+#endif
+void goslab_forget_live_objects(struct mspan *s);
+
+/**
+ * goslab_post_alloc() - an object of @cls is handed out for @size bytes
+ * @cls: its class (not the tiny one)
+ * @p: the object
+ * @size: the bytes the caller asked for
+ * @gfp: the caller's flags
+ *
+ * Zeroes it for init_on_alloc or __GFP_ZERO (a class with a constructor
+ * keeps its constructed state, as SLUB's do), tells KASAN which bytes
+ * are the caller's and kmemleak that the object exists.
+ */
+static __always_inline void goslab_post_alloc(const struct goslab_class *cls,
+					      void *p, size_t size, gfp_t gfp)
+{
+	bool init = !cls->ctor && want_init_on_alloc(gfp);
+
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		goslab_kasan_alloc(p, size, cls->elemsize, init);
+	else if (unlikely(init))
+		memset(p, 0, cls->elemsize);
+	kmemleak_alloc(p, cls->elemsize, 1, gfp);
+}
+
+/**
+ * goslab_pre_free() - an object of @cls is about to be freed
+ * @cls: its class (not the tiny one)
+ * @p: the object, checked and not yet published as free
+ *
+ * Under the exclusion of internal.h's free protocol: on the CPU caching
+ * the span or under its free_lock, so that nothing written here lands
+ * after the slot is someone else's.
+ */
+static __always_inline void goslab_pre_free(const struct goslab_class *cls,
+					    void *p)
+{
+	bool init = !cls->ctor && want_init_on_free();
+
+	kmemleak_free(p);
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		goslab_kasan_free(p, cls->elemsize, init);
+	else if (unlikely(init))
+		memset(p, 0, cls->elemsize);
+}
+
 /**
  * mcache_alloc() - allocate one object of @cls on this CPU
  * @cls: the span class
- * @gfp: allocation flags; the fast path ignores all but __GFP_ZERO
+ * @size: the bytes the caller asked for (for the sanitizers)
+ * @gfp: allocation flags; the fast path looks only at the zeroing ones
  *
  * Return: the object, or NULL when memory could not be had.
  */
 static __always_inline void *mcache_alloc(struct goslab_class *cls,
-					  gfp_t gfp)
+					  size_t size, gfp_t gfp)
 {
 	unsigned long flags;
 	void *v;
@@ -785,8 +1080,8 @@ static __always_inline void *mcache_alloc(struct goslab_class *cls,
 	if (unlikely(!v))
 		v = mcache_next_free(cls, gfp, flags);
 	local_irq_restore(flags);
-	if (unlikely(gfp & __GFP_ZERO) && v)
-		memset(v, 0, cls->elemsize);
+	if (likely(v))
+		goslab_post_alloc(cls, v, size, gfp);
 	return v;
 }
 
@@ -801,6 +1096,7 @@ void goslab_bg_pause(void);
 void goslab_bg_resume(void);
 int goslab_bg_start(void);
 void goslab_bg_stop(void);
+bool goslab_bg_pending(void);
 unsigned long goslab_shrinker_count(void);
 unsigned long goslab_shrinker_scan(unsigned long nr_kpages);
 unsigned long goslab_shrinker_released(void);
@@ -827,9 +1123,10 @@ void mheap_exit(void);
 struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 			       gfp_t gfp);
 void mheap_free_span(struct mspan *s);
-void mheap_release_span_kpage(struct mspan *s, unsigned int k);
+void mheap_release_span_kpages(struct mspan *s, u32 kpages);
 void mheap_span_meta(long bytes);
 struct mspan *mheap_span_of(const void *p);
+struct mspan **mheap_arena_entry(const void *p);
 unsigned long mheap_scavenge(void);
 void mheap_pcache_flush_cpu(unsigned int cpu);
 void mheap_pcache_flush_all(void);
@@ -845,16 +1142,12 @@ unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
 bool goslab_should_fail_page_alloc(void);
 
 /* malloc.c */
-void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
-		   const char *what);
-unsigned long goslab_error_count(enum goslab_error err);
 int goslab_classes_init(void);
 void goslab_classes_exit(void);
 int goslab_free_ip(const void *p, unsigned long ip);
 int goslab_free_checked(const void *p, unsigned long ip,
 			struct goslab_class *expect);
-int goslab_free_slot(struct mspan *s, unsigned int idx, const void *p,
-		     unsigned long ip);
+int goslab_free_slot(struct mspan *s, unsigned int idx);
 void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 			    unsigned long ip);
 
@@ -873,7 +1166,7 @@ void goslab_control_exit(void);
 extern struct goslab_class goslab_tiny_class;
 int goslab_tiny_init(void);
 void goslab_tiny_exit(void);
-int goslab_tiny_free(struct mspan *s, const void *p, unsigned long ip);
+int goslab_tiny_free(struct mspan *s, const void *p);
 size_t goslab_tiny_size(struct mspan *s, const void *p);
 void goslab_tiny_flush(void);
 void goslab_tiny_flush_dead_cpu(unsigned int cpu);
@@ -888,6 +1181,12 @@ struct goslab_class *goslab_cache_class(struct goslab_cache *c);
 void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree);
 
 /* stats.c */
+void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
+		   const char *what);
+unsigned long goslab_error_count(enum goslab_error err);
+void goslab_report_dup_frees(struct goslab_class *cls, struct mspan *s,
+			     unsigned int n);
+bool goslab_gfp_check(gfp_t gfp, unsigned long ip, const char *what);
 void goslab_read_class_stats(struct goslab_class *cls,
 			     struct goslab_class_stats *st);
 int goslab_read_stats_slow(void);

@@ -28,48 +28,13 @@ EXPORT_SYMBOL_NS_GPL(goslab_class_list, GOSLAB_INTERNAL);
 DEFINE_MUTEX(goslab_class_mutex);
 EXPORT_SYMBOL_NS_GPL(goslab_class_mutex, GOSLAB_INTERNAL);
 
-static atomic_long_t goslab_errors[GOSLAB_NR_ERRORS];
 static atomic_long_t large_nmalloc, large_nfree;
-
-static const char * const goslab_error_text[GOSLAB_NR_ERRORS] = {
-	[GOSLAB_ERR_FOREIGN] =
-		"not memory goslab holds (a foreign pointer, or memory already freed and given back)",
-	[GOSLAB_ERR_INTERIOR] = "points inside an object, not at its start",
-	[GOSLAB_ERR_DOUBLE_FREE] = "double free: the object is not allocated",
-	[GOSLAB_ERR_WRONG_CACHE] = "the object belongs to another cache",
-};
-
-/**
- * goslab_report() - report and count a caller's misuse
- * @err: what went wrong
- * @p: the pointer the caller passed
- * @ip: the caller's return address
- * @what: the function that was called
- */
-void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
-		   const char *what)
-{
-	atomic_long_inc(&goslab_errors[err]);
-	pr_err_ratelimited("%s(%p) from %pS: %s\n", what, p, (void *)ip,
-			   goslab_error_text[err]);
-}
-
-/**
- * goslab_error_count() - how often a misuse was reported
- * @err: which kind
- *
- * Return: the count since load.
- */
-unsigned long goslab_error_count(enum goslab_error err)
-{
-	return atomic_long_read(&goslab_errors[err]);
-}
-EXPORT_SYMBOL_NS_GPL(goslab_error_count, GOSLAB_INTERNAL);
 
 static void *goslab_alloc_large(size_t size, gfp_t gfp, unsigned long ip)
 {
 	unsigned int npages;
 	struct mspan *s;
+	void *p;
 
 	if (size > GOSLAB_MAX_LARGE_SIZE) {
 		if (!(gfp & __GFP_NOWARN))
@@ -84,52 +49,61 @@ static void *goslab_alloc_large(size_t size, gfp_t gfp, unsigned long ip)
 	if (!s)
 		return NULL;
 	atomic_long_inc(&large_nmalloc);
-	if (gfp & __GFP_ZERO)
-		memset((void *)s->base, 0, s->elemsize);
-	return (void *)s->base;
+	p = (void *)s->base;
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		goslab_kasan_alloc(p, size, s->elemsize, want_init_on_alloc(gfp));
+	else if (want_init_on_alloc(gfp))
+		memset(p, 0, s->elemsize);
+	kmemleak_alloc(p, s->elemsize, 1, gfp);
+	return p;
 }
 
 /**
  * goslab_alloc() - allocate memory, like kmalloc()
  * @size: bytes wanted; up to 4 MiB
- * @gfp: GFP flags; __GFP_ZERO zeroes the object, __GFP_RECLAIMABLE takes
- *	it from spans grouped with reclaimable pages
+ * @gfp: GFP flags; __GFP_ZERO (or init_on_alloc) zeroes the object,
+ *	__GFP_RECLAIMABLE takes it from spans grouped with reclaimable
+ *	pages, __GFP_NOFAIL never fails when it may sleep; GFP_DMA and
+ *	GFP_DMA32 are refused, __GFP_ACCOUNT and __GFP_HIGHMEM ignored
  *
  * Objects are at least 8-byte aligned, and power-of-two sizes up to 8 KiB
  * are naturally aligned.
  *
  * Context: any context @gfp allows; sleeps only if @gfp allows.
- * Return: the object, or NULL when @size is 0, above 4 MiB, or memory
- * could not be had.
+ * Return: the object, or NULL when @size is 0, above 4 MiB, @gfp asks
+ * for a DMA zone, or memory could not be had.
  */
 void *goslab_alloc(size_t size, gfp_t gfp)
 {
 	unsigned int spc;
 
 	might_alloc(gfp);
+	if (unlikely(gfp & GOSLAB_GFP_UNSUPPORTED) &&
+	    !goslab_gfp_check(gfp, _RET_IP_, __func__))
+		return NULL;
 	if (unlikely(!size))
 		return NULL;
 	if (unlikely(size > GOSLAB_MAX_SMALL_SIZE))
 		return goslab_alloc_large(size, gfp, _RET_IP_);
 	spc = goslab_span_class(goslab_size_to_class(size),
 				!!(gfp & __GFP_RECLAIMABLE));
-	return mcache_alloc(&goslab_classes[spc], gfp);
+	return mcache_alloc(&goslab_classes[spc], size, gfp);
 }
 EXPORT_SYMBOL_GPL(goslab_alloc);
 
 /*
  * The span and slot of @p if it is the start of an object goslab handed
- * out; reports and returns NULL otherwise.
+ * out, else an error (GOSLAB_ERR_*, negated). IRQs off or under
+ * rcu_read_lock(), for as long as the caller uses the span.
  */
 static __always_inline struct mspan *
-goslab_object_span(const void *p, unsigned long ip, const char *what,
-		   unsigned int *idx)
+goslab_object_span(const void *p, unsigned int *idx, int *err)
 {
 	unsigned long addr = (unsigned long)p;
 	struct mspan *s = __mheap_span_of(p);
 
 	if (unlikely(!s)) {
-		goslab_report(GOSLAB_ERR_FOREIGN, p, ip, what);
+		*err = GOSLAB_ERR_FOREIGN;
 		return NULL;
 	}
 	/* Tiny objects lie inside 16-byte blocks: tiny.c checks them. */
@@ -141,126 +115,176 @@ goslab_object_span(const void *p, unsigned long ip, const char *what,
 	*idx = likely(s->cls) ? mspan_obj_index(s, addr) : 0;
 	if (unlikely(s->base + (unsigned long)*idx * s->elemsize != addr ||
 		     *idx >= s->nelems)) {
-		goslab_report(GOSLAB_ERR_INTERIOR, p, ip, what);
+		*err = GOSLAB_ERR_INTERIOR;
 		return NULL;
 	}
 	return s;
 }
 
-static noinline int goslab_free_large(struct mspan *s, const void *p,
-				      unsigned long ip)
+/*
+ * A large object's span: the free that takes nfreed from 0 to 1 owns it.
+ * IRQs off on entry; restored here, before the object is cleared and the
+ * span given back (no lookup reads it after that: the winner alone).
+ */
+static noinline int goslab_free_large(struct mspan *s, unsigned long flags)
 {
-	if (atomic_cmpxchg(&s->nfreed, 0, 1) != 0) {
-		goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip, "goslab_free");
-		return -EINVAL;
-	}
+	bool won;
+
+	raw_spin_lock(&s->free_lock);
+	won = !s->nfreed;
+	if (won)
+		WRITE_ONCE(s->nfreed, 1);
+	raw_spin_unlock(&s->free_lock);
+	local_irq_restore(flags);
+	if (!won)
+		return -GOSLAB_ERR_DOUBLE_FREE;
 	atomic_long_inc(&large_nfree);
+	kmemleak_free((void *)s->base);
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		goslab_kasan_free((void *)s->base, s->elemsize,
+				  want_init_on_free());
+	else if (want_init_on_free())
+		memset((void *)s->base, 0, s->elemsize);
 	mheap_free_span(s);
 	return 0;
 }
 
 /*
- * A free from a CPU that does not cache the span: atomics, may tell
- * mcentral. The object is live until its free bit is set, so until then
- * the span cannot be swept empty and released and its class is stable:
- * read it first. Once the bit is set, another CPU may sweep the span,
- * release it and reuse its pages for another class; the descriptor stays
- * readable for the RCU read side (mheap_free_span() frees it after a
- * grace period) and mcentral_note_free() checks under the class's lock
- * that the span is still on that class's lists.
+ * A free from a CPU that does not cache the span: under the span's
+ * free_lock, against sweeps and other frees. IRQs off: the descriptor
+ * stays readable (see internal.h) through mcentral_note_free(), which
+ * checks under the class's lock that the span is still on its lists.
  */
-static noinline int goslab_free_remote(struct mspan *s, unsigned int idx,
-				       const void *p, unsigned long ip)
+static noinline int goslab_free_remote(struct goslab_class *cls,
+				       struct mspan *s, unsigned int idx,
+				       void *p)
 {
-	struct goslab_class *cls = s->cls;
+	bool first;
 	int ret;
 
-	rcu_read_lock();
-	ret = mspan_free_index(s, idx);
-	if (ret > 0)
-		mcentral_note_free(cls, s);
-	rcu_read_unlock();
-	if (unlikely(ret < 0)) {
-		goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip, "goslab_free");
-		return ret;
+	raw_spin_lock(&s->free_lock);
+	ret = mspan_free_check(s, idx);
+	if (likely(!ret)) {
+		goslab_pre_free(cls, p);
+		first = mspan_free_publish(s, idx);
 	}
-	this_cpu_inc(cls->slot->nfree);
-	this_cpu_inc(cls->slot->nfree_remote);
+	raw_spin_unlock(&s->free_lock);
+	if (unlikely(ret))
+		return -GOSLAB_ERR_DOUBLE_FREE;
+	if (first)
+		mcentral_note_free(cls, s);
+	__this_cpu_inc(cls->slot->nfree);
+	__this_cpu_inc(cls->slot->nfree_remote);
 	return 0;
+}
+
+/* The free of slot @idx of @s; IRQs off. Returns 0 or -GOSLAB_ERR_*. */
+static __always_inline int goslab_free_index(struct goslab_class *cls,
+					     struct mspan *s,
+					     unsigned int idx, void *p)
+{
+	struct mcache_slot *slot = this_cpu_ptr(cls->slot);
+
+	if (likely(slot->span == s)) {
+		if (unlikely(mspan_free_check_local(s, idx)))
+			return -GOSLAB_ERR_DOUBLE_FREE;
+		goslab_pre_free(cls, p);
+		mspan_free_publish_local(s, idx);
+		slot->nfree++;
+		return 0;
+	}
+	return goslab_free_remote(cls, s, idx, p);
 }
 
 /*
  * The fast path is the free of an object whose span this CPU caches: IRQs
- * off, one bit set, no atomic. Any other free is recorded atomically.
+ * off, one bit set, no lock, no atomic. Any other free is recorded under
+ * the span's free_lock. The lookup and everything that reads the span
+ * happen with IRQs off, so that a racing release of the span cannot free
+ * the descriptor under us. Misuse is reported after IRQs are back on.
  */
 static __always_inline int __goslab_free(const void *p, unsigned long ip,
-					 struct goslab_class *expect)
+					 struct goslab_class *expect,
+					 const char *what)
 {
-	struct mcache_slot *slot;
+	struct goslab_class *cls;
 	unsigned long flags;
 	unsigned int idx;
 	struct mspan *s;
-	int ret;
+	int err = 0;
 
 	if (unlikely(!p))
 		return 0;
-	s = goslab_object_span(p, ip, "goslab_free", &idx);
-	if (unlikely(!s))
-		return -EINVAL;
-	if (unlikely(expect && s->cls != expect)) {
-		goslab_report(GOSLAB_ERR_WRONG_CACHE, p, ip, "goslab_cache_free");
-		return -EINVAL;
-	}
-	if (unlikely(!s->cls))
-		return goslab_free_large(s, p, ip);
-	if (unlikely(idx == UINT_MAX))
-		return goslab_tiny_free(s, p, ip);
 	local_irq_save(flags);
-	slot = this_cpu_ptr(s->cls->slot);
-	if (likely(slot->span == s)) {
-		ret = mspan_free_index_local(s, idx);
-		slot->nfree += !ret;
-		local_irq_restore(flags);
-		if (unlikely(ret))
-			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip,
-				      "goslab_free");
-		return ret;
+	s = goslab_object_span(p, &idx, &err);
+	if (unlikely(!s))
+		goto out;
+	cls = s->cls;
+	if (unlikely(expect && cls != expect)) {
+		err = GOSLAB_ERR_WRONG_CACHE;
+		goto out;
 	}
+	if (unlikely(!cls)) {
+		err = -goslab_free_large(s, flags);
+		goto reported;
+	}
+	if (unlikely(idx == UINT_MAX))
+		err = -goslab_tiny_free(s, p);
+	else
+		err = -goslab_free_index(cls, s, idx, (void *)p);
+out:
 	local_irq_restore(flags);
-	return goslab_free_remote(s, idx, p, ip);
+reported:
+	if (unlikely(err)) {
+		goslab_report(err, p, ip, what);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /**
- * goslab_free_slot() - free slot @idx of small span @s
- * @s: the span
+ * goslab_free_slot() - free a tiny block, slot @idx of span @s
+ * @s: the span, of the tiny class
  * @idx: the slot
- * @p: the pointer to name in reports
- * @ip: the return address to name in reports
  *
- * For the tiny allocator, which frees a block when its last object goes.
+ * For the tiny allocator, which frees a block when its last object goes;
+ * the objects in it were freed (and cleared) one by one.
  *
- * Return: 0, or -EINVAL for a double free.
+ * Context: IRQs off.
+ * Return: 0, or -GOSLAB_ERR_DOUBLE_FREE.
  */
-int goslab_free_slot(struct mspan *s, unsigned int idx, const void *p,
-		     unsigned long ip)
+int goslab_free_slot(struct mspan *s, unsigned int idx)
 {
-	struct mcache_slot *slot;
-	unsigned long flags;
+	struct goslab_class *cls = s->cls;
+	struct mcache_slot *slot = this_cpu_ptr(cls->slot);
+	void *block = (void *)(s->base + (unsigned long)idx * s->elemsize);
+	bool first = false;
 	int ret;
 
-	local_irq_save(flags);
-	slot = this_cpu_ptr(s->cls->slot);
+	lockdep_assert_irqs_disabled();
 	if (slot->span == s) {
-		ret = mspan_free_index_local(s, idx);
-		slot->nfree += !ret;
-		local_irq_restore(flags);
-		if (ret)
-			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip,
-				      "goslab_free");
-		return ret;
+		ret = mspan_free_check_local(s, idx);
+		if (!ret) {
+			goslab_kasan_poison(block, s->elemsize,
+					    GOSLAB_KASAN_FREED);
+			mspan_free_publish_local(s, idx);
+		}
+	} else {
+		raw_spin_lock(&s->free_lock);
+		ret = mspan_free_check(s, idx);
+		if (!ret) {
+			goslab_kasan_poison(block, s->elemsize,
+					    GOSLAB_KASAN_FREED);
+			first = mspan_free_publish(s, idx);
+		}
+		raw_spin_unlock(&s->free_lock);
+		if (first)
+			mcentral_note_free(cls, s);
 	}
-	local_irq_restore(flags);
-	return goslab_free_remote(s, idx, p, ip);
+	if (ret)
+		return -GOSLAB_ERR_DOUBLE_FREE;
+	slot->nfree++;
+	return 0;
 }
 
 /**
@@ -272,7 +296,7 @@ int goslab_free_slot(struct mspan *s, unsigned int idx, const void *p,
  */
 int goslab_free_ip(const void *p, unsigned long ip)
 {
-	return __goslab_free(p, ip, NULL);
+	return __goslab_free(p, ip, NULL, "goslab_free");
 }
 EXPORT_SYMBOL_NS_GPL(goslab_free_ip, GOSLAB_INTERNAL);
 
@@ -287,7 +311,7 @@ EXPORT_SYMBOL_NS_GPL(goslab_free_ip, GOSLAB_INTERNAL);
 int goslab_free_checked(const void *p, unsigned long ip,
 			struct goslab_class *expect)
 {
-	return __goslab_free(p, ip, expect);
+	return __goslab_free(p, ip, expect, "goslab_cache_free");
 }
 
 /**
@@ -301,61 +325,47 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 			    unsigned long ip)
 {
 	struct mspan *last = NULL, *s;
-	struct mcache_slot *slot;
 	unsigned long flags;
 	unsigned int idx;
+	u64 since;
 	size_t i;
-	int ret;
+	int err;
 
 	local_irq_save(flags);
-	slot = this_cpu_ptr(cls->slot);
+	since = goslab_irqsoff_begin();
 	for (i = 0; i < n; i++) {
 		unsigned long addr = (unsigned long)p[i];
 
 		if (!p[i])
 			continue;
+		err = 0;
 		/* Runs of objects from one span skip the arena lookup. */
 		if (last && addr - last->base < mspan_limit(last) - last->base) {
 			s = last;
 			idx = mspan_obj_index(s, addr);
 			if (unlikely(s->base + (unsigned long)idx * s->elemsize !=
-				     addr)) {
-				goslab_report(GOSLAB_ERR_INTERIOR, p[i], ip,
-					      "goslab_cache_free_bulk");
-				continue;
-			}
+				     addr))
+				err = GOSLAB_ERR_INTERIOR;
 		} else {
-			s = goslab_object_span(p[i], ip,
-					       "goslab_cache_free_bulk", &idx);
-			if (unlikely(!s))
-				continue;
-			last = s->cls == cls ? s : NULL;
+			s = goslab_object_span(p[i], &idx, &err);
+			last = s && s->cls == cls ? s : NULL;
 		}
-		if (unlikely(s->cls != cls)) {
-			goslab_report(GOSLAB_ERR_WRONG_CACHE, p[i], ip,
-				      "goslab_cache_free_bulk");
-			continue;
-		}
-		if (likely(slot->span == s)) {
-			ret = mspan_free_index_local(s, idx);
-		} else {
+		if (!err && unlikely(s->cls != cls))
+			err = GOSLAB_ERR_WRONG_CACHE;
+		if (!err) {
 			/*
-			 * IRQs are off: an RCU read side for the descriptor
-			 * (see goslab_free_remote()). Once this free is
-			 * published the span may be released and its pages
-			 * reused: the next object needs its own lookup.
+			 * Once a remote free is published the span may be
+			 * released and its pages reused: the next object
+			 * needs its own lookup.
 			 */
-			ret = mspan_free_index(s, idx);
-			if (ret > 0)
-				mcentral_note_free(cls, s);
-			last = NULL;
+			if (this_cpu_ptr(cls->slot)->span != s)
+				last = NULL;
+			err = -goslab_free_index(cls, s, idx, p[i]);
 		}
-		if (unlikely(ret < 0))
-			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p[i], ip,
-				      "goslab_cache_free_bulk");
-		else
-			slot->nfree++;
+		if (unlikely(err))
+			goslab_report(err, p[i], ip, "goslab_cache_free_bulk");
 	}
+	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
 	local_irq_restore(flags);
 }
 
@@ -370,29 +380,60 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
  */
 void goslab_free(const void *p)
 {
-	__goslab_free(p, _RET_IP_, NULL);
+	__goslab_free(p, _RET_IP_, NULL, "goslab_free");
 }
 EXPORT_SYMBOL_GPL(goslab_free);
+
+/*
+ * The usable size of the object at @p, or 0 (reported); *@tiny says
+ * whether it is a tiny object (KASAN checks those per block).
+ */
+static size_t goslab_object_size(const void *p, unsigned long ip,
+				 const char *what, bool *tiny)
+{
+	unsigned int idx;
+	struct mspan *s;
+	size_t size;
+	int err = 0;
+
+	rcu_read_lock();
+	s = goslab_object_span(p, &idx, &err);
+	*tiny = s && idx == UINT_MAX;
+	if (!s)
+		size = 0;
+	else if (*tiny)
+		size = goslab_tiny_size(s, p);
+	else
+		size = s->elemsize;
+	rcu_read_unlock();
+	if (!size)
+		goslab_report(err ?: GOSLAB_ERR_DOUBLE_FREE, p, ip, what);
+	return size;
+}
 
 /**
  * goslab_usable_size() - the bytes usable at @p, like ksize()
  * @p: an object from goslab_alloc()
  *
+ * As with ksize(), the caller may then use all of them: KASAN is told
+ * so.
+ *
  * Context: any context but NMI.
  * Return: the object's size class (or a large object's page-rounded
- * size); 0 for NULL or a pointer goslab did not return (reported).
+ * size, or a tiny object's exact size); 0 for NULL or a pointer goslab
+ * did not return (reported).
  */
 size_t goslab_usable_size(const void *p)
 {
-	unsigned int idx;
-	struct mspan *s;
+	size_t size;
+	bool tiny;
 
 	if (!p)
 		return 0;
-	s = goslab_object_span(p, _RET_IP_, "goslab_usable_size", &idx);
-	if (s && idx == UINT_MAX)
-		return goslab_tiny_size(s, p);
-	return s ? s->elemsize : 0;
+	size = goslab_object_size(p, _RET_IP_, "goslab_usable_size", &tiny);
+	if (size && !tiny)
+		goslab_kasan_unpoison(p, size);
+	return size;
 }
 EXPORT_SYMBOL_GPL(goslab_usable_size);
 
@@ -404,7 +445,9 @@ EXPORT_SYMBOL_GPL(goslab_usable_size);
  *	object and the new bytes of a moved one are zero
  *
  * Keeps @p when it is large enough, else moves the contents to a new
- * object and frees @p. On failure @p is untouched.
+ * object and frees @p. Only the bytes the caller may use are copied (the
+ * size asked for, or the usable size after goslab_usable_size()). On
+ * failure @p is untouched.
  *
  * Context: any context @gfp allows.
  * Return: the object, or NULL.
@@ -412,8 +455,7 @@ EXPORT_SYMBOL_GPL(goslab_usable_size);
 void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)
 {
 	size_t usable;
-	unsigned int idx;
-	struct mspan *s;
+	bool tiny;
 	void *ret;
 
 	if (!p)
@@ -422,21 +464,23 @@ void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)
 		goslab_free_ip(p, _RET_IP_);
 		return NULL;
 	}
-	s = goslab_object_span(p, _RET_IP_, "goslab_realloc", &idx);
-	if (!s)
-		return NULL;
-	usable = idx == UINT_MAX ? goslab_tiny_size(s, p) : s->elemsize;
+	usable = goslab_object_size(p, _RET_IP_, "goslab_realloc", &tiny);
 	if (!usable)
 		return NULL;
 	if (new_size <= usable) {
+		/* Tiny objects are checked per block (see sanitize.c). */
+		if (!tiny)
+			goslab_kasan_unpoison(p, usable);
 		if (gfp & __GFP_ZERO)
 			memset((char *)p + new_size, 0, usable - new_size);
+		if (!tiny)
+			goslab_kasan_alloc((void *)p, new_size, usable, false);
 		return (void *)p;
 	}
 	ret = goslab_alloc(new_size, gfp);
 	if (!ret)
 		return NULL;
-	memcpy(ret, p, usable);
+	memcpy(ret, p, goslab_valid_bytes(p, usable));
 	goslab_free_ip(p, _RET_IP_);
 	return ret;
 }
@@ -459,10 +503,11 @@ int goslab_shrink(void)
 	might_sleep();
 	goslab_tiny_flush();
 	mcache_flush_all();
-	rcu_read_lock();
+	/* Under the mutex, not RCU: shrinking a class may sleep. */
+	mutex_lock(&goslab_class_mutex);
 	for_each_goslab_class(cls)
 		mcentral_shrink(cls);
-	rcu_read_unlock();
+	mutex_unlock(&goslab_class_mutex);
 	mheap_pcache_flush_all();
 	return min_t(unsigned long, mheap_scavenge(), INT_MAX);
 }

@@ -50,8 +50,12 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	 * reused while they are still in this CPU's cache.
 	 */
 	if (mspan_has_frees(s)) {
+		unsigned int dup;
+
 		slot->nmalloc += s->alloc_count - slot->alloc_base;
-		slot->nswept_frees += mspan_sweep(s);
+		slot->nswept_frees += mspan_sweep(s, &dup);
+		if (unlikely(dup))
+			goslab_report_dup_frees(cls, s, dup);
 		slot->alloc_base = s->alloc_count;
 		slot->nsweep++;
 		if (s->alloc_count < s->nelems)
@@ -122,6 +126,7 @@ EXPORT_SYMBOL_NS_GPL(mcache_next_free, GOSLAB_INTERNAL);
 /**
  * mcache_alloc_bulk() - allocate @n objects of @cls
  * @cls: the span class
+ * @size: the bytes the caller asked for in each (for the sanitizers)
  * @gfp: how hard to try
  * @n: how many
  * @p: where to put them
@@ -131,14 +136,16 @@ EXPORT_SYMBOL_NS_GPL(mcache_next_free, GOSLAB_INTERNAL);
  *
  * Return: @n, or 0 with nothing allocated.
  */
-int mcache_alloc_bulk(struct goslab_class *cls, gfp_t gfp, size_t n,
-		      void **p)
+int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
+		      size_t n, void **p)
 {
 	unsigned long flags;
 	size_t i = 0, j;
+	u64 since;
 	void *v;
 
 	local_irq_save(flags);
+	since = goslab_irqsoff_begin();
 	while (i < n) {
 		struct mspan *s = this_cpu_ptr(cls->slot)->span;
 
@@ -153,10 +160,10 @@ int mcache_alloc_bulk(struct goslab_class *cls, gfp_t gfp, size_t n,
 		}
 		p[i++] = v;
 	}
+	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
 	local_irq_restore(flags);
-	if (unlikely(gfp & __GFP_ZERO))
-		for (j = 0; j < n; j++)
-			memset(p[j], 0, cls->elemsize);
+	for (j = 0; j < n; j++)
+		goslab_post_alloc(cls, p[j], size, gfp);
 	return n;
 }
 
@@ -172,18 +179,21 @@ static void mcache_flush_slot(struct goslab_class *cls,
 	mcentral_uncache_span(cls, s);
 }
 
+/* An IPI: every class's slot on this CPU, each span swept and filed. */
 static void mcache_flush_cpu(void *arg)
 {
 	struct goslab_class *only = arg, *cls;
+	u64 since = goslab_irqsoff_begin();
 
 	if (only) {
 		mcache_flush_slot(only, this_cpu_ptr(only->slot));
-		return;
+	} else {
+		rcu_read_lock();
+		for_each_goslab_class(cls)
+			mcache_flush_slot(cls, this_cpu_ptr(cls->slot));
+		rcu_read_unlock();
 	}
-	rcu_read_lock();
-	for_each_goslab_class(cls)
-		mcache_flush_slot(cls, this_cpu_ptr(cls->slot));
-	rcu_read_unlock();
+	goslab_irqsoff_end(GOSLAB_IRQSOFF_FLUSH, since);
 }
 
 static void mcache_flush(struct goslab_class *only)

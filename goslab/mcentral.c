@@ -108,7 +108,7 @@ static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
 	struct mcentral *c = &cls->central;
 
 	lockdep_assert_held(&c->lock);
-	if (atomic_read(&s->nfreed)) {
+	if (READ_ONCE(s->nfreed)) {
 		mcentral_add_unswept(c, s, s->alloc_count == s->nelems);
 	} else if (s->alloc_count == s->nelems) {
 		s->state = MSPAN_FULL;
@@ -127,9 +127,13 @@ static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
 
 static void mcentral_sweep_span(struct goslab_class *cls, struct mspan *s)
 {
+	unsigned int dup;
+
 	lockdep_assert_held(&cls->central.lock);
-	cls->central.nswept_frees += mspan_sweep(s);
+	cls->central.nswept_frees += mspan_sweep(s, &dup);
 	cls->central.nsweep++;
+	if (unlikely(dup))
+		goslab_report_dup_frees(cls, s, dup);
 }
 
 /*
@@ -183,9 +187,9 @@ struct mspan *mcentral_cache_span(struct goslab_class *cls)
 {
 	struct mspan *s;
 
-	spin_lock(&cls->central.lock);
+	mcentral_lock(&cls->central);
 	s = __mcentral_cache_span(cls);
-	spin_unlock(&cls->central.lock);
+	mcentral_unlock(&cls->central);
 	return s;
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_cache_span, GOSLAB_INTERNAL);
@@ -206,10 +210,10 @@ struct mspan *mcentral_exchange_span(struct goslab_class *cls,
 {
 	struct mspan *s;
 
-	spin_lock(&cls->central.lock);
+	mcentral_lock(&cls->central);
 	__mcentral_uncache_span(cls, old);
 	s = __mcentral_cache_span(cls);
-	spin_unlock(&cls->central.lock);
+	mcentral_unlock(&cls->central);
 	return s;
 }
 
@@ -231,14 +235,14 @@ unsigned long mcentral_sweepone(struct goslab_class *cls)
 
 	if (list_empty(&c->partial_unswept) && list_empty(&c->full_unswept))
 		return 0;
-	spin_lock_irqsave(&c->lock, flags);
+	mcentral_lock_irqsave(c, flags);
 	s = mcentral_pop_unswept(c);
 	if (s) {
 		npages = s->npages;
 		mcentral_sweep_span(cls, s);
 		mcentral_file_span(cls, s);
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
+	mcentral_unlock_irqrestore(c, flags);
 	return npages;
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_sweepone, GOSLAB_INTERNAL);
@@ -257,9 +261,9 @@ unsigned long mcentral_release_empty(struct goslab_class *cls)
 
 	if (!READ_ONCE(c->nempty))
 		return 0;
-	spin_lock_irqsave(&c->lock, flags);
+	mcentral_lock_irqsave(c, flags);
 	pages = mcentral_release_empty_tail(cls);
-	spin_unlock_irqrestore(&c->lock, flags);
+	mcentral_unlock_irqrestore(c, flags);
 	return pages;
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_release_empty, GOSLAB_INTERNAL);
@@ -275,9 +279,9 @@ EXPORT_SYMBOL_NS_GPL(mcentral_release_empty, GOSLAB_INTERNAL);
  */
 void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
 {
-	spin_lock(&cls->central.lock);
+	mcentral_lock(&cls->central);
 	__mcentral_uncache_span(cls, s);
-	spin_unlock(&cls->central.lock);
+	mcentral_unlock(&cls->central);
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_uncache_span, GOSLAB_INTERNAL);
 
@@ -300,9 +304,9 @@ struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
 
 	/* Pay the sweep credit; it may have swept a span of ours to use. */
 	goslab_deduct_sweep_credit(cls->npages);
-	spin_lock_irqsave(&c->lock, flags);
+	mcentral_lock_irqsave(c, flags);
 	s = __mcentral_cache_span(cls);
-	spin_unlock_irqrestore(&c->lock, flags);
+	mcentral_unlock_irqrestore(c, flags);
 	if (s)
 		return s;
 	s = mheap_alloc_span(cls, cls->npages, gfp | cls->page_gfp);
@@ -311,8 +315,7 @@ struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
 	if (cls->tiny) {
 		/* The tiny allocator's block words, an exact kmalloc size. */
 		s->tiny = kcalloc(s->nelems, sizeof(atomic_t),
-				  gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS |
-					 __GFP_HIGH | __GFP_NOWARN));
+				  goslab_page_gfp(gfp));
 		if (!s->tiny) {
 			mheap_free_span(s);
 			return NULL;
@@ -324,15 +327,21 @@ struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
 		unsigned int i;
 
 		/* Once per object, when its span is carved (SLUB's way). */
-		for (i = 0; i < s->nelems; i++)
-			cls->ctor((void *)(s->base +
-					   (unsigned long)i * s->elemsize));
+		for (i = 0; i < s->nelems; i++) {
+			void *obj = (void *)(s->base +
+					     (unsigned long)i * s->elemsize);
+
+			goslab_kasan_unpoison(obj, s->elemsize);
+			cls->ctor(obj);
+			goslab_kasan_poison(obj, s->elemsize,
+					    GOSLAB_KASAN_UNALLOCATED);
+		}
 	}
-	spin_lock_irqsave(&c->lock, flags);
+	mcentral_lock_irqsave(c, flags);
 	s->state = MSPAN_CACHED;
 	c->nspans++;
 	c->ngrow++;
-	spin_unlock_irqrestore(&c->lock, flags);
+	mcentral_unlock_irqrestore(c, flags);
 	return s;
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_grow, GOSLAB_INTERNAL);
@@ -346,9 +355,9 @@ void mcentral_put_span(struct goslab_class *cls, struct mspan *s)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&cls->central.lock, flags);
+	mcentral_lock_irqsave(&cls->central, flags);
 	mcentral_file_span(cls, s);
-	spin_unlock_irqrestore(&cls->central.lock, flags);
+	mcentral_unlock_irqrestore(&cls->central, flags);
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_put_span, GOSLAB_INTERNAL);
 
@@ -368,7 +377,7 @@ void mcentral_note_free(struct goslab_class *cls, struct mspan *s)
 	struct mcentral *c = &cls->central;
 	unsigned long flags;
 
-	spin_lock_irqsave(&c->lock, flags);
+	mcentral_lock_irqsave(c, flags);
 	/*
 	 * The free is already published: the span may have been swept and
 	 * released since, its pages even reused; its descriptor is still
@@ -382,7 +391,7 @@ void mcentral_note_free(struct goslab_class *cls, struct mspan *s)
 		list_del(&s->list);
 		mcentral_add_unswept(c, s, s->state == MSPAN_FULL);
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
+	mcentral_unlock_irqrestore(c, flags);
 	goslab_bg_kick();
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_note_free, GOSLAB_INTERNAL);
@@ -392,37 +401,54 @@ EXPORT_SYMBOL_NS_GPL(mcentral_note_free, GOSLAB_INTERNAL);
  * @cls: the span class; its mcache slots flushed by the caller
  *
  * Also gives back the kernel pages of partial spans that hold no object
- * (mspan_scavenge()).
+ * (mspan_scavenge()). One span per lock hold: IRQs are never off for
+ * more than one span's work.
  *
+ * Context: process context; may sleep.
  * Return: goslab pages given back to mheap.
  */
 unsigned long mcentral_shrink(struct goslab_class *cls)
 {
 	struct mcentral *c = &cls->central;
-	unsigned long flags, pages = 0;
-	struct mspan *s, *tmp;
-	LIST_HEAD(swept);
+	unsigned long flags, pages, n;
+	struct mspan *s;
+	LIST_HEAD(done);
 
-	spin_lock_irqsave(&c->lock, flags);
-	/* Filing may put a span with racing frees back in line: not again. */
-	while ((s = mcentral_pop_unswept(c))) {
-		mcentral_sweep_span(cls, s);
-		list_add(&s->list, &swept);
-	}
-	list_for_each_entry_safe(s, tmp, &swept, list) {
-		list_del(&s->list);
-		mcentral_file_span(cls, s);
-	}
-	pages += mcentral_release_empty_tail(cls);
-	/* Kernel pages with no object in the spans that remain. */
-	list_for_each_entry_safe(s, tmp, &c->partial, list) {
-		mspan_scavenge(s);
+	might_sleep();
+	/* Each span once: frees racing the shrink may put some back in line. */
+	for (n = READ_ONCE(c->nspans); n && mcentral_sweepone(cls); n--)
+		cond_resched();
+	pages = mcentral_release_empty(cls);
+	/*
+	 * Kernel pages with no object in the spans that remain. A span
+	 * scavenged waits on @done, still PARTIAL (a free may move it to
+	 * the unswept list meanwhile), so that each is visited once.
+	 */
+	for (;;) {
+		u32 kpages;
+
+		mcentral_lock_irqsave(c, flags);
+		s = list_first_entry_or_null(&c->partial, struct mspan, list);
+		if (!s || mspan_is_empty(s)) {
+			mcentral_unlock_irqrestore(c, flags);
+			break;
+		}
+		/* In order: the span a CPU gave back last stays first. */
+		list_move_tail(&s->list, &done);
+		kpages = mspan_scavenge(s);
+		if (kpages)
+			mheap_release_span_kpages(s, kpages);
 		if (s->alloc_count == s->nelems) {
 			list_move(&s->list, &c->full);
 			s->state = MSPAN_FULL;
 		}
+		mcentral_unlock_irqrestore(c, flags);
+		cond_resched();
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
+	/* Ahead of the empty spans kept at the tail. */
+	mcentral_lock_irqsave(c, flags);
+	list_splice(&done, &c->partial);
+	mcentral_unlock_irqrestore(c, flags);
 	return pages;
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_shrink, GOSLAB_INTERNAL);
@@ -463,7 +489,7 @@ static bool mcentral_check_list(struct goslab_class *cls,
 				cls->name, (void *)s->base);
 			ok = false;
 		}
-		if (state != MSPAN_UNSWEPT && atomic_read(&s->nfreed)) {
+		if (state != MSPAN_UNSWEPT && s->nfreed) {
 			inv_err("%s: span %p has frees but is not on the unswept list\n",
 				cls->name, (void *)s->base);
 			ok = false;
@@ -485,7 +511,7 @@ bool mcentral_is_valid(struct goslab_class *cls)
 	bool ok = true;
 	int cpu;
 
-	spin_lock_irqsave(&c->lock, flags);
+	mcentral_lock_irqsave(c, flags);
 	ok &= mcentral_check_list(cls, &c->partial, MSPAN_PARTIAL, &nspans,
 				  &nempty);
 	ok &= mcentral_check_list(cls, &c->full, MSPAN_FULL, &nspans,
@@ -513,7 +539,7 @@ bool mcentral_is_valid(struct goslab_class *cls)
 			cls->name, nspans, nempty, c->nspans, c->nempty);
 		ok = false;
 	}
-	spin_unlock_irqrestore(&c->lock, flags);
+	mcentral_unlock_irqrestore(c, flags);
 	return ok;
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_is_valid, GOSLAB_INTERNAL);
@@ -522,6 +548,9 @@ EXPORT_SYMBOL_NS_GPL(mcentral_is_valid, GOSLAB_INTERNAL);
  * mcentral_destroy() - give back every span of a class
  * @cls: the span class; no CPU caches any of its spans
  *
+ * One span per lock hold.
+ *
+ * Context: process context.
  * Return: objects still live (leaked by their users); their spans are
  * given back all the same.
  */
@@ -533,20 +562,29 @@ unsigned long mcentral_destroy(struct goslab_class *cls)
 				      &cls->central.full_unswept };
 	struct mcentral *c = &cls->central;
 	unsigned long flags, live = 0;
-	struct mspan *s, *tmp;
+	struct mspan *s;
 	unsigned int i;
 
-	spin_lock_irqsave(&c->lock, flags);
-	for (i = 0; i < ARRAY_SIZE(lists); i++) {
-		list_for_each_entry_safe(s, tmp, lists[i], list) {
-			list_del(&s->list);
-			if (s->state == MSPAN_UNSWEPT)
-				atomic_long_sub(s->npages, &goslab_unswept_pages);
-			live += mspan_live(s);
-			mcentral_release(cls, s);
+	for (;;) {
+		mcentral_lock_irqsave(c, flags);
+		s = NULL;
+		for (i = 0; i < ARRAY_SIZE(lists) && !s; i++)
+			s = list_first_entry_or_null(lists[i], struct mspan,
+						     list);
+		if (!s) {
+			c->nempty = 0;
+			mcentral_unlock_irqrestore(c, flags);
+			return live;
 		}
+		list_del(&s->list);
+		if (s->state == MSPAN_UNSWEPT)
+			atomic_long_sub(s->npages, &goslab_unswept_pages);
+		if (mspan_live(s)) {
+			live += mspan_live(s);
+			goslab_forget_live_objects(s);
+		}
+		mcentral_release(cls, s);
+		mcentral_unlock_irqrestore(c, flags);
+		cond_resched();
 	}
-	c->nempty = 0;
-	spin_unlock_irqrestore(&c->lock, flags);
-	return live;
 }

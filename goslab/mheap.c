@@ -18,13 +18,21 @@
  * chunk's inuse bitmap, so it is never carved again.
  *
  * The arena index is Go's arena map in two levels over physical
- * addresses: arena_l1[] (sized for the memory present at load) -> a table
- * of 512 arena pointers -> struct goslab_arena, a span pointer per goslab
- * page. Entries are written under mheap.lock and read without a lock;
- * tables and arenas are never freed before module exit, so a lookup never
- * reads freed memory. A pointer is first checked to lie in the direct
- * map (see __mheap_span_of()), so goslab never reads another allocator's
- * struct page.
+ * addresses: arena_l1[] -> a table of 512 arena pointers -> struct
+ * goslab_arena, a span pointer per goslab page. arena_l1[] is sized at
+ * load for twice the memory present and grows when a chunk arrives from
+ * beyond it (memory hot-added since): a larger copy is published before
+ * its length, and the old one freed after a grace period. Entries are
+ * written under mheap.lock and read without a lock, with IRQs off or
+ * under rcu_read_lock(); tables and arenas are never freed before
+ * module exit. A pointer is first checked to lie in the direct map as
+ * it is now (high_memory grows with hot-added memory; see
+ * __mheap_span_of()), so goslab never reads another allocator's struct
+ * page.
+ *
+ * Every page goes back to the page allocator outside mheap.lock, at most
+ * MHEAP_RELEASE_BATCH goslab pages per lock hold, so that IRQs are never
+ * off for long.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -38,16 +46,21 @@
 #define ARENA_L2_LEN		BIT(GOSLAB_ARENA_L2_BITS)
 /* The smallest chunk worth a trip to the buddy allocator: 32 KiB. */
 #define CHUNK_MIN_ORDER		3
+/* Free heap pages given back per hold of mheap.lock. */
+#define MHEAP_RELEASE_BATCH	32
 
 /**
  * struct mheap - the page heap
  * @lock: protects everything below and writes to the arena index
+ * @held_since: when @lock was taken, while goslab measures how long it
+ *	keeps IRQs off
  * @chunks: every chunk taken from the buddy allocator
  * @st: counters (see struct goslab_heap_stats)
  * @free_chunks: chunks with no page in use
  */
 struct mheap {
 	spinlock_t lock;	/* innermost goslab lock, IRQ-safe */
+	u64 held_since;
 	struct list_head chunks;
 	struct goslab_heap_stats st;
 	unsigned long free_chunks;
@@ -58,11 +71,30 @@ static struct mheap mheap = {
 	.chunks = LIST_HEAD_INIT(mheap.chunks),
 };
 
+/* The heap lock, with the time it is held measured. */
+static __always_inline void __heap_lock(unsigned long *flags)
+	__acquires(&mheap.lock)
+{
+	spin_lock_irqsave(&mheap.lock, *flags);
+	mheap.held_since = goslab_irqsoff_begin();
+}
+
+static __always_inline void heap_unlock(unsigned long flags)
+	__releases(&mheap.lock)
+{
+	goslab_irqsoff_end(GOSLAB_IRQSOFF_HEAP, mheap.held_since);
+	spin_unlock_irqrestore(&mheap.lock, flags);
+}
+
+#define heap_lock(flags)	__heap_lock(&(flags))
+
 /**
  * struct page_cache - Go's pageCache: a CPU's window of free heap pages
  * @chunk: the chunk the window lies in
- * @base: address of the window's first goslab page
- * @cache: bit i set: the page at @base + i pages is free and this CPU's
+ * @first: the window's first goslab page in @chunk (an index, not an
+ *	address: kmemleak would take an address for a reference to the
+ *	object a span carved there starts with)
+ * @cache: bit i set: page @first + i of @chunk is free and this CPU's
  *
  * One-page spans (most size classes) are carved from it with IRQs off
  * and no heap lock. Pages in a page cache are marked in use in their
@@ -72,7 +104,7 @@ static struct mheap mheap = {
  */
 struct page_cache {
 	struct heap_chunk *chunk;
-	unsigned long base;
+	unsigned int first;
 	u64 cache;
 };
 
@@ -83,7 +115,12 @@ static atomic_long_t span_meta_bytes = ATOMIC_LONG_INIT(0);
 
 struct goslab_arena ***goslab_arena_l1;
 unsigned long goslab_arena_l1_len;
-unsigned long goslab_direct_map_size;
+
+/* arena_l1[]'s allocation: freed after a grace period when it grows. */
+struct arena_l1_block {
+	struct rcu_head rcu;
+	struct goslab_arena **l2[];
+};
 
 unsigned int goslab_fail_page_alloc_nth;
 module_param_named(fail_page_alloc_nth, goslab_fail_page_alloc_nth, uint,
@@ -99,6 +136,9 @@ EXPORT_SYMBOL_NS_GPL(goslab_injected_failures, GOSLAB_INTERNAL);
 /**
  * goslab_should_fail_page_alloc() - the fault-injection decision
  *
+ * A __GFP_NOFAIL allocation that failed (injected or not) retries
+ * without asking again, so that it ends, whatever the setting.
+ *
  * Return: true when this page allocation is to fail.
  */
 bool goslab_should_fail_page_alloc(void)
@@ -111,14 +151,6 @@ bool goslab_should_fail_page_alloc(void)
 		return false;
 	atomic_long_inc(&goslab_injected_failures);
 	return true;
-}
-
-/* The gfp bits that say how hard to try, without zone or zeroing bits. */
-static gfp_t heap_gfp(gfp_t gfp)
-{
-	return gfp & (__GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH |
-		      __GFP_NOWARN | __GFP_NORETRY | __GFP_RETRY_MAYFAIL |
-		      __GFP_NOFAIL | __GFP_MEMALLOC | __GFP_NOMEMALLOC);
 }
 
 #define arena_l1	goslab_arena_l1
@@ -144,6 +176,60 @@ struct mspan *mheap_span_of(const void *p)
 }
 EXPORT_SYMBOL_NS_GPL(mheap_span_of, GOSLAB_INTERNAL);
 
+/**
+ * mheap_arena_entry() - the arena index entry for the goslab page of @p
+ * @p: any address in the direct map
+ *
+ * For the layers' tests, which check that an entry survives what it
+ * must. Not for the allocator itself.
+ *
+ * Return: the entry, or NULL when the index has no arena for @p.
+ */
+struct mspan **mheap_arena_entry(const void *p)
+{
+	struct goslab_arena *a = arena_of(__pa(p));
+
+	return a ? &a->spans[arena_page((unsigned long)p)] : NULL;
+}
+EXPORT_SYMBOL_NS_GPL(mheap_arena_entry, GOSLAB_INTERNAL);
+
+/*
+ * Grow arena_l1[] to hold index @i1: memory was hot-added beyond what the
+ * index was sized for. The copy is published before its length, so a
+ * reader that sees the new length sees the new array (see
+ * goslab_arena_of()); the old array is freed after a grace period.
+ */
+static int arena_l1_grow(unsigned long i1, gfp_t gfp)
+{
+	unsigned long len = max(i1 + 1, 2 * READ_ONCE(arena_l1_len)), flags;
+	struct arena_l1_block *fresh, *old;
+	unsigned long old_len;
+
+	fresh = kzalloc(struct_size(fresh, l2, len), gfp);
+	if (!fresh)
+		return -ENOMEM;
+	heap_lock(flags);
+	if (i1 < arena_l1_len) {
+		heap_unlock(flags);
+		kfree(fresh);
+		return 0;
+	}
+	old_len = arena_l1_len;
+	memcpy(fresh->l2, arena_l1, old_len * sizeof(*arena_l1));
+	old = container_of(arena_l1, struct arena_l1_block, l2[0]);
+	WRITE_ONCE(arena_l1, fresh->l2);
+	/* The array before its length: pairs with goslab_arena_of(). */
+	smp_wmb();
+	WRITE_ONCE(arena_l1_len, len);
+	mheap.st.meta_bytes += kmalloc_size_roundup(struct_size(fresh, l2, len)) -
+			       kmalloc_size_roundup(struct_size(old, l2, old_len));
+	heap_unlock(flags);
+	pr_info("arena index grown to %lu GiB of physical memory\n",
+		(len << (GOSLAB_ARENA_SHIFT + GOSLAB_ARENA_L2_BITS)) >> 30);
+	kfree_rcu(old, rcu);
+	return 0;
+}
+
 /*
  * Make sure the index has a table and an arena for @pa. Allocates with
  * @gfp outside the lock, installs under it.
@@ -155,10 +241,10 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 	struct goslab_arena **l2 = NULL, *a = NULL;
 	unsigned long flags;
 
-	if (i1 >= arena_l1_len) {
-		pr_warn_once("memory at %pa is beyond the arena index (sized at load); not using it\n",
-			     &pa);
-		return -ERANGE;
+	if (i1 >= READ_ONCE(arena_l1_len) && arena_l1_grow(i1, gfp)) {
+		pr_warn_ratelimited("no memory to index %pa (memory added since load); not using it\n",
+				    &pa);
+		return -ENOMEM;
 	}
 	if (!READ_ONCE(arena_l1[i1])) {
 		l2 = kcalloc(ARENA_L2_LEN, sizeof(*l2), gfp);
@@ -172,7 +258,7 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 			return -ENOMEM;
 		}
 	}
-	spin_lock_irqsave(&mheap.lock, flags);
+	heap_lock(flags);
 	if (l2 && !arena_l1[i1]) {
 		/* A lock-free reader seeing the table sees it zeroed. */
 		smp_store_release(&arena_l1[i1], l2);
@@ -186,7 +272,7 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 		mheap.st.meta_bytes += kmalloc_size_roundup(sizeof(*a));
 		a = NULL;
 	}
-	spin_unlock_irqrestore(&mheap.lock, flags);
+	heap_unlock(flags);
 	kfree(l2);
 	kfree(a);
 	return 0;
@@ -255,42 +341,70 @@ static unsigned int chunk_order(unsigned int need)
 	return min_t(unsigned int, order, MAX_PAGE_ORDER);
 }
 
-static struct heap_chunk *mheap_grow(unsigned int need, gfp_t gfp)
+/*
+ * One try at a chunk: the largest order worth having down to @need. A
+ * bigger chunk than needed is only worth it when it comes easily: no
+ * reclaim, no retries, no warning. __GFP_NOFAIL reaches the page
+ * allocator only for orders it accepts it for (1 and below).
+ */
+static struct page *mheap_try_chunk(unsigned int need, gfp_t gfp,
+				    bool inject, unsigned int *orderp)
 {
 	unsigned int order = chunk_order(need);
-	struct heap_chunk *chunk;
 	struct page *page = NULL;
 
-	chunk = kzalloc(sizeof(*chunk), heap_gfp(gfp) & ~__GFP_NOFAIL);
-	if (!chunk)
-		return NULL;
 	for (;; order--) {
 		gfp_t g = gfp;
 
-		/*
-		 * A bigger chunk than needed is only worth it when it comes
-		 * easily: no reclaim, no retries, no warning.
-		 */
 		if (order > need)
 			g = (gfp & ~(__GFP_DIRECT_RECLAIM | __GFP_NOFAIL)) |
 			    __GFP_NOWARN | __GFP_NORETRY;
 		else if (order > 1)
 			g &= ~__GFP_NOFAIL;
-		if (!goslab_should_fail_page_alloc())
+		if (!inject || !goslab_should_fail_page_alloc())
 			page = alloc_pages(g, order);
 		if (page || order == need)
 			break;
 	}
-	if (!page) {
-		kfree(chunk);
+	*orderp = order;
+	return page;
+}
+
+static struct heap_chunk *mheap_grow(unsigned int need, gfp_t gfp)
+{
+	struct heap_chunk *chunk;
+	unsigned int order;
+	struct page *page;
+	bool inject = true;
+
+	chunk = kzalloc(sizeof(*chunk), gfp);
+	if (!chunk)
 		return NULL;
+	/* Not scanned by kmemleak: @base is no reference to an object. */
+	kmemleak_no_scan(chunk);
+	/*
+	 * __GFP_NOFAIL never fails, as the page allocator promises for the
+	 * orders it takes it for: goslab retries the larger ones itself.
+	 * Without direct reclaim nothing can be waited for, and the page
+	 * allocator fails such requests too.
+	 */
+	while (!(page = mheap_try_chunk(need, gfp, inject, &order))) {
+		if (!(gfp & __GFP_NOFAIL) || !(gfp & __GFP_DIRECT_RECLAIM)) {
+			kfree(chunk);
+			return NULL;
+		}
+		inject = false;
+		memalloc_retry_wait(gfp);
 	}
 	split_page(page, order);
 	chunk->base = (unsigned long)page_address(page);
 	chunk->order = order;
 	chunk->npages = (1U << order) / GOSLAB_KPAGES_PER_PAGE;
 	chunk->nfree = chunk->npages;
-	if (arena_prepare(__pa(chunk->base), heap_gfp(gfp) & ~__GFP_NOFAIL)) {
+	/* Free heap memory: no object lives here until a span is carved. */
+	goslab_kasan_poison((void *)chunk->base, PAGE_SIZE << order,
+			    GOSLAB_KASAN_HEAP_FREE);
+	if (arena_prepare(__pa(chunk->base), gfp)) {
 		mheap_release_chunk(chunk);
 		return NULL;
 	}
@@ -368,7 +482,7 @@ static void pcache_refill_locked(struct page_cache *pc,
 	mheap.st.pages_small += n;
 	atomic_long_add(n, &pcache_pages);
 	pc->chunk = chunk;
-	pc->base = chunk->base + first * GOSLAB_PAGE_SIZE;
+	pc->first = first;
 	pc->cache = bits;
 }
 
@@ -381,7 +495,7 @@ static void pcache_flush_locked(struct page_cache *pc)
 	lockdep_assert_held(&mheap.lock);
 	if (!pc->cache)
 		return;
-	first = (pc->base - chunk->base) >> GOSLAB_PAGE_SHIFT;
+	first = pc->first;
 	while (pc->cache) {
 		bit = __ffs64(pc->cache);
 		pc->cache &= pc->cache - 1;
@@ -416,8 +530,8 @@ static bool mheap_alloc_from_pcache(struct mspan *s, struct goslab_class *cls)
 	}
 	bit = __ffs64(pc->cache);
 	pc->cache &= pc->cache - 1;
-	base = pc->base + bit * GOSLAB_PAGE_SIZE;
 	chunk = pc->chunk;
+	base = chunk->base + (pc->first + bit) * GOSLAB_PAGE_SIZE;
 	local_irq_restore(flags);
 	atomic_long_dec(&pcache_pages);
 	atomic_long_add(kmalloc_size_roundup(span_desc_size(cls, cls->nelems)),
@@ -425,9 +539,12 @@ static bool mheap_alloc_from_pcache(struct mspan *s, struct goslab_class *cls)
 	mspan_init(s, base, 1, cls->elemsize, cls->nelems);
 	span_set_class(s, cls);
 	s->chunk = chunk;
+	/* arena_l1[] may be replaced meanwhile: read it under RCU. */
+	rcu_read_lock();
 	a = arena_of(__pa(base));
 	/* mheap_span_of() must see the span initialized. */
 	smp_store_release(&a->spans[arena_page(base)], s);
+	rcu_read_unlock();
 	return true;
 }
 
@@ -435,9 +552,9 @@ static void pcache_flush_cpu(void *unused)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&mheap.lock, flags);
+	heap_lock(flags);
 	pcache_flush_locked(this_cpu_ptr(&goslab_pcache));
-	spin_unlock_irqrestore(&mheap.lock, flags);
+	heap_unlock(flags);
 }
 
 /**
@@ -448,9 +565,9 @@ void mheap_pcache_flush_cpu(unsigned int cpu)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&mheap.lock, flags);
+	heap_lock(flags);
 	pcache_flush_locked(per_cpu_ptr(&goslab_pcache, cpu));
-	spin_unlock_irqrestore(&mheap.lock, flags);
+	heap_unlock(flags);
 }
 
 /**
@@ -514,20 +631,24 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	unsigned int start;
 	struct mspan *s;
 
-	s = kmalloc(span_desc_size(cls, nelems), heap_gfp(gfp) & ~__GFP_NOFAIL);
+	/* How hard to try and where; zone, zeroing and the like are goslab's. */
+	gfp = goslab_page_gfp(gfp) | (gfp & __GFP_RECLAIMABLE);
+	s = kmalloc(span_desc_size(cls, nelems), gfp);
 	if (!s)
 		return NULL;
+	/* @base is no reference to the object at it, for kmemleak. */
+	kmemleak_no_scan(s);
 	if (cls && npages == 1 && mheap_alloc_from_pcache(s, cls))
-		return s;
-	spin_lock_irqsave(&mheap.lock, flags);
+		goto carved;
+	heap_lock(flags);
 	while (!(chunk = mheap_find(npages, &start))) {
-		spin_unlock_irqrestore(&mheap.lock, flags);
+		heap_unlock(flags);
 		fresh = mheap_grow(need, gfp);
 		if (!fresh) {
 			kfree(s);
 			return NULL;
 		}
-		spin_lock_irqsave(&mheap.lock, flags);
+		heap_lock(flags);
 		list_add(&fresh->list, &mheap.chunks);
 		mheap.st.chunks++;
 		mheap.st.pages_total += fresh->npages;
@@ -563,7 +684,11 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	arena_set(s, s);
 	if (cls && npages == 1)
 		pcache_refill_locked(this_cpu_ptr(&goslab_pcache), chunk, start);
-	spin_unlock_irqrestore(&mheap.lock, flags);
+	heap_unlock(flags);
+carved:
+	/* Nothing in it is handed out yet; the caller unpoisons objects. */
+	goslab_kasan_poison((void *)s->base, npages * GOSLAB_PAGE_SIZE,
+			    GOSLAB_KASAN_UNALLOCATED);
 	return s;
 }
 EXPORT_SYMBOL_NS_GPL(mheap_alloc_span, GOSLAB_INTERNAL);
@@ -608,21 +733,63 @@ static void mheap_free_released_span_pages(struct mspan *s,
 }
 
 /**
- * mheap_release_span_kpage() - give back kernel page @k of a span in use
- * @s: the span; its slots on that page are pinned by the caller
- * @k: the kernel page's index in the span
+ * mheap_release_span_kpages() - give back kernel pages of a span in use
+ * @s: the span; its slots on those pages pinned by mspan_scavenge(),
+ *	which has marked them in @s->released_kpages
+ * @kpages: a bit per kernel page of the span to give back
  *
- * Context: any; the span's mcentral lock held.
+ * A goslab page of the span given back whole leaves the arena index
+ * first, under the heap lock: once its memory is the page allocator's,
+ * another chunk may get it and publish its own spans there, and nothing
+ * of this span may then be found (or erased) at that address.
+ *
+ * Context: any; the span's mcentral lock held (a span's worth of pages).
  */
-void mheap_release_span_kpage(struct mspan *s, unsigned int k)
+void mheap_release_span_kpages(struct mspan *s, u32 kpages)
 {
-	unsigned long flags;
+	struct goslab_arena *a = arena_of(__pa(s->base));
+	unsigned int first = arena_page(s->base), j, k;
+	unsigned long mask = kpages, flags;
 
-	__free_page(virt_to_page((void *)(s->base + k * PAGE_SIZE)));
-	spin_lock_irqsave(&mheap.lock, flags);
-	mheap.st.kpages_returned++;
-	mheap.st.kpages_span_released++;
-	spin_unlock_irqrestore(&mheap.lock, flags);
+	heap_lock(flags);
+	/* Only pages this call completes: an earlier one's may be reused. */
+	for (j = 0; j < min(s->npages, 32U / GOSLAB_KPAGES_PER_PAGE); j++)
+		if (((kpages >> (j * GOSLAB_KPAGES_PER_PAGE)) &
+		     (BIT(GOSLAB_KPAGES_PER_PAGE) - 1)) &&
+		    mspan_page_given_back(s, j))
+			WRITE_ONCE(a->spans[first + j], NULL);
+	mheap.st.kpages_returned += hweight32(kpages);
+	mheap.st.kpages_span_released += hweight32(kpages);
+	heap_unlock(flags);
+	for_each_set_bit(k, &mask, 32)
+		__free_page(virt_to_page((void *)(s->base + k * PAGE_SIZE)));
+}
+
+/*
+ * Clear the index entries of a span being freed. A goslab page the span
+ * gave back whole while it lived left the index then
+ * (mheap_release_span_kpages()); it is the page allocator's, may be part
+ * of another chunk since, whose span its entry then names: leave it.
+ * Heap lock held.
+ */
+static void arena_clear_span(struct mspan *s)
+{
+	struct goslab_arena *a = arena_of(__pa(s->base));
+	unsigned int first = arena_page(s->base), j;
+
+	lockdep_assert_held(&mheap.lock);
+	for (j = 0; j < s->npages; j++)
+		if (!mspan_page_given_back(s, j))
+			WRITE_ONCE(a->spans[first + j], NULL);
+}
+
+/* After a grace period: no lookup can still be reading the span. */
+static void mspan_free_rcu(struct rcu_head *head)
+{
+	struct mspan *s = container_of(head, struct mspan, rcu);
+
+	kfree(s->tiny);
+	kfree(s);
 }
 
 /**
@@ -631,7 +798,8 @@ void mheap_release_span_kpage(struct mspan *s, unsigned int k)
  *
  * A chunk left with no page in use goes back to the buddy allocator
  * unless it is the only free chunk, which the heap keeps for the next
- * span.
+ * span. The descriptor and the tiny words are freed after a grace
+ * period: a lookup racing the release may still read them.
  *
  * Context: any; may be called with an mcentral lock held.
  */
@@ -641,8 +809,8 @@ void mheap_free_span(struct mspan *s)
 	unsigned int start = (s->base - chunk->base) >> GOSLAB_PAGE_SHIFT;
 	unsigned long flags;
 
-	spin_lock_irqsave(&mheap.lock, flags);
-	arena_set(s, NULL);
+	heap_lock(flags);
+	arena_clear_span(s);
 	if (unlikely(s->released_kpages)) {
 		mheap_free_released_span_pages(s, chunk, start);
 	} else {
@@ -652,13 +820,10 @@ void mheap_free_span(struct mspan *s)
 	}
 	atomic_long_sub(kmalloc_size_roundup(span_desc_size(s->cls, s->nelems)),
 			&span_meta_bytes);
-	if (s->tiny) {
+	if (s->tiny)
 		atomic_long_sub(kmalloc_size_roundup(s->nelems *
 						     sizeof(atomic_t)),
 				&span_meta_bytes);
-		kfree(s->tiny);
-		s->tiny = NULL;
-	}
 	if (s->cls) {
 		mheap.st.pages_small -= s->npages;
 	} else {
@@ -667,10 +832,9 @@ void mheap_free_span(struct mspan *s)
 	}
 	if (!chunk_has_spans(chunk) && !chunk->nreleased)
 		mheap.free_chunks++;
-	spin_unlock_irqrestore(&mheap.lock, flags);
+	heap_unlock(flags);
 	WRITE_ONCE(s->state, MSPAN_DEAD);
-	/* A remote free may still be reading it: see goslab_free_remote(). */
-	kfree_rcu(s, rcu);
+	call_rcu(&s->rcu, mspan_free_rcu);
 	/* Free pages are kept for reuse; the scavenger paces their return. */
 	goslab_bg_kick();
 }
@@ -682,7 +846,7 @@ EXPORT_SYMBOL_NS_GPL(mheap_free_span, GOSLAB_INTERNAL);
  * Chunks with no span go back whole; in the others each free page is
  * given back and marked released. Go's scavenger, run on demand.
  *
- * Context: any; IRQs are disabled while the heap lock is held.
+ * Context: process context; may sleep.
  * Return: the number of kernel pages given back.
  */
 unsigned long mheap_scavenge(void)
@@ -691,35 +855,32 @@ unsigned long mheap_scavenge(void)
 }
 EXPORT_SYMBOL_NS_GPL(mheap_scavenge, GOSLAB_INTERNAL);
 
-/**
- * mheap_scavenge_pages() - give up to @max free goslab pages back
- * @max: the most goslab pages to give back
- *
- * Whole chunks with no span go first (they give back memory in large
- * blocks), then free pages inside chunks that hold spans.
- *
- * Context: any; IRQs are disabled while the heap lock is held.
- * Return: the number of kernel pages given back.
- */
-unsigned long mheap_scavenge_pages(unsigned long max)
+static void mheap_release_chunks(struct list_head *release)
 {
 	struct heap_chunk *chunk, *tmp;
-	unsigned long flags, kpages = 0, pages = 0;
-	LIST_HEAD(release);
 
-	spin_lock_irqsave(&mheap.lock, flags);
-	list_for_each_entry_safe(chunk, tmp, &mheap.chunks, list) {
-		if (chunk_has_spans(chunk) || pages + chunk->nfree > max)
-			continue;
-		pages += chunk->nfree;
-		kpages += (unsigned long)chunk->nfree * GOSLAB_KPAGES_PER_PAGE;
-		mheap_unlink_chunk(chunk);
-		list_add(&chunk->list, &release);
+	list_for_each_entry_safe(chunk, tmp, release, list) {
+		list_del(&chunk->list);
+		mheap_release_chunk(chunk);
+		cond_resched();
 	}
-	list_for_each_entry_safe(chunk, tmp, &mheap.chunks, list) {
-		unsigned int i;
+}
 
-		if (pages >= max)
+/*
+ * Mark up to @room free pages of chunks that hold spans released and put
+ * their addresses in @batch; chunks left with nothing go on @release.
+ * Heap lock held.
+ */
+static unsigned int mheap_take_free_pages(unsigned long *batch,
+					  unsigned int room,
+					  struct list_head *release)
+{
+	struct heap_chunk *chunk, *tmp;
+	unsigned int n = 0, i;
+
+	lockdep_assert_held(&mheap.lock);
+	list_for_each_entry_safe(chunk, tmp, &mheap.chunks, list) {
+		if (n == room)
 			break;
 		if (!chunk->nfree)
 			continue;
@@ -727,9 +888,8 @@ unsigned long mheap_scavenge_pages(unsigned long max)
 		if (!chunk_has_spans(chunk) && !chunk->nreleased)
 			mheap.free_chunks--;
 		for_each_clear_bit(i, chunk->inuse, chunk->npages) {
-			if (pages >= max)
+			if (n == room)
 				break;
-			pages++;
 			__set_bit(i, chunk->inuse);
 			__set_bit(i, chunk->released);
 			chunk->nfree--;
@@ -737,19 +897,63 @@ unsigned long mheap_scavenge_pages(unsigned long max)
 			mheap.st.pages_total--;
 			mheap.st.pages_free--;
 			mheap.st.kpages_returned += GOSLAB_KPAGES_PER_PAGE;
-			kpages += GOSLAB_KPAGES_PER_PAGE;
-			free_goslab_page(chunk->base + i * GOSLAB_PAGE_SIZE);
+			batch[n++] = chunk->base + i * GOSLAB_PAGE_SIZE;
 		}
 		if (!chunk_has_spans(chunk) && !chunk->nfree) {
 			/* Every page gone: only the descriptor is left. */
 			mheap_unlink_chunk(chunk);
-			list_add(&chunk->list, &release);
+			list_add(&chunk->list, release);
 		}
 	}
-	spin_unlock_irqrestore(&mheap.lock, flags);
-	list_for_each_entry_safe(chunk, tmp, &release, list)
-		mheap_release_chunk(chunk);
-	return kpages;
+	return n;
+}
+
+/**
+ * mheap_scavenge_pages() - give up to @max free goslab pages back
+ * @max: the most goslab pages to give back
+ *
+ * Whole chunks with no span go first (they give back memory in large
+ * blocks), then free pages inside chunks that hold spans. Pages go back
+ * outside the heap lock, MHEAP_RELEASE_BATCH per lock hold.
+ *
+ * Context: process context; may sleep.
+ * Return: the number of kernel pages given back.
+ */
+unsigned long mheap_scavenge_pages(unsigned long max)
+{
+	unsigned long batch[MHEAP_RELEASE_BATCH];
+	unsigned long flags, pages = 0;
+	struct heap_chunk *chunk, *tmp;
+	LIST_HEAD(release);
+	unsigned int n, i;
+
+	might_sleep();
+	heap_lock(flags);
+	list_for_each_entry_safe(chunk, tmp, &mheap.chunks, list) {
+		if (chunk_has_spans(chunk) || pages + chunk->nfree > max)
+			continue;
+		pages += chunk->nfree;
+		mheap_unlink_chunk(chunk);
+		list_add(&chunk->list, &release);
+	}
+	heap_unlock(flags);
+	mheap_release_chunks(&release);
+	while (pages < max) {
+		heap_lock(flags);
+		n = mheap_take_free_pages(batch, min_t(unsigned long,
+						       MHEAP_RELEASE_BATCH,
+						       max - pages),
+					  &release);
+		heap_unlock(flags);
+		for (i = 0; i < n; i++)
+			free_goslab_page(batch[i]);
+		mheap_release_chunks(&release);
+		pages += n;
+		if (n < MHEAP_RELEASE_BATCH)
+			break;
+		cond_resched();
+	}
+	return pages * GOSLAB_KPAGES_PER_PAGE;
 }
 
 /**
@@ -779,9 +983,9 @@ void mheap_read_stats(struct goslab_heap_stats *st)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&mheap.lock, flags);
+	heap_lock(flags);
 	*st = mheap.st;
-	spin_unlock_irqrestore(&mheap.lock, flags);
+	heap_unlock(flags);
 	st->meta_bytes += atomic_long_read(&span_meta_bytes);
 	st->pages_pcache = atomic_long_read(&pcache_pages);
 }
@@ -796,6 +1000,7 @@ unsigned long mheap_free_pages(void)
 {
 	return READ_ONCE(mheap.st.pages_free);
 }
+EXPORT_SYMBOL_NS_GPL(mheap_free_pages, GOSLAB_INTERNAL);
 
 /**
  * mheap_walk_spans() - call @fn once for every span in the heap
@@ -810,48 +1015,59 @@ unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
 	struct heap_chunk *chunk;
 	unsigned long flags, n = 0;
 
-	spin_lock_irqsave(&mheap.lock, flags);
+	heap_lock(flags);
 	list_for_each_entry(chunk, &mheap.chunks, list) {
 		struct goslab_arena *a = arena_of(__pa(chunk->base));
-		unsigned int first = arena_page(chunk->base), i;
+		unsigned int first = arena_page(chunk->base), i = 0;
 
-		for_each_set_bit(i, chunk->inuse, chunk->npages) {
+		while (i < chunk->npages) {
 			struct mspan *s;
 
 			/*
 			 * A released page is the page allocator's again; its
 			 * index entry is whoever has the memory now, maybe a
-			 * span of another chunk.
+			 * span of another chunk. So is a goslab page a span
+			 * gave back whole while it lives: spans are found by
+			 * their first page (never given back whole, see
+			 * mspan_scavenge()) and skipped over.
 			 */
-			if (test_bit(i, chunk->released))
+			if (!test_bit(i, chunk->inuse) ||
+			    test_bit(i, chunk->released)) {
+				i++;
 				continue;
+			}
 			s = a->spans[first + i];
-			if (s && s->base == chunk->base + i * GOSLAB_PAGE_SIZE) {
+			if (s && s->chunk == chunk &&
+			    s->base == chunk->base + i * GOSLAB_PAGE_SIZE) {
 				fn(s, arg);
 				n++;
+				i += s->npages;
+			} else {
+				i++;
 			}
 		}
 	}
-	spin_unlock_irqrestore(&mheap.lock, flags);
+	heap_unlock(flags);
 	return n;
 }
 
-/* Is page @i of @chunk in some CPU's page cache? Heap lock held. */
-static bool pcache_holds(struct heap_chunk *chunk, unsigned int i)
+/* The pages of @chunk in the CPUs' page caches. Heap lock held. */
+static void pcache_pages_of(struct heap_chunk *chunk, unsigned long *held)
 {
 	int cpu;
 
+	bitmap_zero(held, GOSLAB_PAGES_PER_ARENA);
 	for_each_possible_cpu(cpu) {
 		struct page_cache *pc = per_cpu_ptr(&goslab_pcache, cpu);
-		unsigned long page = chunk->base + i * GOSLAB_PAGE_SIZE;
+		u64 cache = pc->cache;
 
-		unsigned long bit = (page - pc->base) >> GOSLAB_PAGE_SHIFT;
-
-		if (pc->cache && pc->chunk == chunk && page >= pc->base &&
-		    bit < 64 && (pc->cache & BIT_ULL(bit)))
-			return true;
+		if (!cache || pc->chunk != chunk)
+			continue;
+		while (cache) {
+			__set_bit(pc->first + __ffs64(cache), held);
+			cache &= cache - 1;
+		}
 	}
-	return false;
 }
 
 /**
@@ -870,12 +1086,14 @@ bool mheap_is_valid(void)
 	struct heap_chunk *chunk;
 	bool ok = true;
 
-	spin_lock_irqsave(&mheap.lock, flags);
+	heap_lock(flags);
 	list_for_each_entry(chunk, &mheap.chunks, list) {
 		struct goslab_arena *a = arena_of(__pa(chunk->base));
 		unsigned int first = arena_page(chunk->base), i = 0;
+		DECLARE_BITMAP(pcached_pages, GOSLAB_PAGES_PER_ARENA);
 
 		chunks++;
+		pcache_pages_of(chunk, pcached_pages);
 		total += chunk->npages - chunk->nreleased;
 		kpages += (1UL << chunk->order) -
 			  (unsigned long)chunk->nreleased * GOSLAB_KPAGES_PER_PAGE;
@@ -906,7 +1124,7 @@ bool mheap_is_valid(void)
 			struct mspan *s = a->spans[first + i];
 			unsigned int j;
 
-			if (pcache_holds(chunk, i)) {
+			if (test_bit(i, pcached_pages)) {
 				if (s || !test_bit(i, chunk->inuse)) {
 					inv_err("heap: page %u of chunk %p is in a page cache but mapped or free\n",
 						i, (void *)chunk->base);
@@ -942,6 +1160,10 @@ bool mheap_is_valid(void)
 				break;
 			}
 			for (j = 0; j < s->npages; j++) {
+				/* Given back whole: see mheap_walk_spans(). */
+				if (mspan_page_given_back(s, j) &&
+				    test_bit(i + j, chunk->inuse))
+					continue;
 				if (a->spans[first + i + j] != s ||
 				    !test_bit(i + j, chunk->inuse)) {
 					inv_err("heap: span %p: page %u not mapped to it\n",
@@ -978,7 +1200,7 @@ bool mheap_is_valid(void)
 			mheap.st.kpages_taken - mheap.st.kpages_returned);
 		ok = false;
 	}
-	spin_unlock_irqrestore(&mheap.lock, flags);
+	heap_unlock(flags);
 	return ok;
 }
 EXPORT_SYMBOL_NS_GPL(mheap_is_valid, GOSLAB_INTERNAL);
@@ -986,14 +1208,18 @@ EXPORT_SYMBOL_NS_GPL(mheap_is_valid, GOSLAB_INTERNAL);
 int mheap_init(void)
 {
 	phys_addr_t top = __pa(high_memory - 1) + 1;
+	struct arena_l1_block *l1;
 
-	goslab_direct_map_size = (unsigned long)high_memory - PAGE_OFFSET;
-
-	/* Twice the memory present at load, for memory added later. */
+	/* Twice the memory present at load; it grows for memory added later. */
 	arena_l1_len = DIV_ROUND_UP(2 * (u64)top,
 				    GOSLAB_ARENA_SIZE * ARENA_L2_LEN);
-	arena_l1 = kvcalloc(arena_l1_len, sizeof(*arena_l1), GFP_KERNEL);
-	return arena_l1 ? 0 : -ENOMEM;
+	l1 = kzalloc(struct_size(l1, l2, arena_l1_len), GFP_KERNEL);
+	if (!l1)
+		return -ENOMEM;
+	arena_l1 = l1->l2;
+	mheap.st.meta_bytes += kmalloc_size_roundup(struct_size(l1, l2,
+								arena_l1_len));
+	return 0;
 }
 
 /* Module exit: everything has been given back to the heap already. */
@@ -1006,6 +1232,8 @@ void mheap_exit(void)
 	if (!list_empty(&mheap.chunks))
 		pr_err("heap: %lu chunks still in use at exit; leaking them\n",
 		       mheap.st.chunks);
+	/* Descriptors and old index arrays waiting for a grace period. */
+	rcu_barrier();
 	for (i = 0; i < arena_l1_len; i++) {
 		if (!arena_l1[i])
 			continue;
@@ -1013,5 +1241,5 @@ void mheap_exit(void)
 			kfree(arena_l1[i][j]);
 		kfree(arena_l1[i]);
 	}
-	kvfree(arena_l1);
+	kfree(container_of(arena_l1, struct arena_l1_block, l2[0]));
 }

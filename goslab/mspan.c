@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mspan.c - one span: its allocation bits, the allocCache window, frees
- * and the sweep.
+ * mspan.c - one span: its allocation bits, the allocCache window, frees,
+ * the sweep and the scavenger's pinning.
  *
  * A span is Go's mspan: a run of goslab pages carved into nelems objects
  * of elemsize bytes. Allocation advances freeindex through the slots that
  * alloc_bits leaves free, 64 at a time through the inverted allocCache
  * window (mspan_next_free_fast() in internal.h, mspan_next_free() here).
- * Frees only set a bit in free_bits; the sweep folds them back into
- * alloc_bits and restarts freeindex at 0, as Go's sweep installs the mark
- * bits as the new allocation bits. Locking is the caller's: the owner of
- * the allocation state (see internal.h) calls everything here but
- * mspan_free_index(), which any CPU may call.
+ * Frees only set a bit in free_bits or local_free_bits; the sweep folds
+ * them back into alloc_bits and restarts freeindex at 0, as Go's sweep
+ * installs the mark bits as the new allocation bits. Locking is the
+ * caller's: the owner of the allocation state (see internal.h) calls
+ * everything here; remote frees, the sweep and the scavenger also
+ * serialize on the span's free_lock.
  */
 #include "internal.h"
 
@@ -20,45 +21,6 @@ size_t mspan_desc_size(unsigned int nelems)
 	return struct_size_t(struct mspan, bits, 3 * BITS_TO_LONGS(nelems));
 }
 EXPORT_SYMBOL_NS_GPL(mspan_desc_size, GOSLAB_INTERNAL);
-
-/**
- * mspan_init() - set up a span with every slot free
- * @s: a descriptor of at least mspan_desc_size(@nelems) bytes
- * @base: address of the first object
- * @npages: goslab pages the span covers
- * @elemsize: object size
- * @nelems: objects (at most GOSLAB_MAX_NELEMS)
- */
-void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
-		unsigned int elemsize, unsigned int nelems)
-{
-	unsigned int words = BITS_TO_LONGS(nelems);
-
-	s->base = base;
-	s->npages = npages;
-	s->elemsize = elemsize;
-	s->nelems = nelems;
-	s->divmul = (u32)(U32_MAX / elemsize) + 1;
-	s->cls = NULL;
-	s->chunk = NULL;
-	s->freeindex = 0;
-	s->alloc_count = 0;
-	s->released_kpages = 0;
-	s->npinned = 0;
-	s->tiny = NULL;
-	s->state = MSPAN_DEAD;
-	INIT_LIST_HEAD(&s->list);
-	atomic_set(&s->nfreed, 0);
-	s->nlocal_freed = 0;
-	s->alloc_bits = s->bits;
-	s->free_bits = s->bits + words;
-	s->local_free_bits = s->bits + 2 * words;
-	bitmap_zero(s->alloc_bits, nelems);
-	bitmap_zero(s->free_bits, nelems);
-	bitmap_zero(s->local_free_bits, nelems);
-	mspan_refill_alloc_cache(s, 0);
-}
-EXPORT_SYMBOL_NS_GPL(mspan_init, GOSLAB_INTERNAL);
 
 /* 64 allocation bits starting at slot 64 * @whichword. */
 static u64 mspan_alloc_word(const struct mspan *s, unsigned int whichword)
@@ -90,6 +52,52 @@ void mspan_refill_alloc_cache(struct mspan *s, unsigned int whichword)
 {
 	s->alloc_cache = ~mspan_alloc_word(s, whichword) >> (s->freeindex % 64);
 }
+
+/* Reload the window after the allocation bits changed under freeindex. */
+static void mspan_reload_alloc_cache(struct mspan *s)
+{
+	mspan_refill_alloc_cache(s, s->freeindex / 64);
+}
+
+/**
+ * mspan_init() - set up a span with every slot free
+ * @s: a descriptor of at least mspan_desc_size(@nelems) bytes
+ * @base: address of the first object
+ * @npages: goslab pages the span covers
+ * @elemsize: object size
+ * @nelems: objects (at most GOSLAB_MAX_NELEMS)
+ */
+void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
+		unsigned int elemsize, unsigned int nelems)
+{
+	unsigned int words = BITS_TO_LONGS(nelems);
+
+	s->base = base;
+	s->npages = npages;
+	s->elemsize = elemsize;
+	s->nelems = nelems;
+	s->divmul = (u32)(U32_MAX / elemsize) + 1;
+	s->cls = NULL;
+	s->chunk = NULL;
+	s->freeindex = 0;
+	s->alloc_count = 0;
+	s->released_kpages = 0;
+	s->npinned = 0;
+	s->tiny = NULL;
+	s->state = MSPAN_DEAD;
+	INIT_LIST_HEAD(&s->list);
+	raw_spin_lock_init(&s->free_lock);
+	s->nfreed = 0;
+	s->nlocal_freed = 0;
+	s->alloc_bits = s->bits;
+	s->free_bits = s->bits + words;
+	s->local_free_bits = s->bits + 2 * words;
+	bitmap_zero(s->alloc_bits, nelems);
+	bitmap_zero(s->free_bits, nelems);
+	bitmap_zero(s->local_free_bits, nelems);
+	mspan_reload_alloc_cache(s);
+}
+EXPORT_SYMBOL_NS_GPL(mspan_init, GOSLAB_INTERNAL);
 
 /**
  * mspan_next_free() - allocate when the allocCache window is used up
@@ -136,6 +144,49 @@ void *mspan_next_free(struct mspan *s)
 }
 EXPORT_SYMBOL_NS_GPL(mspan_next_free, GOSLAB_INTERNAL);
 
+/**
+ * mspan_free_index() - record the free of slot @idx from any CPU
+ * @s: the span
+ * @idx: slot index, below nelems
+ *
+ * mspan_free_check() and mspan_free_publish() under the span's
+ * free_lock, for callers with nothing to write into the object.
+ *
+ * Return: 1 when this free took nfreed from 0 to 1 (the caller tells
+ * mcentral), 0 for other good frees, -EINVAL for a double free or a slot
+ * that was never allocated.
+ */
+int mspan_free_index(struct mspan *s, unsigned int idx)
+{
+	unsigned long flags;
+	int ret;
+
+	raw_spin_lock_irqsave(&s->free_lock, flags);
+	ret = mspan_free_check(s, idx);
+	if (!ret)
+		ret = mspan_free_publish(s, idx);
+	raw_spin_unlock_irqrestore(&s->free_lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(mspan_free_index, GOSLAB_INTERNAL);
+
+/**
+ * mspan_free_index_local() - record a free on the CPU caching the span
+ * @s: the span, in this CPU's mcache; IRQs off
+ * @idx: slot index, below nelems
+ *
+ * Return: 0, or -EINVAL for a double free or a slot never allocated.
+ */
+int mspan_free_index_local(struct mspan *s, unsigned int idx)
+{
+	int ret = mspan_free_check_local(s, idx);
+
+	if (!ret)
+		mspan_free_publish_local(s, idx);
+	return ret;
+}
+EXPORT_SYMBOL_NS_GPL(mspan_free_index_local, GOSLAB_INTERNAL);
+
 /* The slots overlapping kernel page @k of the span; false if none. */
 static bool mspan_kpage_slots(const struct mspan *s, unsigned int k,
 			      unsigned int *first, unsigned int *last)
@@ -148,6 +199,24 @@ static bool mspan_kpage_slots(const struct mspan *s, unsigned int k,
 	*last = min_t(unsigned long, s->nelems - 1,
 		      (start + PAGE_SIZE - 1) / s->elemsize);
 	return true;
+}
+
+/* Is slot @idx on one of the kernel pages in @released? */
+static bool mspan_slot_on(const struct mspan *s, unsigned int idx,
+			  u32 released)
+{
+	unsigned long first = ((unsigned long)idx * s->elemsize) >> PAGE_SHIFT;
+	unsigned long last = ((unsigned long)(idx + 1) * s->elemsize - 1) >>
+			     PAGE_SHIFT;
+
+	return released & GENMASK(last, first);
+}
+
+/* Allocated slots: those below freeindex and those with an alloc bit. */
+static unsigned int mspan_count_allocated(const struct mspan *s)
+{
+	return s->freeindex - bitmap_weight(s->alloc_bits, s->freeindex) +
+	       bitmap_weight(s->alloc_bits, s->nelems);
 }
 
 /*
@@ -168,22 +237,27 @@ static void mspan_repin(struct mspan *s)
 
 /**
  * mspan_sweep() - make the slots freed since the last sweep allocatable
- * @s: the span; not cached, its mcentral lock held (or otherwise owned)
+ * @s: the span; its owner (the CPU caching it, IRQs off, or the holder
+ *	of its class's mcentral lock)
+ * @dup: where to put the number of slots freed twice at once (a local
+ *	and a remote free that raced; see internal.h), or NULL
  *
- * Takes the free bits with xchg() so that frees racing with the sweep are
- * either taken now or left for the next one, and the owner's local free
- * bits; restarts freeindex at 0.
+ * Takes the remote and the local free bits under free_lock, so that no
+ * remote free is between its check and its bit, and restarts freeindex
+ * at 0. A slot freed twice is freed once.
  *
- * Return: the number of frees taken.
+ * Return: the number of slots freed.
  */
-unsigned int mspan_sweep(struct mspan *s)
+unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 {
 	unsigned int words = BITS_TO_LONGS(s->nelems);
 	unsigned int fi = s->freeindex;
-	unsigned int w, taken = 0, local = 0, count = 0;
+	unsigned int w, taken = 0, ndup = 0, count = 0;
+	unsigned long flags;
 
+	raw_spin_lock_irqsave(&s->free_lock, flags);
 	for (w = 0; w < words; w++) {
-		unsigned long below, allocated, freed;
+		unsigned long below, allocated, remote, local;
 		unsigned int first = w * BITS_PER_LONG;
 
 		if (fi >= first + BITS_PER_LONG)
@@ -195,14 +269,13 @@ unsigned int mspan_sweep(struct mspan *s)
 		if (first + BITS_PER_LONG > s->nelems)
 			below &= BIT(s->nelems - first) - 1;
 		allocated = s->alloc_bits[w] | below;
-		freed = READ_ONCE(s->free_bits[w]) ? xchg(&s->free_bits[w], 0) : 0;
-		taken += hweight_long(freed);
-		if (s->local_free_bits[w]) {
-			local += hweight_long(s->local_free_bits[w]);
-			freed |= s->local_free_bits[w];
-			s->local_free_bits[w] = 0;
-		}
-		allocated &= ~freed;
+		remote = s->free_bits[w];
+		local = s->local_free_bits[w];
+		s->free_bits[w] = 0;
+		s->local_free_bits[w] = 0;
+		taken += hweight_long(remote | local);
+		ndup += hweight_long(remote & local);
+		allocated &= ~(remote | local);
 		s->alloc_bits[w] = allocated;
 		count += hweight_long(allocated);
 	}
@@ -212,90 +285,127 @@ unsigned int mspan_sweep(struct mspan *s)
 	/* New bits before freeindex: see mspan_is_allocated(). */
 	smp_wmb();
 	WRITE_ONCE(s->freeindex, 0);
-	mspan_refill_alloc_cache(s, 0);
-	if (taken)
-		atomic_sub(taken, &s->nfreed);
-	s->nlocal_freed -= local;
-	return taken + local;
+	mspan_reload_alloc_cache(s);
+	WRITE_ONCE(s->nfreed, 0);
+	s->nlocal_freed = 0;
+	raw_spin_unlock_irqrestore(&s->free_lock, flags);
+	if (dup)
+		*dup = ndup;
+	return taken;
 }
 EXPORT_SYMBOL_NS_GPL(mspan_sweep, GOSLAB_INTERNAL);
+
+/**
+ * mspan_dup_frees() - slots freed twice at once, awaiting the sweep
+ * @s: the span, quiescent
+ *
+ * Return: slots with both a remote and a local free bit.
+ */
+unsigned int mspan_dup_frees(const struct mspan *s)
+{
+	unsigned int w, n = 0;
+
+	for (w = 0; w < BITS_TO_LONGS(s->nelems); w++)
+		n += hweight_long(s->free_bits[w] & s->local_free_bits[w]);
+	return n;
+}
+EXPORT_SYMBOL_NS_GPL(mspan_dup_frees, GOSLAB_INTERNAL);
 
 /**
  * mspan_live() - objects allocated and not freed
  * @s: the span
  *
+ * A slot freed twice at once (awaiting the sweep) counts as freed once.
+ *
  * Return: the count; exact when no free or allocation is in flight.
  */
 unsigned int mspan_live(const struct mspan *s)
 {
-	unsigned int freed = bitmap_weight(s->free_bits, s->nelems) +
-			     bitmap_weight(s->local_free_bits, s->nelems) +
-			     s->npinned;
+	unsigned int w, freed = s->npinned;
 
+	for (w = 0; w < BITS_TO_LONGS(s->nelems); w++)
+		freed += hweight_long(s->free_bits[w] | s->local_free_bits[w]);
 	return s->alloc_count - min(freed, s->alloc_count);
 }
+EXPORT_SYMBOL_NS_GPL(mspan_live, GOSLAB_INTERNAL);
 
 /**
- * mspan_scavenge() - give back the kernel pages of a span that hold no
- *	object
- * @s: a swept span with no pending free, not cached; mcentral lock held
+ * mspan_scavenge() - pin the slots of the span's kernel pages that hold
+ *	no object
+ * @s: a span no CPU caches, off its class's lists or under its mcentral
+ *	lock; IRQs off
  *
  * A goslab page is two kernel pages, and with 8 KiB spans a span with
  * one live object keeps 8 KiB where SLUB, with 4 KiB slabs, would keep 4
- * KiB. So a kernel page of a span in use whose slots are all free goes
- * back to the page allocator, and those slots are pinned: allocated for
- * good and never handed out, until the whole span goes back to mheap.
+ * KiB. So a kernel page of a span in use whose slots are all free (or
+ * pinned already) can go back to the page allocator; its slots are
+ * pinned: allocated for good and never handed out, until the whole span
+ * goes back to mheap. The caller gives the pages back
+ * (mheap_release_span_kpages()): nothing on them is used from here on.
+ * Pending frees keep their slots allocated, so their pages stay.
  *
- * Return: the number of kernel pages given back.
+ * Return: a bit per kernel page of the span newly released.
  */
-unsigned int mspan_scavenge(struct mspan *s)
+u32 mspan_scavenge(struct mspan *s)
 {
-	unsigned int k, first, last, n = 0;
-	unsigned int nkpages = s->npages * GOSLAB_KPAGES_PER_PAGE;
+	unsigned int nkpages = min(s->npages * GOSLAB_KPAGES_PER_PAGE, 32U);
+	const u32 first_page = BIT(GOSLAB_KPAGES_PER_PAGE) - 1;
+	unsigned int k, first, last, i;
+	u32 released, fresh = 0;
+	unsigned long flags;
 
 	if (!s->cls || mspan_is_empty(s))
 		return 0;
-	for (k = 0; k < nkpages && k < 32; k++) {
-		if (s->released_kpages & BIT(k))
+	raw_spin_lock_irqsave(&s->free_lock, flags);
+	released = s->released_kpages;
+	for (k = 0; k < nkpages; k++) {
+		bool busy = false;
+
+		if (released & BIT(k))
+			continue;
+		/*
+		 * The first goslab page stays in part: the heap finds a span
+		 * by the index entry of its first page, and the entry of a
+		 * page given back whole may be another chunk's later.
+		 */
+		if (k < GOSLAB_KPAGES_PER_PAGE &&
+		    ((released | BIT(k)) & first_page) == first_page)
 			continue;
 		if (mspan_kpage_slots(s, k, &first, &last)) {
-			unsigned int i;
-			bool busy = false;
-
+			/* A slot pinned for a page already gone is no object. */
 			for (i = first; i <= last && !busy; i++)
-				busy = mspan_is_allocated(s, i);
+				busy = mspan_is_allocated(s, i) &&
+				       !mspan_slot_on(s, i, released);
 			if (busy)
 				continue;
 			bitmap_set(s->alloc_bits, first, last - first + 1);
 		}
-		WRITE_ONCE(s->released_kpages, s->released_kpages | BIT(k));
-		mheap_release_span_kpage(s, k);
-		n++;
+		released |= BIT(k);
+		fresh |= BIT(k);
 	}
-	if (n) {
+	if (fresh) {
 		unsigned int pinned = 0;
-		unsigned long mask = s->released_kpages;
 
-		/* Slots straddling two released pages count once. */
-		bitmap_zero(s->local_free_bits, s->nelems);
-		for_each_set_bit(k, &mask, BITS_PER_LONG)
-			if (mspan_kpage_slots(s, k, &first, &last))
-				bitmap_set(s->local_free_bits, first,
-					   last - first + 1);
-		pinned = bitmap_weight(s->local_free_bits, s->nelems);
-		bitmap_zero(s->local_free_bits, s->nelems);
-		s->alloc_count += pinned - s->npinned;
+		for (i = 0; i < s->nelems; i++)
+			pinned += mspan_slot_on(s, i, released);
 		s->npinned = pinned;
-		mspan_refill_alloc_cache(s, 0);
+		s->alloc_count = mspan_count_allocated(s);
+		WRITE_ONCE(s->released_kpages, released);
+		/* The window at freeindex, which may be past slot 64. */
+		mspan_reload_alloc_cache(s);
 	}
-	return n;
+	raw_spin_unlock_irqrestore(&s->free_lock, flags);
+	return fresh;
 }
-EXPORT_SYMBOL_NS_GPL(mspan_live, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_NS_GPL(mspan_scavenge, GOSLAB_INTERNAL);
 
 /**
  * mspan_is_valid() - check every invariant of one span
  * @s: the span, quiescent (no allocation or free in flight)
  * @check_cache: also check allocCache against the allocation bits
+ *
+ * A slot with both a remote and a local free bit is a racing double
+ * free awaiting the sweep, not an inconsistency.
  *
  * Return: true when the span is consistent; each problem is logged.
  */
@@ -319,9 +429,8 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 		freed += test_bit(i, s->free_bits);
 		local += test_bit(i, s->local_free_bits);
 		if ((test_bit(i, s->free_bits) || test_bit(i, s->local_free_bits)) &&
-		    (!a || (test_bit(i, s->free_bits) &&
-			    test_bit(i, s->local_free_bits)))) {
-			inv_err("span %p: slot %u freed twice or not allocated\n",
+		    !a) {
+			inv_err("span %p: slot %u freed but not allocated\n",
 				(void *)s->base, i);
 			ok = false;
 		}
@@ -372,11 +481,10 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 			(void *)s->base, s->alloc_count, allocated);
 		ok = false;
 	}
-	if (freed != (unsigned int)atomic_read(&s->nfreed) ||
-	    local != s->nlocal_freed) {
-		inv_err("span %p: nfreed %d/%u but %u/%u free bits\n",
-			(void *)s->base, atomic_read(&s->nfreed),
-			s->nlocal_freed, freed, local);
+	if (freed != s->nfreed || local != s->nlocal_freed) {
+		inv_err("span %p: nfreed %u/%u but %u/%u free bits\n",
+			(void *)s->base, s->nfreed, s->nlocal_freed, freed,
+			local);
 		ok = false;
 	}
 	if (check_cache && s->freeindex < s->nelems) {

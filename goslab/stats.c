@@ -12,8 +12,179 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include "internal.h"
+
+static atomic_long_t goslab_errors[GOSLAB_NR_ERRORS];
+
+static const char * const goslab_error_text[GOSLAB_NR_ERRORS] = {
+	[GOSLAB_ERR_FOREIGN] =
+		"not memory goslab holds (a foreign pointer, or memory already freed and given back)",
+	[GOSLAB_ERR_INTERIOR] = "points inside an object, not at its start",
+	[GOSLAB_ERR_DOUBLE_FREE] = "double free: the object is not allocated",
+	[GOSLAB_ERR_WRONG_CACHE] = "the object belongs to another cache",
+};
+
+/**
+ * goslab_report() - report and count a caller's misuse
+ * @err: what went wrong
+ * @p: the pointer the caller passed
+ * @ip: the caller's return address
+ * @what: the function that was called
+ */
+void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
+		   const char *what)
+{
+	atomic_long_inc(&goslab_errors[err]);
+	pr_err_ratelimited("%s(%p) from %pS: %s\n", what, p, (void *)ip,
+			   goslab_error_text[err]);
+}
+
+/**
+ * goslab_error_count() - how often a misuse was reported
+ * @err: which kind
+ *
+ * Return: the count since load.
+ */
+unsigned long goslab_error_count(enum goslab_error err)
+{
+	return atomic_long_read(&goslab_errors[err]);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_error_count, GOSLAB_INTERNAL);
+
+/**
+ * goslab_report_dup_frees() - a sweep found objects freed twice at once
+ * @cls: their class
+ * @s: the span swept
+ * @n: how many
+ *
+ * A free on the CPU caching a span and a free of the same object on
+ * another CPU raced and both recorded themselves (see internal.h). The
+ * sweep freed each such slot once; one of the two frees is taken back
+ * out of the counters here and reported. Which caller was second cannot
+ * be known any more.
+ *
+ * Context: any but NMI.
+ */
+void goslab_report_dup_frees(struct goslab_class *cls, struct mspan *s,
+			     unsigned int n)
+{
+	atomic_long_add(n, &cls->dup_frees);
+	atomic_long_add(n, &goslab_errors[GOSLAB_ERR_DOUBLE_FREE]);
+	pr_err_ratelimited("%s: %u objects of span %p were freed twice at once on two CPUs (found by its sweep); freed once\n",
+			   cls->name, n, (void *)s->base);
+}
+
+/**
+ * goslab_gfp_check() - the slow path for flags goslab cannot honour
+ * @gfp: the caller's flags, with a GOSLAB_GFP_UNSUPPORTED bit set
+ * @ip: the caller
+ * @what: the function called
+ *
+ * Return: false when the allocation must fail (a DMA zone), true when
+ * it goes ahead without the unsupported bits.
+ */
+bool goslab_gfp_check(gfp_t gfp, unsigned long ip, const char *what)
+{
+	if (gfp & GOSLAB_GFP_REFUSED) {
+		if (!(gfp & __GFP_NOWARN))
+			pr_warn_ratelimited("%s() from %pS: goslab has no DMA memory (gfp %pGg); use kmalloc()\n",
+					    what, (void *)ip, &gfp);
+		return false;
+	}
+	if (gfp & __GFP_ACCOUNT)
+		pr_warn_once("%s() from %pS: __GFP_ACCOUNT ignored: goslab does not charge objects to memory cgroups\n",
+			     what, (void *)ip);
+	if (gfp & __GFP_HIGHMEM)
+		pr_warn_once("%s() from %pS: __GFP_HIGHMEM ignored: objects are always mapped\n",
+			     what, (void *)ip);
+	return true;
+}
+
+DEFINE_STATIC_KEY_FALSE(goslab_irqsoff_on);
+
+static const char * const irqsoff_site_names[GOSLAB_NR_IRQSOFF_SITES] = {
+	[GOSLAB_IRQSOFF_CENTRAL] = "mcentral_lock",
+	[GOSLAB_IRQSOFF_HEAP] = "heap_lock",
+	[GOSLAB_IRQSOFF_FLUSH] = "cpu_flush",
+	[GOSLAB_IRQSOFF_CREDIT] = "sweep_credit",
+	[GOSLAB_IRQSOFF_BULK] = "bulk",
+};
+
+/* The longest section of each site; written under irqsoff_lock. */
+static struct {
+	u64 max_ns;
+	unsigned long ip;
+	unsigned long count;
+} irqsoff_max[GOSLAB_NR_IRQSOFF_SITES];
+static DEFINE_RAW_SPINLOCK(irqsoff_lock);
+
+/**
+ * goslab_irqsoff_note() - a section with IRQs off ended
+ * @site: which kind
+ * @since: local_clock() at its start
+ * @ip: where it ended
+ *
+ * Context: any but NMI.
+ */
+void goslab_irqsoff_note(enum goslab_irqsoff_site site, u64 since,
+			 unsigned long ip)
+{
+	u64 ns = local_clock() - since;
+	unsigned long flags;
+
+	if (ns <= READ_ONCE(irqsoff_max[site].max_ns)) {
+		WRITE_ONCE(irqsoff_max[site].count,
+			   irqsoff_max[site].count + 1);
+		return;
+	}
+	raw_spin_lock_irqsave(&irqsoff_lock, flags);
+	irqsoff_max[site].count++;
+	if (ns > irqsoff_max[site].max_ns) {
+		irqsoff_max[site].max_ns = ns;
+		irqsoff_max[site].ip = ip;
+	}
+	raw_spin_unlock_irqrestore(&irqsoff_lock, flags);
+}
+
+/**
+ * goslab_irqsoff_set() - start (anew) or stop measuring IRQs-off sections
+ * @on: start, forgetting what was measured, or stop
+ *
+ * Context: process context.
+ */
+void goslab_irqsoff_set(bool on)
+{
+	unsigned long flags;
+
+	if (on) {
+		raw_spin_lock_irqsave(&irqsoff_lock, flags);
+		memset(irqsoff_max, 0, sizeof(irqsoff_max));
+		raw_spin_unlock_irqrestore(&irqsoff_lock, flags);
+		static_branch_enable(&goslab_irqsoff_on);
+	} else {
+		static_branch_disable(&goslab_irqsoff_on);
+	}
+}
+
+/**
+ * goslab_irqsoff_show() - what was measured, a line per site
+ * @m: the debugfs file
+ */
+void goslab_irqsoff_show(struct seq_file *m)
+{
+	unsigned int i;
+
+	seq_printf(m, "# measuring: %s\n",
+		   static_key_enabled(&goslab_irqsoff_on) ? "on" : "off");
+	seq_puts(m, "# site          sections  longest_us  ended_at\n");
+	for (i = 0; i < GOSLAB_NR_IRQSOFF_SITES; i++)
+		seq_printf(m, "%-14s %9lu %11llu  %pS\n", irqsoff_site_names[i],
+			   irqsoff_max[i].count,
+			   div_u64(irqsoff_max[i].max_ns, NSEC_PER_USEC),
+			   (void *)irqsoff_max[i].ip);
+}
 
 /**
  * goslab_read_class_stats() - the fast counters of one span class
@@ -21,7 +192,12 @@
  * @st: where to put them
  *
  * Allocations still in a CPU's cached span are counted from the span, so
- * the figures are current without flushing; exact when quiescent.
+ * the figures are current without flushing; exact when quiescent. The
+ * span is another CPU's, which may give it back and release it at any
+ * time: it is read under rcu_read_lock() (descriptors are freed after a
+ * grace period).
+ *
+ * Context: any but NMI.
  */
 void goslab_read_class_stats(struct goslab_class *cls,
 			     struct goslab_class_stats *st)
@@ -29,6 +205,7 @@ void goslab_read_class_stats(struct goslab_class *cls,
 	int cpu;
 
 	memset(st, 0, sizeof(*st));
+	rcu_read_lock();
 	for_each_possible_cpu(cpu) {
 		struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
 		struct mspan *s = READ_ONCE(slot->span);
@@ -37,8 +214,11 @@ void goslab_read_class_stats(struct goslab_class *cls,
 		st->nfree += slot->nfree;
 		st->nrefill += slot->nrefill;
 		if (s != &goslab_emptymspan)
-			st->nmalloc += s->alloc_count - slot->alloc_base;
+			st->nmalloc += READ_ONCE(s->alloc_count) -
+				       READ_ONCE(slot->alloc_base);
 	}
+	rcu_read_unlock();
+	st->nfree -= atomic_long_read(&cls->dup_frees);
 	st->live = st->nmalloc - st->nfree;
 	st->spans = READ_ONCE(cls->central.nspans);
 	st->pages = st->spans * cls->npages;
@@ -61,7 +241,16 @@ static unsigned long mspan_held_bytes(const struct mspan *s)
 	       (unsigned long)hweight32(s->released_kpages) * PAGE_SIZE;
 }
 
-/* Bytes in objects freed and awaiting the span's sweep. */
+/*
+ * Objects allocated and not freed, as the counters see them: a racing
+ * double free awaiting its sweep was counted as two frees.
+ */
+static unsigned int mspan_live_counted(const struct mspan *s)
+{
+	return mspan_live(s) - mspan_dup_frees(s);
+}
+
+/* Bytes in objects freed and awaiting the span's sweep, as counted. */
 static unsigned long mspan_unswept_bytes(const struct mspan *s)
 {
 	return (unsigned long)(bitmap_weight(s->free_bits, s->nelems) +
@@ -109,8 +298,8 @@ void goslab_read_memstats(struct goslab_memstats *ms)
 			if (s == &goslab_emptymspan)
 				continue;
 			ms->bytes[GOSLAB_MEM_PERCPU] += mspan_held_bytes(s) -
-				(unsigned long)mspan_live(s) * s->elemsize -
-				mspan_unswept_bytes(s);
+				(unsigned long)mspan_live_counted(s) *
+				s->elemsize - mspan_unswept_bytes(s);
 		}
 		ms->bytes[GOSLAB_MEM_LIVE] += st.live * cls->elemsize;
 		ms->bytes[GOSLAB_MEM_UNSWEPT] += (st.nfree - swept) *
@@ -133,7 +322,7 @@ static void memstats_span(struct mspan *s, void *arg)
 		ms->bytes[GOSLAB_MEM_LIVE] += held;
 		return;
 	}
-	live = (unsigned long)mspan_live(s) * s->elemsize;
+	live = (unsigned long)mspan_live_counted(s) * s->elemsize;
 	unswept = mspan_unswept_bytes(s);
 	ms->bytes[GOSLAB_MEM_LIVE] += live;
 	ms->bytes[GOSLAB_MEM_UNSWEPT] += unswept;
@@ -179,7 +368,7 @@ static void recount_span(struct mspan *s, void *arg)
 	st = &s->cls->recount;
 	st->spans++;
 	st->pages += s->npages;
-	st->live += mspan_live(s);
+	st->live += mspan_live_counted(s);
 }
 
 /* The memory states: fast == slow, state by state, and they add up. */

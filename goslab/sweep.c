@@ -19,7 +19,10 @@
  * n (the heap is about to grow), everything unswept is swept first, until
  * mheap has n free pages. Spans of any class that sweep to empty go back
  * to mheap on the way, so one class's freed memory serves another before
- * goslab takes a page from the page allocator.
+ * goslab takes a page from the page allocator. The allocating context
+ * may have IRQs off (GFP_ATOMIC, hardirq), so one allocation sweeps at
+ * most GOSLAB_CREDIT_BUDGET spans and leaves the rest of the debt to the
+ * background sweeper.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -71,7 +74,8 @@ EXPORT_SYMBOL_NS_GPL(goslab_sweepone, GOSLAB_INTERNAL);
  * @npages: goslab pages about to leave mheap's free pool
  *
  * Go's deductSweepCredit, with the heap distance taken to be mheap's free
- * pages (see the comment at the top of this file).
+ * pages (see the comment at the top of this file), and a bound on the
+ * spans one call sweeps.
  *
  * Context: any but NMI; no goslab lock held.
  */
@@ -79,10 +83,14 @@ void goslab_deduct_sweep_credit(unsigned int npages)
 {
 	long unswept = atomic_long_read(&goslab_unswept_pages);
 	unsigned long free_pages, target, swept = 0, n;
+	unsigned int spans = 0;
 	bool growing;
+	u64 since;
 
 	if (unswept <= 0)
 		return;
+	/* Measured when the caller has IRQs off: then it all is. */
+	since = irqs_disabled() ? goslab_irqsoff_begin() : 0;
 	free_pages = mheap_free_pages();
 	growing = free_pages < npages;
 	if (growing)
@@ -90,12 +98,17 @@ void goslab_deduct_sweep_credit(unsigned int npages)
 	else
 		target = DIV_ROUND_UP((unsigned long)npages * unswept,
 				      free_pages);
-	while (swept < target && (n = goslab_sweepone())) {
+	while (swept < target && spans < GOSLAB_CREDIT_BUDGET &&
+	       (n = goslab_sweepone())) {
 		swept += n;
+		spans++;
 		if (growing && mheap_free_pages() >= npages)
 			break;
 	}
 	atomic_long_add(swept, &credit_pages_swept);
+	goslab_irqsoff_end(GOSLAB_IRQSOFF_CREDIT, since);
+	if (spans == GOSLAB_CREDIT_BUDGET)
+		goslab_bg_kick();
 }
 EXPORT_SYMBOL_NS_GPL(goslab_deduct_sweep_credit, GOSLAB_INTERNAL);
 
@@ -254,9 +267,16 @@ unsigned long goslab_shrinker_scan(unsigned long nr_kpages)
 {
 	struct goslab_class *cls;
 	unsigned long kpages;
+	unsigned int spans;
 
-	while (goslab_sweepone())
-		;
+	/*
+	 * Sweep to find spans that emptied, a bounded number per scan:
+	 * reclaim calls again while there is memory to give back, and the
+	 * background sweeper does the rest.
+	 */
+	for (spans = 0; spans < GOSLAB_SWEEP_BUDGET && goslab_sweepone();
+	     spans++)
+		cond_resched();
 	rcu_read_lock();
 	for_each_goslab_class(cls)
 		mcentral_release_empty(cls);
@@ -302,9 +322,13 @@ static unsigned long goslab_scan_objects(struct shrinker *sh,
 	return kpages ?: SHRINK_STOP;
 }
 
+/* Whether goslab_bg_stop() disabled the work (goslab_bg_start() enables). */
+static bool goslab_bg_disabled;
+
 /**
  * goslab_bg_start() - start the background work and the shrinker
  *
+ * Context: process context.
  * Return: 0 or -ENOMEM.
  */
 int goslab_bg_start(void)
@@ -314,20 +338,45 @@ int goslab_bg_start(void)
 		return -ENOMEM;
 	goslab_shrinker->count_objects = goslab_count_objects;
 	goslab_shrinker->scan_objects = goslab_scan_objects;
-	shrinker_register(goslab_shrinker);
+	if (goslab_bg_disabled) {
+		enable_delayed_work(&goslab_bg_work);
+		goslab_bg_disabled = false;
+	}
 	WRITE_ONCE(goslab_bg_stopped, false);
+	shrinker_register(goslab_shrinker);
 	return 0;
 }
+EXPORT_SYMBOL_NS_GPL(goslab_bg_start, GOSLAB_INTERNAL);
 
 /**
- * goslab_bg_stop() - stop and flush the background work, drop the shrinker
+ * goslab_bg_stop() - drop the shrinker, stop and disable the background work
  *
- * After it returns nothing runs that touches goslab's structures.
+ * In the order the kernel's own subsystems tear down: the shrinker goes
+ * first (shrinker_free() waits for a scan in flight, which may free spans
+ * and so queue the work), then the work is cancelled and disabled, so
+ * that a late goslab_bg_kick() cannot queue it again. After it returns
+ * nothing runs in the background that touches goslab's structures.
+ *
+ * Context: process context; sleeps.
  */
 void goslab_bg_stop(void)
 {
-	WRITE_ONCE(goslab_bg_stopped, true);
-	cancel_delayed_work_sync(&goslab_bg_work);
 	shrinker_free(goslab_shrinker);
 	goslab_shrinker = NULL;
+	WRITE_ONCE(goslab_bg_stopped, true);
+	disable_delayed_work_sync(&goslab_bg_work);
+	goslab_bg_disabled = true;
 }
+EXPORT_SYMBOL_NS_GPL(goslab_bg_stop, GOSLAB_INTERNAL);
+
+/**
+ * goslab_bg_pending() - whether the background work is queued or running
+ *
+ * Return: true when it is.
+ */
+bool goslab_bg_pending(void)
+{
+	return delayed_work_pending(&goslab_bg_work) ||
+	       work_busy(&goslab_bg_work.work);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_bg_pending, GOSLAB_INTERNAL);

@@ -74,19 +74,27 @@ static unsigned int tiny_obj_bits(unsigned int off, size_t size)
 	return BIT(off) | BIT(16 + off + size - 1);
 }
 
-/* Let go of the CPU's block; free it if its objects are all gone. */
-static void tiny_release(struct tiny_cache *tc, unsigned long ip)
+/*
+ * Let go of the CPU's block; free it if its objects are all gone. IRQs
+ * off. Under the span's free_lock, as every change of a block's word but
+ * the owner's additions: see goslab_tiny_free().
+ */
+static void tiny_release(struct tiny_cache *tc)
 {
 	struct mspan *s = tc->span;
 	void *block = tc->block;
 	atomic_t *word = tc->word;
+	u32 left;
 
 	tc->block = NULL;
 	if (!block)
 		return;
+	raw_spin_lock(&s->free_lock);
 	/* u32: the hold bit is the sign bit of the atomic's int. */
-	if (!((u32)atomic_fetch_andnot(TINY_HOLD, word) & ~TINY_HOLD))
-		goslab_free_slot(s, word - s->tiny, block, ip);
+	left = (u32)atomic_fetch_andnot(TINY_HOLD, word) & ~TINY_HOLD;
+	raw_spin_unlock(&s->free_lock);
+	if (!left)
+		goslab_free_slot(s, word - s->tiny);
 }
 
 /**
@@ -107,6 +115,9 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 	void *block;
 
 	might_alloc(gfp);
+	if (unlikely(gfp & GOSLAB_GFP_UNSUPPORTED) &&
+	    !goslab_gfp_check(gfp, _RET_IP_, __func__))
+		return NULL;
 	if (unlikely(!size))
 		return NULL;
 	if (size >= TINY_SIZE)
@@ -118,7 +129,7 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 			off = ALIGN(tc->offset, tiny_align(size));
 			if (off + size <= TINY_SIZE)
 				break;
-			tiny_release(tc, _RET_IP_);
+			tiny_release(tc);
 		}
 		block = mspan_next_free_fast(this_cpu_ptr(goslab_tiny_class.slot)->span);
 		if (!block)
@@ -128,14 +139,15 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 			return NULL;
 		}
 		tc = this_cpu_ptr(&goslab_tiny);
+		s = __mheap_span_of(block);
 		if (unlikely(tc->block)) {
 			/* Refilled while we slept: give ours back, use that. */
-			s = __mheap_span_of(block);
 			goslab_free_slot(s, ((unsigned long)block - s->base) /
-					 TINY_SIZE, block, _RET_IP_);
+					 TINY_SIZE);
 			continue;
 		}
-		s = __mheap_span_of(block);
+		/* Tiny objects are checked by KASAN per block. */
+		goslab_kasan_unpoison(block, TINY_SIZE);
 		tc->block = block;
 		tc->span = s;
 		tc->word = &s->tiny[((unsigned long)block - s->base) / TINY_SIZE];
@@ -152,8 +164,9 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 	if (tc->offset == TINY_SIZE)
 		tc->block = NULL;
 	local_irq_restore(flags);
-	if (gfp & __GFP_ZERO)
+	if (want_init_on_alloc(gfp))
 		memset(block, 0, size);
+	kmemleak_alloc(block, size, 1, gfp);
 	return block;
 }
 EXPORT_SYMBOL_GPL(goslab_alloc_tiny);
@@ -170,59 +183,68 @@ static unsigned int tiny_obj_size(u32 w, unsigned int off)
 
 /**
  * goslab_tiny_size() - the size of the tiny object at @p
- * @s: its span (of the tiny class)
+ * @s: its span (of the tiny class); IRQs off or under rcu_read_lock()
  * @p: the object
  *
- * Return: its size, or 0 (reported) if no tiny object starts at @p.
+ * Return: its size, or 0 if no tiny object starts at @p.
  */
 size_t goslab_tiny_size(struct mspan *s, const void *p)
 {
 	unsigned long rel = (unsigned long)p - s->base;
-	unsigned int size;
 
-	size = tiny_obj_size(atomic_read(&s->tiny[rel / TINY_SIZE]),
+	if (rel / TINY_SIZE >= s->nelems)
+		return 0;
+	return tiny_obj_size(atomic_read(&s->tiny[rel / TINY_SIZE]),
 			     rel % TINY_SIZE);
-	if (!size)
-		goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, _RET_IP_,
-			      "goslab_usable_size");
-	return size;
 }
 
 /**
  * goslab_tiny_free() - free a tiny object
  * @s: its span (of the tiny class)
  * @p: the object
- * @ip: the caller, for reports
  *
- * Return: 0, or -EINVAL for a double free or a pointer into an object.
+ * Under the span's free_lock, so that the object is cleared (and
+ * forgotten by kmemleak) by the one free that took its bits, before any
+ * other free can take the block's word to zero and free the block: the
+ * block is reused only after a sweep, which takes that lock too.
+ *
+ * Context: IRQs off (the descriptor and its words stay readable).
+ * Return: 0, or -GOSLAB_ERR_DOUBLE_FREE for a double free or a pointer
+ * into an object.
  */
-int goslab_tiny_free(struct mspan *s, const void *p, unsigned long ip)
+int goslab_tiny_free(struct mspan *s, const void *p)
 {
 	unsigned long rel = (unsigned long)p - s->base;
-	atomic_t *word = &s->tiny[rel / TINY_SIZE];
 	unsigned int off = rel % TINY_SIZE, size;
 	struct tiny_cache *tc;
-	unsigned long flags;
+	atomic_t *word;
 	int old, new;
 
+	lockdep_assert_irqs_disabled();
+	if (rel / TINY_SIZE >= s->nelems)
+		return -GOSLAB_ERR_DOUBLE_FREE;
+	word = &s->tiny[rel / TINY_SIZE];
+	raw_spin_lock(&s->free_lock);
+	/* The CPU placing objects in the block adds bits without the lock. */
 	old = atomic_read(word);
 	do {
 		size = tiny_obj_size(old, off);
-		if (!size || rel / TINY_SIZE >= s->nelems) {
-			goslab_report(GOSLAB_ERR_DOUBLE_FREE, p, ip,
-				      "goslab_free");
-			return -EINVAL;
+		if (!size) {
+			raw_spin_unlock(&s->free_lock);
+			return -GOSLAB_ERR_DOUBLE_FREE;
 		}
 		new = old & ~tiny_obj_bits(off, size);
 	} while (!atomic_try_cmpxchg(word, &old, new));
-	local_irq_save(flags);
+	kmemleak_free(p);
+	if (want_init_on_free())
+		memset((void *)p, 0, size);
+	raw_spin_unlock(&s->free_lock);
 	tc = this_cpu_ptr(&goslab_tiny);
 	tc->nfree++;
 	tc->live_bytes -= size;
 	tc->live_class_bytes -= goslab_class_to_size[goslab_size_to_class(size)];
-	local_irq_restore(flags);
 	if (!new)
-		return goslab_free_slot(s, rel / TINY_SIZE, p - off, ip);
+		return goslab_free_slot(s, rel / TINY_SIZE);
 	return 0;
 }
 
@@ -299,7 +321,7 @@ static void tiny_release_cpu(void *unused)
 	unsigned long flags;
 
 	local_irq_save(flags);
-	tiny_release(this_cpu_ptr(&goslab_tiny), _RET_IP_);
+	tiny_release(this_cpu_ptr(&goslab_tiny));
 	local_irq_restore(flags);
 }
 
@@ -314,9 +336,15 @@ void goslab_tiny_flush(void)
 
 	cpus_read_lock();
 	on_each_cpu(tiny_release_cpu, NULL, 1);
-	for_each_possible_cpu(cpu)
-		if (!cpu_online(cpu))
-			tiny_release(per_cpu_ptr(&goslab_tiny, cpu), _RET_IP_);
+	for_each_possible_cpu(cpu) {
+		unsigned long flags;
+
+		if (cpu_online(cpu))
+			continue;
+		local_irq_save(flags);
+		tiny_release(per_cpu_ptr(&goslab_tiny, cpu));
+		local_irq_restore(flags);
+	}
 	cpus_read_unlock();
 }
 EXPORT_SYMBOL_NS_GPL(goslab_tiny_flush, GOSLAB_INTERNAL);
@@ -330,7 +358,7 @@ void goslab_tiny_flush_dead_cpu(unsigned int cpu)
 	unsigned long flags;
 
 	local_irq_save(flags);
-	tiny_release(per_cpu_ptr(&goslab_tiny, cpu), _RET_IP_);
+	tiny_release(per_cpu_ptr(&goslab_tiny, cpu));
 	local_irq_restore(flags);
 }
 

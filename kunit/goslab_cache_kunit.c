@@ -102,6 +102,75 @@ static void cache_alignment_pattern_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+/*
+ * The reproducer of a double allocation: in a span whose free index is
+ * past its first 64 slots, a shrink that gives back one of its kernel
+ * pages must leave the allocation window at the free index. 24-byte
+ * objects, 341 per span: fill one, free all but the first 10, allocate
+ * 140 (the span is swept in place, free index 150), shrink (slots 170
+ * on are on a page given back), allocate 42 more.
+ */
+static void cache_shrink_window(struct kunit *test, bool whole_shrink)
+{
+	struct cache_param p = { .size = 24, .align = 8 };
+	struct goslab_cache *c = make_cache(test, &p, NULL);
+	unsigned int nelems = goslab_cache_class(c)->nelems, i, n = 0;
+	unsigned int bad = 0;
+	void **obj;
+
+	KUNIT_ASSERT_EQ(test, nelems, 341);
+	obj = kunit_kcalloc(test, nelems + 140 + 42, sizeof(*obj), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	/* One CPU's mcache throughout, as in a shell driving the control file. */
+	migrate_disable();
+	for (i = 0; i < nelems; i++) {
+		obj[n] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[n]);
+		n++;
+	}
+	while (n > 10)
+		goslab_cache_free(c, obj[--n]);
+	for (i = 0; i < 140; i++) {
+		obj[n] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[n]);
+		n++;
+	}
+	if (whole_shrink)
+		goslab_shrink();
+	else
+		goslab_cache_shrink(c);
+	goslab_expect_consistent(test);
+	for (i = 0; i < 42; i++) {
+		obj[n] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[n]);
+		n++;
+	}
+	migrate_enable();
+	/* Checked before any write: a write could land in a page given back. */
+	KUNIT_ASSERT_EQ_MSG(test, goslab_test_overlaps(test, obj, n, p.size), 0,
+			    "objects handed out twice or on a page given back");
+	for (i = 0; i < n; i++)
+		memset(obj[i], (u8)i, p.size);
+	for (i = 0; i < n; i++)
+		bad += !!memchr_inv(obj[i], (u8)i, p.size);
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "objects overwritten");
+	goslab_expect_consistent(test);
+	for (i = 0; i < n; i++)
+		goslab_cache_free(c, obj[i]);
+	goslab_cache_destroy(c);
+	goslab_expect_consistent(test);
+}
+
+static void cache_shrink_window_test(struct kunit *test)
+{
+	cache_shrink_window(test, false);
+}
+
+static void cache_goslab_shrink_window_test(struct kunit *test)
+{
+	cache_shrink_window(test, true);
+}
+
 static atomic_t ctor_calls;
 
 static void count_ctor(void *obj)
@@ -125,6 +194,11 @@ static void cache_ctor_test(struct kunit *test)
 	n = min(2 * cls->nelems, 1000U);
 	obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
+	/*
+	 * On one CPU: the reallocation below must find the freed objects
+	 * in this CPU's spans (on another CPU it would carve new ones).
+	 */
+	migrate_disable();
 	for (i = 0; i < n; i++) {
 		obj[i] = goslab_cache_alloc(c, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
@@ -142,6 +216,7 @@ static void cache_ctor_test(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 		bad += *(u8 *)obj[i] != 0xc7;
 	}
+	migrate_enable();
 	KUNIT_EXPECT_EQ(test, bad, 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctor_calls), calls);
 	/* __GFP_ZERO would wipe the constructed state: refused. */
@@ -376,6 +451,8 @@ static void cache_softirq_test(struct kunit *test)
 static struct kunit_case cache_cases[] = {
 	KUNIT_CASE_PARAM(cache_alignment_pattern_test, cache_gen_params),
 	KUNIT_CASE_PARAM(cache_ctor_test, cache_gen_params),
+	KUNIT_CASE(cache_shrink_window_test),
+	KUNIT_CASE(cache_goslab_shrink_window_test),
 	KUNIT_CASE(cache_bulk_test),
 	KUNIT_CASE(cache_wrong_cache_test),
 	KUNIT_CASE(cache_destroy_live_test),

@@ -232,7 +232,6 @@ static void malloc_realloc_test(struct kunit *test)
 		p[i] = i;
 	/* Fits: the same object. */
 	KUNIT_EXPECT_PTR_EQ(test, goslab_realloc(p, 24, GFP_KERNEL), p);
-	KUNIT_EXPECT_PTR_EQ(test, goslab_realloc(p, 5, GFP_KERNEL), p);
 	/* Grows: moved, contents kept, new bytes zero with __GFP_ZERO. */
 	q = goslab_realloc(p, 5000, GFP_KERNEL | __GFP_ZERO);
 	KUNIT_ASSERT_NOT_NULL(test, q);
@@ -240,6 +239,26 @@ static void malloc_realloc_test(struct kunit *test)
 	for (i = 0; i < 20; i++)
 		KUNIT_EXPECT_EQ(test, q[i], i);
 	KUNIT_EXPECT_NULL(test, memchr_inv(q + 24, 0, 5000 - 24));
+	goslab_free(q);
+	/*
+	 * Shrunk to 5 bytes, then grown: krealloc()'s contract keeps the
+	 * lesser of the old and new sizes, 5 bytes (with KASAN only those
+	 * are the caller's and copied).
+	 */
+	p = goslab_realloc(NULL, 20, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < 20; i++)
+		p[i] = i;
+	KUNIT_EXPECT_PTR_EQ(test, goslab_realloc(p, 5, GFP_KERNEL), p);
+	q = goslab_realloc(p, 5000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	for (i = 0; i < 5; i++)
+		KUNIT_EXPECT_EQ(test, q[i], i);
+	goslab_free(q);
+	q = goslab_realloc(goslab_alloc(5000, GFP_KERNEL), 4000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	for (i = 0; i < 20; i++)
+		q[i] = i;
 	/* To a large object and back. */
 	p = goslab_realloc(q, 1 << 20, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
@@ -278,6 +297,68 @@ static void malloc_page_failure_test(struct kunit *test)
 	goslab_shrink();
 	held_pages(&after);
 	KUNIT_EXPECT_EQ(test, after, before);
+	goslab_expect_consistent(test);
+}
+
+/*
+ * __GFP_NOFAIL never gives NULL: the first page allocation of each fresh
+ * span fails (injected), goslab retries.
+ */
+static void malloc_nofail_test(struct kunit *test)
+{
+	static const unsigned int sizes[] = { 3000, 6000, 20000, 200000 };
+	long injected = atomic_long_read(&goslab_injected_failures);
+	void *p[ARRAY_SIZE(sizes)];
+	unsigned int i;
+
+	goslab_shrink();
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 1);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		p[i] = goslab_alloc(sizes[i], GFP_KERNEL | __GFP_NOFAIL);
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 0);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&goslab_injected_failures),
+			injected);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		KUNIT_EXPECT_NOT_NULL_MSG(test, p[i], "size %u", sizes[i]);
+		if (p[i])
+			memset(p[i], 0x5a, sizes[i]);
+		goslab_free(p[i]);
+	}
+	goslab_expect_consistent(test);
+}
+
+/*
+ * The caller's gfp flags reach the page allocator only for how hard to
+ * try: a compound or movable page would break the heap; DMA zones are
+ * refused, not silently ignored.
+ */
+static void malloc_gfp_filter_test(struct kunit *test)
+{
+	static const gfp_t extra[] = { __GFP_COMP, __GFP_MOVABLE,
+				       __GFP_ACCOUNT, __GFP_HIGHMEM,
+				       __GFP_ZERO };
+	unsigned int i;
+	void *p;
+
+	for (i = 0; i < ARRAY_SIZE(extra); i++) {
+		goslab_shrink();
+		p = goslab_alloc(5000, GFP_KERNEL | extra[i]);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_FALSE_MSG(test, PageCompound(virt_to_page(p)),
+				       "gfp %#x", extra[i]);
+		memset(p, 0x33, 5000);
+		goslab_free(p);
+		p = goslab_alloc(100000, GFP_KERNEL | extra[i]);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_FALSE_MSG(test, PageCompound(virt_to_page(p)),
+				       "gfp %#x", extra[i]);
+		goslab_free(p);
+		goslab_shrink();
+		goslab_expect_consistent(test);
+	}
+	KUNIT_EXPECT_NULL(test, goslab_alloc(64, GFP_KERNEL | GFP_DMA));
+	KUNIT_EXPECT_NULL(test, goslab_alloc(64, GFP_KERNEL | GFP_DMA32));
+	KUNIT_EXPECT_NULL(test, goslab_alloc(100000, GFP_KERNEL | GFP_DMA));
 	goslab_expect_consistent(test);
 }
 
@@ -518,6 +599,8 @@ static struct kunit_case malloc_cases[] = {
 	KUNIT_CASE_SLOW(malloc_many_random_test),
 	KUNIT_CASE(malloc_realloc_test),
 	KUNIT_CASE(malloc_page_failure_test),
+	KUNIT_CASE(malloc_nofail_test),
+	KUNIT_CASE(malloc_gfp_filter_test),
 	KUNIT_CASE(malloc_misuse_test),
 	KUNIT_CASE(malloc_scavenge_span_pages_test),
 	KUNIT_CASE(malloc_shrink_returns_everything_test),

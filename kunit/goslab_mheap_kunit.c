@@ -200,6 +200,59 @@ static void mheap_page_cache_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
 }
 
+/*
+ * A goslab page that a span in use gave back whole (both kernel pages)
+ * is the page allocator's again, and may be part of another chunk of
+ * goslab's by the time the span is freed: freeing the span must leave
+ * that page's arena index entry alone. The other chunk's span is played
+ * here by a sentinel written into the entry.
+ */
+static void mheap_free_span_keeps_reused_entry_test(struct kunit *test)
+{
+	struct mspan *s, sentinel = { .state = MSPAN_DEAD }, **entry;
+	unsigned long page1;
+	void *obj[8];
+	unsigned int i;
+
+	goslab_shrink();
+	/* 3072-byte objects: spans of three goslab pages, 8 objects. */
+	migrate_disable();
+	for (i = 0; i < ARRAY_SIZE(obj); i++)
+		obj[i] = goslab_alloc(3000, GFP_KERNEL);
+	migrate_enable();
+	for (i = 0; i < ARRAY_SIZE(obj); i++)
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	s = mheap_span_of(obj[0]);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_EQ(test, s->npages, 3);
+	KUNIT_ASSERT_EQ(test, s->nelems, ARRAY_SIZE(obj));
+	page1 = s->base + GOSLAB_PAGE_SIZE;
+	/* Free every object touching the second goslab page. */
+	for (i = 0; i < ARRAY_SIZE(obj); i++) {
+		KUNIT_ASSERT_PTR_EQ(test, mheap_span_of(obj[i]), s);
+		if ((unsigned long)obj[i] + 3072 > page1 &&
+		    (unsigned long)obj[i] < page1 + GOSLAB_PAGE_SIZE) {
+			goslab_free(obj[i]);
+			obj[i] = NULL;
+		}
+	}
+	goslab_bg_pause();
+	goslab_shrink();
+	KUNIT_ASSERT_EQ(test, s->released_kpages & 0xc, 0xc);
+
+	entry = mheap_arena_entry((void *)page1);
+	KUNIT_ASSERT_NOT_NULL(test, entry);
+	WRITE_ONCE(*entry, &sentinel);
+	for (i = 0; i < ARRAY_SIZE(obj); i++)
+		goslab_free(obj[i]);
+	goslab_shrink();
+	KUNIT_EXPECT_PTR_EQ_MSG(test, READ_ONCE(*entry), &sentinel,
+				"freeing a span erased the entry of a page it had given back");
+	WRITE_ONCE(*entry, NULL);
+	goslab_bg_resume();
+	goslab_expect_consistent(test);
+}
+
 /* An injected failure gives NULL and leaves the heap as it was. */
 static void mheap_fault_injection_test(struct kunit *test)
 {
@@ -248,6 +301,7 @@ static void mheap_atomic_test(struct kunit *test)
 
 static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_span_sizes_test),
+	KUNIT_CASE(mheap_free_span_keeps_reused_entry_test),
 	KUNIT_CASE(mheap_foreign_test),
 	KUNIT_CASE(mheap_grow_and_release_test),
 	KUNIT_CASE(mheap_scavenge_test),

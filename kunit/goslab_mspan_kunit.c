@@ -107,14 +107,14 @@ static void mspan_free_and_sweep_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, mspan_free_index(s, i), first);
 		freed++;
 	}
-	KUNIT_EXPECT_EQ(test, atomic_read(&s->nfreed), freed);
+	KUNIT_EXPECT_EQ(test, s->nfreed, freed);
 	KUNIT_EXPECT_EQ(test, mspan_live(s), n - freed);
 	KUNIT_EXPECT_NULL(test, span_alloc(s, &fast));
 	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
 
-	KUNIT_EXPECT_EQ(test, mspan_sweep(s), freed);
+	KUNIT_EXPECT_EQ(test, mspan_sweep(s, NULL), freed);
 	KUNIT_EXPECT_EQ(test, s->alloc_count, n - freed);
-	KUNIT_EXPECT_EQ(test, atomic_read(&s->nfreed), 0);
+	KUNIT_EXPECT_EQ(test, s->nfreed, 0);
 	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
 
 	for (i = 0; i < n; i += 3) {
@@ -140,11 +140,11 @@ static void mspan_double_free_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 5), 1);
 	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 5), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 50), -EINVAL);
-	KUNIT_EXPECT_EQ(test, atomic_read(&s->nfreed), 1);
+	KUNIT_EXPECT_EQ(test, s->nfreed, 1);
 	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
 
 	/* After the sweep the slot is free: freeing it again is refused. */
-	KUNIT_EXPECT_EQ(test, mspan_sweep(s), 1);
+	KUNIT_EXPECT_EQ(test, mspan_sweep(s, NULL), 1);
 	KUNIT_EXPECT_FALSE(test, mspan_is_allocated(s, 5));
 	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 5), -EINVAL);
 	KUNIT_EXPECT_TRUE(test, mspan_is_allocated(s, 4));
@@ -175,12 +175,12 @@ static void mspan_local_free_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mspan_free_index_local(s, 3), -EINVAL);
 	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 2), -EINVAL);
 	KUNIT_EXPECT_EQ(test, s->nlocal_freed, local);
-	KUNIT_EXPECT_EQ(test, atomic_read(&s->nfreed), remote);
+	KUNIT_EXPECT_EQ(test, s->nfreed, remote);
 	KUNIT_EXPECT_EQ(test, mspan_live(s), n - local - remote);
 	KUNIT_EXPECT_TRUE(test, mspan_has_frees(s));
 	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
 
-	KUNIT_EXPECT_EQ(test, mspan_sweep(s), local + remote);
+	KUNIT_EXPECT_EQ(test, mspan_sweep(s, NULL), local + remote);
 	KUNIT_EXPECT_FALSE(test, mspan_has_frees(s));
 	KUNIT_EXPECT_EQ(test, s->alloc_count, n - local - remote);
 	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
@@ -220,7 +220,7 @@ static void mspan_random_rounds_test(struct kunit *test)
 			__clear_bit(i, live);
 		}
 		KUNIT_ASSERT_TRUE(test, mspan_is_valid(s, false));
-		mspan_sweep(s);
+		mspan_sweep(s, NULL);
 		KUNIT_ASSERT_EQ(test, s->alloc_count, bitmap_weight(live, n));
 		KUNIT_ASSERT_TRUE(test, mspan_is_valid(s, true));
 	}

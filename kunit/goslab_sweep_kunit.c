@@ -201,6 +201,88 @@ static void sweep_shrinker_test(struct kunit *test)
 }
 
 /*
+ * Leave @nspans spans of 1 KiB objects unswept (one free each), with no
+ * free page in the heap; return their objects, to free with
+ * free_unswept().
+ */
+static void **make_unswept(struct kunit *test, unsigned long nspans)
+{
+	unsigned long n = nspans * 8, i;
+	void **obj = vmalloc(n * sizeof(*obj));
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	goslab_bg_pause();
+	goslab_shrink();
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(1024, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	mcache_flush_all();
+	for (i = 0; i < n; i += 8) {
+		goslab_free(obj[i]);
+		obj[i] = NULL;
+	}
+	mheap_pcache_flush_all();
+	mheap_scavenge();
+	KUNIT_EXPECT_EQ(test, mheap_free_pages(), 0);
+	KUNIT_EXPECT_GE(test, atomic_long_read(&goslab_unswept_pages),
+			nspans / 2);
+	return obj;
+}
+
+static void free_unswept(void **obj, unsigned long nspans)
+{
+	unsigned long i;
+
+	for (i = 0; i < nspans * 8; i++)
+		goslab_free(obj[i]);
+	vfree(obj);
+	goslab_bg_resume();
+}
+
+/*
+ * The sweep credit is paid in the allocating context, IRQs off for an
+ * atomic caller: it sweeps a bounded number of spans, however much is
+ * unswept, and leaves the rest to the background sweeper.
+ */
+static void sweep_credit_bounded_test(struct kunit *test)
+{
+	unsigned long nspans = scaled(2000), before, swept, flags;
+	void **obj = make_unswept(test, nspans);
+	void *p;
+
+	before = goslab_credit_pages_swept();
+	local_irq_save(flags);
+	p = goslab_alloc(4000, GFP_ATOMIC);
+	local_irq_restore(flags);
+	swept = goslab_credit_pages_swept() - before;
+	kunit_info(test, "one atomic allocation swept %lu of %lu unswept pages\n",
+		   swept, nspans);
+	KUNIT_EXPECT_NOT_NULL(test, p);
+	KUNIT_EXPECT_LE(test, swept, GOSLAB_CREDIT_BUDGET);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&goslab_unswept_pages), 0);
+	goslab_free(p);
+	free_unswept(obj, nspans);
+	goslab_expect_consistent(test);
+}
+
+/* A shrinker scan does bounded work too, however much is unswept. */
+static void sweep_shrinker_bounded_test(struct kunit *test)
+{
+	unsigned long nspans = scaled(2000), unswept;
+	void **obj = make_unswept(test, nspans);
+
+	unswept = atomic_long_read(&goslab_unswept_pages);
+	goslab_shrinker_scan(64);
+	kunit_info(test, "one scan for 64 kernel pages left %ld of %lu unswept pages\n",
+		   atomic_long_read(&goslab_unswept_pages), unswept);
+	KUNIT_EXPECT_GE(test, atomic_long_read(&goslab_unswept_pages),
+			unswept - GOSLAB_SWEEP_BUDGET);
+	free_unswept(obj, nspans);
+	goslab_expect_consistent(test);
+}
+
+/*
  * Steady churn, a fixed live set replaced at random: pages held stay
  * bounded by the live bytes, and everything goes back at the end.
  */
@@ -306,6 +388,8 @@ static struct kunit_case sweep_cases[] = {
 	KUNIT_CASE(sweep_credit_across_classes_test),
 	KUNIT_CASE(sweep_background_test),
 	KUNIT_CASE(sweep_shrinker_test),
+	KUNIT_CASE(sweep_credit_bounded_test),
+	KUNIT_CASE(sweep_shrinker_bounded_test),
 	KUNIT_CASE(sweep_memory_states_test),
 	KUNIT_CASE_SLOW(sweep_churn_test),
 	{}

@@ -9,6 +9,8 @@
 
 #include <kunit/test.h>
 #include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
 #include "internal.h"
 
 MODULE_IMPORT_NS(GOSLAB_INTERNAL);
@@ -40,6 +42,47 @@ static inline u32 goslab_test_rand(u32 *state)
 {
 	*state = *state * 1664525 + 1013904223;
 	return *state >> 8;
+}
+
+static inline int goslab_test_cmp_ptr(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a;
+	unsigned long y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Is @p on a kernel page its span gave back to the page allocator? */
+static inline bool goslab_test_on_released_page(const void *p)
+{
+	struct mspan *s = mheap_span_of(p);
+
+	return s && (READ_ONCE(s->released_kpages) &
+		     BIT(((unsigned long)p - s->base) >> PAGE_SHIFT));
+}
+
+/*
+ * No two of the @n live objects at @obj (each at least @size bytes)
+ * overlap, and none lies on a kernel page given back: each byte has one
+ * owner. Returns the number of offenders.
+ */
+static inline unsigned int goslab_test_overlaps(struct kunit *test,
+						void **obj, unsigned int n,
+						size_t size)
+{
+	void **sorted = kmemdup(obj, n * sizeof(*obj), GFP_KERNEL);
+	unsigned int i, bad = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, sorted);
+	sort(sorted, n, sizeof(*sorted), goslab_test_cmp_ptr, NULL);
+	for (i = 0; i < n; i++) {
+		if (i && sorted[i] - sorted[i - 1] < size)
+			bad++;
+		if (goslab_test_on_released_page(sorted[i]))
+			bad++;
+	}
+	kfree(sorted);
+	return bad;
 }
 
 #endif /* _GOSLAB_TEST_H */
