@@ -11,6 +11,8 @@
 #   make check              the whole test suite; ends "N passed, N failed"
 #   make bench              goslab against SLUB in kernels without debug
 #                           options: ratios, tables, CSV and plots
+#   make torture            the randomized torture test for as long as
+#                           asked: SEED= OPS= THREADS= SECONDS= SMP=
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 
@@ -39,4 +41,8 @@ check:
 bench:
 	scripts/goslab-bench
 
-.PHONY: all modules modules_install clean run check bench
+# SECONDS is bash's own variable: handed over under another name.
+torture:
+	SECONDS_TOTAL=$(or $(SECONDS),600) scripts/goslab-torture
+
+.PHONY: all modules modules_install clean run check bench torture
