@@ -752,7 +752,7 @@ static __always_inline struct goslab_arena *goslab_arena_of(phys_addr_t pa)
 
 	if (unlikely(i1 >= READ_ONCE(goslab_arena_l1_len)))
 		return NULL;
-	/* Pairs with the smp_wmb() in arena_l1_grow(). */
+	/* Pairs with the smp_store_release()s in arena_l1_grow(). */
 	smp_rmb();
 	l2 = READ_ONCE(READ_ONCE(goslab_arena_l1)[i1]);
 	if (unlikely(!l2))

@@ -339,8 +339,12 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 		if (!p[i])
 			continue;
 		err = 0;
-		/* Runs of objects from one span skip the arena lookup. */
-		if (last && addr - last->base < mspan_limit(last) - last->base) {
+		/*
+		 * Runs of objects from one span skip the arena lookup, unless
+		 * it gave pages back: their addresses may be another span's.
+		 */
+		if (last && addr - last->base < mspan_limit(last) - last->base &&
+		    !READ_ONCE(last->released_kpages)) {
 			s = last;
 			idx = mspan_obj_index(s, addr);
 			if (unlikely(s->base + (unsigned long)idx * s->elemsize !=
@@ -385,6 +389,19 @@ void goslab_free(const void *p)
 EXPORT_SYMBOL_GPL(goslab_free);
 
 /*
+ * Is slot @idx of @s an object handed out and not freed? Not a free or
+ * pinned slot (a stale pointer's: its page may be gone). RCU held.
+ */
+static bool goslab_object_live(const struct mspan *s, unsigned int idx)
+{
+	if (!s->cls)
+		return !READ_ONCE(s->nfreed);
+	return mspan_is_allocated(s, idx) && !mspan_slot_pinned(s, idx) &&
+	       !test_bit(idx, s->free_bits) &&
+	       !test_bit(idx, s->local_free_bits);
+}
+
+/*
  * The usable size of the object at @p, or 0 (reported); *@tiny says
  * whether it is a tiny object (KASAN checks those per block).
  */
@@ -403,8 +420,10 @@ static size_t goslab_object_size(const void *p, unsigned long ip,
 		size = 0;
 	else if (*tiny)
 		size = goslab_tiny_size(s, p);
-	else
+	else if (goslab_object_live(s, idx))
 		size = s->elemsize;
+	else
+		size = 0;
 	rcu_read_unlock();
 	if (!size)
 		goslab_report(err ?: GOSLAB_ERR_DOUBLE_FREE, p, ip, what);
@@ -498,9 +517,11 @@ EXPORT_SYMBOL_GPL(goslab_realloc);
  */
 int goslab_shrink(void)
 {
+	struct goslab_heap_stats before, after;
 	struct goslab_class *cls;
 
 	might_sleep();
+	mheap_read_stats(&before);
 	goslab_tiny_flush();
 	mcache_flush_all();
 	/* Under the mutex, not RCU: shrinking a class may sleep. */
@@ -509,7 +530,11 @@ int goslab_shrink(void)
 		mcentral_shrink(cls);
 	mutex_unlock(&goslab_class_mutex);
 	mheap_pcache_flush_all();
-	return min_t(unsigned long, mheap_scavenge(), INT_MAX);
+	mheap_scavenge();
+	/* Free heap pages and free kernel pages of spans in use alike. */
+	mheap_read_stats(&after);
+	return min_t(unsigned long,
+		     after.kpages_returned - before.kpages_returned, INT_MAX);
 }
 EXPORT_SYMBOL_GPL(goslab_shrink);
 

@@ -320,6 +320,8 @@ struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
 			mheap_free_span(s);
 			return NULL;
 		}
+		/* No pointers in them; the descriptor is not scanned. */
+		kmemleak_ignore(s->tiny);
 		mheap_span_meta(kmalloc_size_roundup(s->nelems *
 						     sizeof(atomic_t)));
 	}

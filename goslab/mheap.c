@@ -30,9 +30,10 @@
  * __mheap_span_of()), so goslab never reads another allocator's struct
  * page.
  *
- * Every page goes back to the page allocator outside mheap.lock, at most
- * MHEAP_RELEASE_BATCH goslab pages per lock hold, so that IRQs are never
- * off for long.
+ * Free heap pages go back to the page allocator outside mheap.lock, at
+ * most MHEAP_RELEASE_BATCH goslab pages per lock hold (a walk of the
+ * chunk list each), so that IRQs are never off for long; a span's own
+ * pages (at most a span's worth) go back under it when it is freed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -217,10 +218,12 @@ static int arena_l1_grow(unsigned long i1, gfp_t gfp)
 	old_len = arena_l1_len;
 	memcpy(fresh->l2, arena_l1, old_len * sizeof(*arena_l1));
 	old = container_of(arena_l1, struct arena_l1_block, l2[0]);
-	WRITE_ONCE(arena_l1, fresh->l2);
-	/* The array before its length: pairs with goslab_arena_of(). */
-	smp_wmb();
-	WRITE_ONCE(arena_l1_len, len);
+	/*
+	 * Its entries before the array, the array before its length: pairs
+	 * with the address dependency and the smp_rmb() in goslab_arena_of().
+	 */
+	smp_store_release(&arena_l1, fresh->l2);
+	smp_store_release(&arena_l1_len, len);
 	mheap.st.meta_bytes += kmalloc_size_roundup(struct_size(fresh, l2, len)) -
 			       kmalloc_size_roundup(struct_size(old, l2, old_len));
 	heap_unlock(flags);
@@ -239,6 +242,7 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 	unsigned long ai = pa >> GOSLAB_ARENA_SHIFT;
 	unsigned long i1 = ai >> GOSLAB_ARENA_L2_BITS;
 	struct goslab_arena **l2 = NULL, *a = NULL;
+	bool need_l2, need_a;
 	unsigned long flags;
 
 	if (i1 >= READ_ONCE(arena_l1_len) && arena_l1_grow(i1, gfp)) {
@@ -246,12 +250,17 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 				    &pa);
 		return -ENOMEM;
 	}
-	if (!READ_ONCE(arena_l1[i1])) {
+	/* arena_l1[] may be replaced meanwhile: looked at under RCU. */
+	rcu_read_lock();
+	need_l2 = !READ_ONCE(READ_ONCE(arena_l1)[i1]);
+	need_a = !arena_of(pa);
+	rcu_read_unlock();
+	if (need_l2) {
 		l2 = kcalloc(ARENA_L2_LEN, sizeof(*l2), gfp);
 		if (!l2)
 			return -ENOMEM;
 	}
-	if (!arena_of(pa)) {
+	if (need_a) {
 		a = kzalloc(sizeof(*a), gfp);
 		if (!a) {
 			kfree(l2);
@@ -377,11 +386,14 @@ static struct heap_chunk *mheap_grow(unsigned int need, gfp_t gfp)
 	struct page *page;
 	bool inject = true;
 
-	chunk = kzalloc(sizeof(*chunk), gfp);
+	chunk = kzalloc(sizeof(*chunk), gfp & ~__GFP_RECLAIMABLE);
 	if (!chunk)
 		return NULL;
-	/* Not scanned by kmemleak: @base is no reference to an object. */
-	kmemleak_no_scan(chunk);
+	/*
+	 * Neither scanned (@base is no reference to an object) nor reported
+	 * by kmemleak (chunks reach each other only through their lists).
+	 */
+	kmemleak_ignore(chunk);
 	/*
 	 * __GFP_NOFAIL never fails, as the page allocator promises for the
 	 * orders it takes it for: goslab retries the larger ones itself.
@@ -404,7 +416,7 @@ static struct heap_chunk *mheap_grow(unsigned int need, gfp_t gfp)
 	/* Free heap memory: no object lives here until a span is carved. */
 	goslab_kasan_poison((void *)chunk->base, PAGE_SIZE << order,
 			    GOSLAB_KASAN_HEAP_FREE);
-	if (arena_prepare(__pa(chunk->base), gfp)) {
+	if (arena_prepare(__pa(chunk->base), gfp & ~__GFP_RECLAIMABLE)) {
 		mheap_release_chunk(chunk);
 		return NULL;
 	}
@@ -631,9 +643,12 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	unsigned int start;
 	struct mspan *s;
 
-	/* How hard to try and where; zone, zeroing and the like are goslab's. */
+	/*
+	 * How hard to try and where; zone, zeroing and the like are goslab's.
+	 * Metadata is never reclaimable; the pages may be grouped as such.
+	 */
+	s = kmalloc(span_desc_size(cls, nelems), goslab_page_gfp(gfp));
 	gfp = goslab_page_gfp(gfp) | (gfp & __GFP_RECLAIMABLE);
-	s = kmalloc(span_desc_size(cls, nelems), gfp);
 	if (!s)
 		return NULL;
 	/* @base is no reference to the object at it, for kmemleak. */

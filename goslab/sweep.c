@@ -143,11 +143,17 @@ static DEFINE_MUTEX(goslab_shrinker_mutex);
 static atomic_long_t bg_pages_swept = ATOMIC_LONG_INIT(0);
 static atomic_long_t bg_kpages_released = ATOMIC_LONG_INIT(0);
 
+/* Stopped, or paused: a kick may have queued the work just before. */
+static bool goslab_bg_held(void)
+{
+	return READ_ONCE(goslab_bg_stopped) || atomic_read(&goslab_bg_paused);
+}
+
 static void goslab_bg_work_fn(struct work_struct *work)
 {
 	unsigned long swept = 0, n, free_pages, goal, batch = 0;
 
-	while (!READ_ONCE(goslab_bg_stopped) && (n = goslab_sweepone())) {
+	while (!goslab_bg_held() && (n = goslab_sweepone())) {
 		swept += n;
 		if (++batch % 64 == 0)
 			cond_resched();
@@ -155,7 +161,7 @@ static void goslab_bg_work_fn(struct work_struct *work)
 	atomic_long_add(swept, &bg_pages_swept);
 	free_pages = mheap_free_pages();
 	goal = mheap_retained_goal();
-	if (!READ_ONCE(goslab_bg_stopped) && free_pages > goal)
+	if (!goslab_bg_held() && free_pages > goal)
 		atomic_long_add(mheap_scavenge_pages(free_pages - goal),
 				&bg_kpages_released);
 }
@@ -364,7 +370,8 @@ void goslab_bg_stop(void)
 	shrinker_free(goslab_shrinker);
 	goslab_shrinker = NULL;
 	WRITE_ONCE(goslab_bg_stopped, true);
-	disable_delayed_work_sync(&goslab_bg_work);
+	if (!goslab_bg_disabled)
+		disable_delayed_work_sync(&goslab_bg_work);
 	goslab_bg_disabled = true;
 }
 EXPORT_SYMBOL_NS_GPL(goslab_bg_stop, GOSLAB_INTERNAL);

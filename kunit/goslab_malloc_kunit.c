@@ -362,6 +362,50 @@ static void malloc_gfp_filter_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+/*
+ * A stale pointer (a freed object, or a pinned slot whose page went back)
+ * has no usable size, and realloc refuses it: neither may write into the
+ * slot (a pinned slot's page is the page allocator's).
+ */
+static void malloc_stale_pointer_test(struct kunit *test)
+{
+	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	struct goslab_cache *c = goslab_cache_create("kunit-stale", 24, NULL,
+						     0);
+	unsigned int i, nelems;
+	void **obj;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	nelems = goslab_cache_class(c)->nelems;
+	obj = kunit_kcalloc(test, nelems, sizeof(*obj), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	migrate_disable();
+	for (i = 0; i < nelems; i++)
+		obj[i] = goslab_cache_alloc(c, GFP_KERNEL);
+	migrate_enable();
+	for (i = 0; i < nelems; i++)
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	/* Slots 170 on lie on the span's second kernel page: it goes back. */
+	for (i = 170; i < nelems; i++)
+		goslab_cache_free(c, obj[i]);
+	goslab_cache_free(c, obj[5]);
+	goslab_cache_shrink(c);
+	KUNIT_ASSERT_TRUE(test, goslab_test_on_released_page(obj[200]));
+	KUNIT_EXPECT_EQ(test, goslab_usable_size(obj[200]), 0);
+	KUNIT_EXPECT_NULL(test, goslab_realloc(obj[200], 8,
+					       GFP_KERNEL | __GFP_ZERO));
+	KUNIT_EXPECT_EQ(test, goslab_usable_size(obj[5]), 0);
+	KUNIT_EXPECT_NULL(test, goslab_realloc(obj[5], 8, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + 4);
+	goslab_expect_consistent(test);
+	for (i = 0; i < 170; i++)
+		if (i != 5)
+			goslab_cache_free(c, obj[i]);
+	goslab_cache_destroy(c);
+	goslab_expect_consistent(test);
+}
+
 /* Count how often @p comes back in the next @n allocations of @size. */
 static unsigned int times_handed_out(struct kunit *test, void *p,
 				     size_t size, unsigned int n)
@@ -601,6 +645,7 @@ static struct kunit_case malloc_cases[] = {
 	KUNIT_CASE(malloc_page_failure_test),
 	KUNIT_CASE(malloc_nofail_test),
 	KUNIT_CASE(malloc_gfp_filter_test),
+	KUNIT_CASE(malloc_stale_pointer_test),
 	KUNIT_CASE(malloc_misuse_test),
 	KUNIT_CASE(malloc_scavenge_span_pages_test),
 	KUNIT_CASE(malloc_shrink_returns_everything_test),
