@@ -223,6 +223,7 @@ static int arena_l1_grow(unsigned long i1, gfp_t gfp)
 	 * with the address dependency and the smp_rmb() in goslab_arena_of().
 	 */
 	smp_store_release(&arena_l1, fresh->l2);
+	/* The array before its length; see the comment above. */
 	smp_store_release(&arena_l1_len, len);
 	mheap.st.meta_bytes += kmalloc_size_roundup(struct_size(fresh, l2, len)) -
 			       kmalloc_size_roundup(struct_size(old, l2, old_len));

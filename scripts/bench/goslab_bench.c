@@ -7,7 +7,8 @@
  * every one-CPU workload for goslab (goslab_alloc), SLUB's kmem_cache (a
  * cache per size, SLAB_NO_MERGE) and kmalloc, interleaved (goslab, SLUB,
  * SLUB, goslab, ...) after an untimed warm-up; "xcpu" or "xcpu-quick"
- * runs the cross-CPU workloads (see bench_xcpu()). Raw measurements are
+ * runs the cross-CPU workloads (see bench_xcpu()); "fastpath" only the
+ * fast path (for a boot with init_on_alloc=1). Raw measurements are
  * left in /sys/kernel/debug/goslab_bench/results, one per line:
  *
  *   raw test=<name> size=<bytes> n=<ops> alloc=<goslab|slub|kmalloc>
@@ -916,7 +917,7 @@ static int bench_xcpu(void)
 	return 0;
 }
 
-static int bench_run(bool quick, bool xcpu)
+static int bench_run(bool quick, bool xcpu, bool fastpath_only)
 {
 	int ret;
 
@@ -938,6 +939,8 @@ static int bench_run(bool quick, bool xcpu)
 		goto check;
 	}
 	ret = bench_fastpath();
+	if (fastpath_only)
+		goto check;
 	if (!ret)
 		ret = bench_bulk();
 	if (!ret)
@@ -979,14 +982,15 @@ static ssize_t run_write(struct file *file, const char __user *ubuf,
 		return -EFAULT;
 	strim(cmd);
 	if (strcmp(cmd, "full") && strcmp(cmd, "quick") &&
-	    strcmp(cmd, "xcpu") && strcmp(cmd, "xcpu-quick")) {
-		pr_warn("run: write 'full', 'quick', 'xcpu' or 'xcpu-quick', not '%s'\n",
+	    strcmp(cmd, "xcpu") && strcmp(cmd, "xcpu-quick") &&
+	    strcmp(cmd, "fastpath")) {
+		pr_warn("run: write 'full', 'quick', 'xcpu', 'xcpu-quick' or 'fastpath', not '%s'\n",
 			cmd);
 		return -EINVAL;
 	}
 	mutex_lock(&bench_lock);
 	ret = bench_run(!strcmp(cmd, "quick") || !strcmp(cmd, "xcpu-quick"),
-			!strncmp(cmd, "xcpu", 4));
+			!strncmp(cmd, "xcpu", 4), !strcmp(cmd, "fastpath"));
 	mutex_unlock(&bench_lock);
 	return ret ?: count;
 }
