@@ -158,7 +158,7 @@ struct tduel {
 	unsigned int owner_cpu;
 	struct tthread *partner;
 	void *obj;
-	atomic_t phase;	/* 0 wait, 1 posted, 2 taken, 3 partner done, 4 none */
+	atomic_t phase;	/* DUEL_WAIT ... DUEL_ABANDONED */
 };
 
 static struct {
@@ -1032,52 +1032,81 @@ static void op_wrong_cache(struct tthread *t)
  * (at once, or by the span's sweep). The owner allocates the object with
  * IRQs off and keeps them off until both frees returned, so that its span
  * stays in its cache, unswept, and the slot cannot be handed out between
- * the two frees (a late double free would free its next owner). The
- * partner, on another CPU, has IRQs off too, so that neither waits long.
+ * the two frees (a late double free would free its next owner).
+ *
+ * Each side has IRQs off from the moment it commits (the owner when it
+ * posts itself, the partner when it joins) to the end: a side that could
+ * be preempted in between could be held up by work that waits for the
+ * other side's CPU (an on_each_cpu() flush), while that CPU spins for it.
+ * The phase moves forward only by atomic_cmpxchg(), so that a side that
+ * gives up after a second never frees an object the other side took.
  */
-static void duel_partner(struct tthread *t, struct tduel *d)
-{
-	unsigned long flags;
-	u64 until;
-	void *p;
+enum {
+	DUEL_WAIT,	/* the owner is allocating */
+	DUEL_POSTED,	/* the object is in d->obj */
+	DUEL_TAKEN,	/* the partner is freeing it */
+	DUEL_DONE,	/* the partner's free returned */
+	DUEL_NONE,	/* the allocation failed: no duel */
+	DUEL_ABANDONED,	/* a side gave up waiting for the other */
+};
 
-	local_irq_save(flags);
-	until = ktime_get_ns() + NSEC_PER_SEC;
-	while (atomic_read(&d->phase) == 0 && ktime_get_ns() < until)
+static bool duel_wait(struct tduel *d, int phase)
+{
+	u64 until = ktime_get_ns() + NSEC_PER_SEC;
+
+	while (atomic_read(&d->phase) == phase) {
+		if (ktime_get_ns() > until)
+			return false;
 		cpu_relax();
-	if (atomic_read(&d->phase) == 1) {
-		p = READ_ONCE(d->obj);
-		atomic_set(&d->phase, 2);
-		goslab_cache_free(tor.duel_cache, p);
-		tnote(t, OP_DUEL, T_CACHE, 1, p);
 	}
-	atomic_set(&d->phase, 3);
-	local_irq_restore(flags);
+	return true;
 }
 
-static void duel_owner(struct tthread *t, struct tduel *d)
+/* Called with IRQs off, as the partner of a posted owner. */
+static void duel_partner(struct tthread *t, struct tduel *d)
 {
-	unsigned long flags;
-	u64 until;
 	void *p;
 
-	local_irq_save(flags);
+	if (!duel_wait(d, DUEL_WAIT) &&
+	    atomic_cmpxchg(&d->phase, DUEL_WAIT, DUEL_ABANDONED) == DUEL_WAIT)
+		return;
+	if (atomic_cmpxchg(&d->phase, DUEL_POSTED, DUEL_TAKEN) != DUEL_POSTED)
+		return;
+	p = READ_ONCE(d->obj);
+	goslab_cache_free(tor.duel_cache, p);
+	tnote(t, OP_DUEL, T_CACHE, 1, p);
+	atomic_set(&d->phase, DUEL_DONE);
+}
+
+/* Called with IRQs off, once a partner has joined. */
+static void duel_owner(struct tthread *t, struct tduel *d)
+{
+	void *p;
+
 	p = goslab_cache_alloc(tor.duel_cache, GFP_ATOMIC | __GFP_NOWARN);
 	WRITE_ONCE(d->obj, p);
-	atomic_set(&d->phase, p ? 1 : 4);
-	until = ktime_get_ns() + NSEC_PER_SEC;
-	if (p) {
-		while (atomic_read(&d->phase) == 1 && ktime_get_ns() < until)
-			cpu_relax();
+	if (atomic_cmpxchg(&d->phase, DUEL_WAIT,
+			   p ? DUEL_POSTED : DUEL_NONE) != DUEL_WAIT) {
+		/* The partner left: no duel, an ordinary free. */
 		goslab_cache_free(tor.duel_cache, p);
-		/* One double free each, counted apart from the threads'. */
-		atomic_long_inc(&tor.duels);
+		tfail(t, "the duel's partner left after waiting a second for the owner\n");
+		return;
 	}
-	while (atomic_read(&d->phase) != 3 && ktime_get_ns() < until)
+	if (!p)
+		return;
+	if (!duel_wait(d, DUEL_POSTED) &&
+	    atomic_cmpxchg(&d->phase, DUEL_POSTED, DUEL_ABANDONED) ==
+	    DUEL_POSTED) {
+		goslab_cache_free(tor.duel_cache, p);
+		tfail(t, "the duel's partner did not take the object within a second\n");
+		return;
+	}
+	goslab_cache_free(tor.duel_cache, p);
+	/* One double free each, counted apart from the threads'. */
+	atomic_long_inc(&tor.duels);
+	/* The partner is inside goslab_cache_free() with IRQs off. */
+	while (atomic_read(&d->phase) != DUEL_DONE)
 		cpu_relax();
-	local_irq_restore(flags);
-	if (atomic_read(&d->phase) != 3)
-		tfail(t, "the duel's partner did not come within a second\n");
 	tnote(t, OP_DUEL, T_CACHE, 0, p);
 }
 
@@ -1085,21 +1114,21 @@ static void op_duel(struct tthread *t)
 {
 	struct tduel *d = &tor.duel;
 	bool partner = false, owner = false;
+	unsigned long flags;
 	u64 until;
 
 	if (num_online_cpus() < 2)
 		return;
-	migrate_disable();
-	spin_lock(&d->lock);
+	spin_lock_irqsave(&d->lock, flags);
 	if (d->owner && !d->partner && d->owner != t &&
-	    d->owner_cpu != raw_smp_processor_id()) {
+	    d->owner_cpu != smp_processor_id()) {
 		d->partner = t;
 		partner = true;
 	} else if (!d->owner) {
 		d->owner = t;
-		d->owner_cpu = raw_smp_processor_id();
+		d->owner_cpu = smp_processor_id();
 		d->partner = NULL;
-		atomic_set(&d->phase, 0);
+		atomic_set(&d->phase, DUEL_WAIT);
 		owner = true;
 	}
 	spin_unlock(&d->lock);
@@ -1123,7 +1152,7 @@ static void op_duel(struct tthread *t)
 		d->partner = NULL;
 		spin_unlock(&d->lock);
 	}
-	migrate_enable();
+	local_irq_restore(flags);
 }
 
 static void op_cache_shrink(struct tthread *t)
