@@ -396,8 +396,11 @@ static bool goslab_object_live(const struct mspan *s, unsigned int idx)
 {
 	if (!s->cls)
 		return !READ_ONCE(s->nfreed);
-	return mspan_is_allocated(s, idx) && !mspan_slot_pinned(s, idx) &&
-	       !test_bit(idx, s->free_bits) &&
+	if (!mspan_is_allocated(s, idx))
+		return false;
+	/* Pairs with the smp_wmb() in mspan_scavenge(). */
+	smp_rmb();
+	return !mspan_slot_pinned(s, idx) && !test_bit(idx, s->free_bits) &&
 	       !test_bit(idx, s->local_free_bits);
 }
 

@@ -253,6 +253,8 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 	}
 	/* arena_l1[] may be replaced meanwhile: looked at under RCU. */
 	rcu_read_lock();
+	/* The array after the length that covers @i1: see arena_l1_grow(). */
+	smp_rmb();
 	need_l2 = !READ_ONCE(READ_ONCE(arena_l1)[i1]);
 	need_a = !arena_of(pa);
 	rcu_read_unlock();
@@ -269,6 +271,12 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 		}
 	}
 	heap_lock(flags);
+	/* l2 tables are never taken away: only a first one can be missing. */
+	if (WARN_ON_ONCE(!l2 && !arena_l1[i1])) {
+		heap_unlock(flags);
+		kfree(a);
+		return -EAGAIN;
+	}
 	if (l2 && !arena_l1[i1]) {
 		/* A lock-free reader seeing the table sees it zeroed. */
 		smp_store_release(&arena_l1[i1], l2);

@@ -378,7 +378,6 @@ u32 mspan_scavenge(struct mspan *s)
 				       !mspan_slot_on(s, i, released);
 			if (busy)
 				continue;
-			bitmap_set(s->alloc_bits, first, last - first + 1);
 		}
 		released |= BIT(k);
 		fresh |= BIT(k);
@@ -386,11 +385,23 @@ u32 mspan_scavenge(struct mspan *s)
 	if (fresh) {
 		unsigned int pinned = 0;
 
+		WRITE_ONCE(s->released_kpages, released);
+		/*
+		 * The pages before their slots' alloc bits: a lock-free
+		 * lookup (goslab_object_live()) that sees a pinned slot's
+		 * bit sees it pinned, never a live object on a page that is
+		 * about to go back.
+		 */
+		smp_wmb();
+		for (k = 0; k < nkpages; k++)
+			if ((fresh & BIT(k)) &&
+			    mspan_kpage_slots(s, k, &first, &last))
+				bitmap_set(s->alloc_bits, first,
+					   last - first + 1);
 		for (i = 0; i < s->nelems; i++)
 			pinned += mspan_slot_on(s, i, released);
 		s->npinned = pinned;
 		s->alloc_count = mspan_count_allocated(s);
-		WRITE_ONCE(s->released_kpages, released);
 		/* The window at freeindex, which may be past slot 64. */
 		mspan_reload_alloc_cache(s);
 	}

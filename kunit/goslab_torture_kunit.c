@@ -158,7 +158,8 @@ struct tduel {
 	unsigned int owner_cpu;
 	struct tthread *partner;
 	void *obj;
-	atomic_t phase;	/* DUEL_WAIT ... DUEL_ABANDONED */
+	unsigned int gen;	/* the duel's number */
+	atomic_t phase;	/* duel_phase(gen, DUEL_WAIT ... DUEL_ABANDONED) */
 };
 
 static struct {
@@ -1039,7 +1040,9 @@ static void op_wrong_cache(struct tthread *t)
  * be preempted in between could be held up by work that waits for the
  * other side's CPU (an on_each_cpu() flush), while that CPU spins for it.
  * The phase moves forward only by atomic_cmpxchg(), so that a side that
- * gives up after a second never frees an object the other side took.
+ * gives up after a second never frees an object the other side took; it
+ * carries the duel's number, so that a side late from one duel cannot
+ * act on the next.
  */
 enum {
 	DUEL_WAIT,	/* the owner is allocating */
@@ -1050,11 +1053,17 @@ enum {
 	DUEL_ABANDONED,	/* a side gave up waiting for the other */
 };
 
-static bool duel_wait(struct tduel *d, int phase)
+/* Phase @ph of duel number @gen. */
+static int duel_phase(unsigned int gen, int ph)
+{
+	return (int)((gen & 0xfffffff) << 3 | ph);
+}
+
+static bool duel_wait(struct tduel *d, unsigned int gen, int ph)
 {
 	u64 until = ktime_get_ns() + NSEC_PER_SEC;
 
-	while (atomic_read(&d->phase) == phase) {
+	while (atomic_read(&d->phase) == duel_phase(gen, ph)) {
 		if (ktime_get_ns() > until)
 			return false;
 		cpu_relax();
@@ -1063,30 +1072,38 @@ static bool duel_wait(struct tduel *d, int phase)
 }
 
 /* Called with IRQs off, as the partner of a posted owner. */
-static void duel_partner(struct tthread *t, struct tduel *d)
+static void duel_partner(struct tthread *t, struct tduel *d,
+			 unsigned int gen)
 {
+	int wait = duel_phase(gen, DUEL_WAIT);
+	int posted = duel_phase(gen, DUEL_POSTED);
 	void *p;
 
-	if (!duel_wait(d, DUEL_WAIT) &&
-	    atomic_cmpxchg(&d->phase, DUEL_WAIT, DUEL_ABANDONED) == DUEL_WAIT)
+	if (!duel_wait(d, gen, DUEL_WAIT) &&
+	    atomic_cmpxchg(&d->phase, wait,
+			   duel_phase(gen, DUEL_ABANDONED)) == wait)
 		return;
-	if (atomic_cmpxchg(&d->phase, DUEL_POSTED, DUEL_TAKEN) != DUEL_POSTED)
+	if (atomic_cmpxchg(&d->phase, posted,
+			   duel_phase(gen, DUEL_TAKEN)) != posted)
 		return;
 	p = READ_ONCE(d->obj);
 	goslab_cache_free(tor.duel_cache, p);
 	tnote(t, OP_DUEL, T_CACHE, 1, p);
-	atomic_set(&d->phase, DUEL_DONE);
+	atomic_set(&d->phase, duel_phase(gen, DUEL_DONE));
 }
 
 /* Called with IRQs off, once a partner has joined. */
-static void duel_owner(struct tthread *t, struct tduel *d)
+static void duel_owner(struct tthread *t, struct tduel *d, unsigned int gen)
 {
+	int wait = duel_phase(gen, DUEL_WAIT);
+	int posted = duel_phase(gen, DUEL_POSTED);
 	void *p;
 
 	p = goslab_cache_alloc(tor.duel_cache, GFP_ATOMIC | __GFP_NOWARN);
 	WRITE_ONCE(d->obj, p);
-	if (atomic_cmpxchg(&d->phase, DUEL_WAIT,
-			   p ? DUEL_POSTED : DUEL_NONE) != DUEL_WAIT) {
+	if (atomic_cmpxchg(&d->phase, wait,
+			   duel_phase(gen, p ? DUEL_POSTED : DUEL_NONE)) !=
+	    wait) {
 		/* The partner left: no duel, an ordinary free. */
 		goslab_cache_free(tor.duel_cache, p);
 		tfail(t, "the duel's partner left after waiting a second for the owner\n");
@@ -1094,9 +1111,9 @@ static void duel_owner(struct tthread *t, struct tduel *d)
 	}
 	if (!p)
 		return;
-	if (!duel_wait(d, DUEL_POSTED) &&
-	    atomic_cmpxchg(&d->phase, DUEL_POSTED, DUEL_ABANDONED) ==
-	    DUEL_POSTED) {
+	if (!duel_wait(d, gen, DUEL_POSTED) &&
+	    atomic_cmpxchg(&d->phase, posted,
+			   duel_phase(gen, DUEL_ABANDONED)) == posted) {
 		goslab_cache_free(tor.duel_cache, p);
 		tfail(t, "the duel's partner did not take the object within a second\n");
 		return;
@@ -1105,7 +1122,7 @@ static void duel_owner(struct tthread *t, struct tduel *d)
 	/* One double free each, counted apart from the threads'. */
 	atomic_long_inc(&tor.duels);
 	/* The partner is inside goslab_cache_free() with IRQs off. */
-	while (atomic_read(&d->phase) != DUEL_DONE)
+	while (atomic_read(&d->phase) != duel_phase(gen, DUEL_DONE))
 		cpu_relax();
 	tnote(t, OP_DUEL, T_CACHE, 0, p);
 }
@@ -1115,6 +1132,7 @@ static void op_duel(struct tthread *t)
 	struct tduel *d = &tor.duel;
 	bool partner = false, owner = false;
 	unsigned long flags;
+	unsigned int gen;
 	u64 until;
 
 	if (num_online_cpus() < 2)
@@ -1128,12 +1146,14 @@ static void op_duel(struct tthread *t)
 		d->owner = t;
 		d->owner_cpu = smp_processor_id();
 		d->partner = NULL;
-		atomic_set(&d->phase, DUEL_WAIT);
+		d->gen++;
+		atomic_set(&d->phase, duel_phase(d->gen, DUEL_WAIT));
 		owner = true;
 	}
+	gen = d->gen;
 	spin_unlock(&d->lock);
 	if (partner) {
-		duel_partner(t, d);
+		duel_partner(t, d, gen);
 	} else if (owner) {
 		/* Every other thread looks for a duel between operations. */
 		until = ktime_get_ns() + 2 * NSEC_PER_MSEC;
@@ -1146,7 +1166,7 @@ static void op_duel(struct tthread *t)
 			d->owner = NULL;
 		spin_unlock(&d->lock);
 		if (partner)
-			duel_owner(t, d);
+			duel_owner(t, d, gen);
 		spin_lock(&d->lock);
 		d->owner = NULL;
 		d->partner = NULL;
