@@ -414,18 +414,15 @@ int goslab_read_stats_slow(void)
 {
 	unsigned long nmalloc, nfree;
 	struct goslab_heap_stats hs;
+	struct recount rc = {};
 	struct goslab_class *cls;
-	struct recount *rc;
 	int bad = 0;
 
-	rc = kzalloc(sizeof(*rc), GFP_KERNEL);
-	if (!rc)
-		return -ENOMEM;
 	/* The class list and the recount scratch are the mutex's. */
 	mutex_lock(&goslab_class_mutex);
 	for_each_goslab_class(cls)
 		memset(&cls->recount, 0, sizeof(cls->recount));
-	mheap_walk_spans(recount_span, rc);
+	mheap_walk_spans(recount_span, &rc);
 	for_each_goslab_class(cls) {
 		struct goslab_class_stats fast, *slow = &cls->recount;
 
@@ -441,15 +438,14 @@ int goslab_read_stats_slow(void)
 	mutex_unlock(&goslab_class_mutex);
 	goslab_large_counts(&nmalloc, &nfree);
 	mheap_read_stats(&hs);
-	if (nmalloc - nfree != rc->large_objects ||
-	    hs.large_objects != rc->large_objects ||
-	    hs.pages_large != rc->large_pages) {
+	if (nmalloc - nfree != rc.large_objects ||
+	    hs.large_objects != rc.large_objects ||
+	    hs.pages_large != rc.large_pages) {
 		inv_err("large objects: counters say %lu (%lu by the heap, %lu pages), the heap holds %lu (%lu pages)\n",
 			nmalloc - nfree, hs.large_objects, hs.pages_large,
-			rc->large_objects, rc->large_pages);
+			rc.large_objects, rc.large_pages);
 		bad++;
 	}
-	kfree(rc);
 	bad += goslab_check_memstats();
 	return bad;
 }
