@@ -9,6 +9,7 @@
 #   make run                on any Debian 12 machine: build a User-Mode
 #                           Linux kernel, boot it, load goslab, show it
 #   make check              the whole test suite; ends "N passed, N failed"
+#                           (ONLY=uml,qemu,lint: some groups of steps)
 #   make bench              goslab against SLUB in kernels without debug
 #                           options: ratios, tables, CSV and plots
 #   make torture            the randomized torture test for as long as
@@ -36,7 +37,7 @@ run:
 	scripts/goslab-run
 
 check:
-	scripts/goslab-check
+	$(if $(ONLY),GOSLAB_CHECK_ONLY=$(ONLY)) scripts/goslab-check
 
 bench:
 	scripts/goslab-bench
