@@ -60,7 +60,7 @@
  * @free_chunks: chunks with no page in use
  */
 struct mheap {
-	spinlock_t lock;	/* innermost goslab lock, IRQ-safe */
+	spinlock_t lock;	/* IRQ-safe; see the lock order, internal.h */
 	u64 held_since;
 	struct list_head chunks;
 	struct goslab_heap_stats st;
