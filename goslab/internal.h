@@ -343,7 +343,10 @@ struct heap_chunk;
  * @alloc_count: allocated slots (pinned ones included); owner only
  * @released_kpages: a bit per kernel page of the span given back to the
  *	page allocator while the span held objects (see mspan_scavenge());
- *	under the mcentral lock, read locklessly by frees
+ *	under the mcentral lock, read locklessly by frees. Published before
+ *	the alloc bits that pin its pages' slots (smp_wmb()), so that a
+ *	lockless reader that sees such a bit and then reads this field
+ *	(smp_rmb(), goslab_object_live()) sees the slot pinned
  * @npinned: slots overlapping those pages: allocated for good, never
  *	handed out; under the mcentral lock
  * @tiny: for the tiny class, a word per 16-byte block saying where its
