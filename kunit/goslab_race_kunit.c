@@ -132,29 +132,42 @@ static unsigned int race_handed_twice(struct kunit *test,
 	return bad;
 }
 
-static void race_local_remote_double_free_test(struct kunit *test)
+/*
+ * Run a double-free race @rounds times in a 64-byte cache: every round's
+ * second free must be reported exactly once (at once or by the span's
+ * sweep), and no slot may be handed out twice afterwards.
+ */
+static void race_double_free(struct kunit *test, const char *name,
+			     int (*owner)(void *), int (*other)(void *),
+			     const char *what)
 {
 	struct race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
 	unsigned long reported;
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->cache = goslab_cache_create("race-local-remote", 64, NULL, 0);
+	r->cache = goslab_cache_create(name, 64, NULL, 0);
 	KUNIT_ASSERT_NOT_NULL(test, r->cache);
 	r->nrounds = rounds;
-	race_run(test, r, local_remote_owner, local_remote_other);
+	race_run(test, r, owner, other);
 	/* Racing pairs are found by the spans' sweeps. */
 	goslab_cache_shrink(r->cache);
 	reported = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE) - dbl;
-	kunit_info(test, "%u rounds: %lu double frees reported\n", rounds,
-		   reported);
+	kunit_info(test, "%u rounds: %lu double frees reported, %lu setup misses\n",
+		   rounds, reported, r->misses);
 	KUNIT_EXPECT_EQ(test, r->misses, 0);
-	KUNIT_EXPECT_EQ_MSG(test, reported, rounds,
-			    "a double free went unreported or was reported twice");
+	KUNIT_EXPECT_EQ_MSG(test, reported, rounds, "%s", what);
 	goslab_expect_consistent(test);
 	KUNIT_EXPECT_EQ(test, race_handed_twice(test, r->cache, 4 * 128, 64), 0);
 	goslab_cache_destroy(r->cache);
 	goslab_expect_consistent(test);
+}
+
+static void race_local_remote_double_free_test(struct kunit *test)
+{
+	race_double_free(test, "race-local-remote", local_remote_owner,
+			 local_remote_other,
+			 "a double free went unreported or was reported twice");
 }
 
 /*
@@ -240,26 +253,9 @@ static int sweep_race_other(void *arg)
 
 static void race_sweep_double_free_test(struct kunit *test)
 {
-	struct race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
-	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
-	unsigned long reported;
-
-	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->cache = goslab_cache_create("race-sweep", 64, NULL, 0);
-	KUNIT_ASSERT_NOT_NULL(test, r->cache);
-	r->nrounds = rounds;
-	race_run(test, r, sweep_race_owner, sweep_race_other);
-	goslab_cache_shrink(r->cache);
-	reported = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE) - dbl;
-	kunit_info(test, "%u rounds: %lu double frees reported, %lu setup misses\n",
-		   rounds, reported, r->misses);
-	KUNIT_EXPECT_EQ(test, r->misses, 0);
-	KUNIT_EXPECT_EQ_MSG(test, reported, rounds,
-			    "a double free racing a sweep went unreported");
-	goslab_expect_consistent(test);
-	KUNIT_EXPECT_EQ(test, race_handed_twice(test, r->cache, 4 * 128, 64), 0);
-	goslab_cache_destroy(r->cache);
-	goslab_expect_consistent(test);
+	race_double_free(test, "race-sweep", sweep_race_owner,
+			 sweep_race_other,
+			 "a double free racing a sweep went unreported");
 }
 
 /*
