@@ -23,35 +23,17 @@
 #include <linux/slab.h>
 #include "internal.h"
 
-/**
- * struct goslab_cache - a typed cache
- * @cls: its span class (geometry, mcentral, per-CPU slots, constructor)
- * @object_size: the size asked for
- * @align: the alignment objects get
- * @flags: GOSLAB_* flags
- * @dead: destroyed with objects still live; kept so that their memory
- *	stays accounted, never allocated from again
- */
-struct goslab_cache {
-	struct goslab_class cls;
-	unsigned int object_size;
-	unsigned int align;
-	unsigned int flags;
-	bool dead;
-};
-
 #define GOSLAB_CACHE_FLAGS	(GOSLAB_HWCACHE_ALIGN | GOSLAB_RECLAIMABLE)
 
-static struct goslab_class *find_class_locked(const char *name)
+/* The class is torn down (at destroy, or at unload): its container goes. */
+static void cache_release(struct goslab_class *cls)
 {
-	struct goslab_class *cls;
-
-	lockdep_assert_held(&goslab_class_mutex);
-	for_each_goslab_class(cls)
-		if (!strcmp(cls->name, name))
-			return cls;
-	return NULL;
+	kfree(container_of(cls, struct goslab_cache, cls));
 }
+
+static const struct goslab_class_ops cache_class_ops = {
+	.release = cache_release,
+};
 
 /* Go's rule: the fewest pages (at most 16) that keep tail waste <= 1/8. */
 static unsigned int cache_span_pages(unsigned int size)
@@ -94,9 +76,13 @@ struct goslab_cache *goslab_cache_create(const char *name, unsigned int size,
 					 unsigned int flags)
 {
 	unsigned int align = args ? args->align : 0;
+	struct goslab_class_spec spec = {
+		.name = name,
+		.api = __func__,
+		.ctor = args ? args->ctor : NULL,
+		.ops = &cache_class_ops,
+	};
 	struct goslab_cache *c;
-	unsigned int elemsize;
-	int cpu;
 
 	might_sleep();
 	if (!name) {
@@ -121,92 +107,28 @@ struct goslab_cache *goslab_cache_create(const char *name, unsigned int size,
 	align = max_t(unsigned int, align, 8);
 	if (flags & GOSLAB_HWCACHE_ALIGN)
 		align = max_t(unsigned int, align, cache_line_size());
-	elemsize = ALIGN(size, align);
-	if (elemsize > GOSLAB_MAX_SMALL_SIZE) {
+	spec.elemsize = ALIGN(size, align);
+	if (spec.elemsize > GOSLAB_MAX_SMALL_SIZE) {
 		pr_warn("%s(%s): size %u aligned to %u is above %u\n",
 			__func__, name, size, align, GOSLAB_MAX_SMALL_SIZE);
 		return NULL;
 	}
 
+	spec.npages = cache_span_pages(spec.elemsize);
+	spec.page_gfp = flags & GOSLAB_RECLAIMABLE ? __GFP_RECLAIMABLE : 0;
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return NULL;
 	c->object_size = size;
 	c->align = align;
 	c->flags = flags;
-	c->cls.name = kstrdup(name, GFP_KERNEL);
-	c->cls.slot = alloc_percpu(struct mcache_slot);
-	if (!c->cls.name || !c->cls.slot)
-		goto fail;
-	c->cls.elemsize = elemsize;
-	c->cls.npages = cache_span_pages(elemsize);
-	c->cls.nelems = c->cls.npages * GOSLAB_PAGE_SIZE / elemsize;
-	c->cls.divmul = (u32)(U32_MAX / elemsize) + 1;
-	c->cls.page_gfp = flags & GOSLAB_RECLAIMABLE ? __GFP_RECLAIMABLE : 0;
-	c->cls.ctor = args ? args->ctor : NULL;
-	mcentral_init(&c->cls.central);
-	for_each_possible_cpu(cpu)
-		per_cpu_ptr(c->cls.slot, cpu)->span = &goslab_emptymspan;
-
-	mutex_lock(&goslab_class_mutex);
-	if (find_class_locked(name)) {
-		mutex_unlock(&goslab_class_mutex);
-		pr_warn("%s(%s): the name is in use\n", __func__, name);
-		goto fail;
+	if (goslab_class_create(&c->cls, &spec)) {
+		kfree(c);
+		return NULL;
 	}
-	list_add_tail_rcu(&c->cls.node, &goslab_class_list);
-	goslab_debugfs_add_class(&c->cls);
-	mutex_unlock(&goslab_class_mutex);
 	return c;
-fail:
-	free_percpu(c->cls.slot);
-	kfree(c->cls.name);
-	kfree(c);
-	return NULL;
 }
 EXPORT_SYMBOL_GPL(goslab_cache_create);
-
-/* Report up to a few objects still live in a class's spans. */
-static void report_live(struct goslab_class *cls)
-{
-	struct list_head *lists[] = { &cls->central.partial,
-				      &cls->central.full,
-				      &cls->central.partial_unswept,
-				      &cls->central.full_unswept };
-	unsigned int i, j, shown = 0;
-	unsigned long flags;
-	struct mspan *s;
-
-	mcentral_lock_irqsave(&cls->central, flags);
-	for (i = 0; i < ARRAY_SIZE(lists) && shown < 4; i++) {
-		list_for_each_entry(s, lists[i], list) {
-			for (j = 0; j < s->nelems && shown < 4; j++) {
-				if (!mspan_is_allocated(s, j) ||
-				    mspan_slot_pinned(s, j) ||
-				    test_bit(j, s->free_bits) ||
-				    test_bit(j, s->local_free_bits))
-					continue;
-				pr_err("%s: still live at destroy: %p\n",
-				       cls->name,
-				       (void *)(s->base +
-						(unsigned long)j * s->elemsize));
-				shown++;
-			}
-			if (shown >= 4)
-				break;
-		}
-	}
-	mcentral_unlock_irqrestore(&cls->central, flags);
-}
-
-/* Objects of a class still live, its spans swept and in mcentral. */
-static unsigned long class_live(struct goslab_class *cls)
-{
-	struct goslab_class_stats st;
-
-	goslab_read_class_stats(cls, &st);
-	return st.live;
-}
 
 /**
  * goslab_cache_destroy() - destroy a cache
@@ -223,35 +145,11 @@ static unsigned long class_live(struct goslab_class *cls)
  */
 void goslab_cache_destroy(struct goslab_cache *c)
 {
-	unsigned long live;
-
 	if (!c)
 		return;
-	might_sleep();
 	/* A dead cache is destroyed again once its objects are gone. */
-	goslab_bg_pause();
-	mcache_flush_class(&c->cls);
-	mcentral_shrink(&c->cls);
-	live = class_live(&c->cls);
-	if (live) {
-		pr_err("%s(%s): %lu objects still allocated; keeping their memory\n",
-		       __func__, c->cls.name, live);
-		report_live(&c->cls);
+	if (goslab_class_destroy(&c->cls, __func__))
 		c->dead = true;
-		goslab_bg_resume();
-		return;
-	}
-	mutex_lock(&goslab_class_mutex);
-	list_del_rcu(&c->cls.node);
-	goslab_debugfs_remove_class(&c->cls);
-	mutex_unlock(&goslab_class_mutex);
-	/* No sweeper, shrinker or flush walks the class any more. */
-	synchronize_rcu();
-	mcentral_destroy(&c->cls);
-	goslab_bg_resume();
-	free_percpu(c->cls.slot);
-	kfree(c->cls.name);
-	kfree(c);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_destroy);
 
@@ -291,23 +189,6 @@ void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp)
 EXPORT_SYMBOL_GPL(goslab_cache_alloc);
 
 /**
- * goslab_cache_free() - free an object to its cache
- * @c: the cache the object came from
- * @obj: the object; NULL is a no-op
- *
- * An object of another cache (or of goslab_alloc()) is reported with
- * pr_err, counted and not freed, as are foreign pointers, interior
- * pointers and double frees.
- *
- * Context: any context but NMI.
- */
-void goslab_cache_free(struct goslab_cache *c, void *obj)
-{
-	goslab_free_checked(obj, _RET_IP_, &c->cls);
-}
-EXPORT_SYMBOL_GPL(goslab_cache_free);
-
-/**
  * goslab_cache_alloc_bulk() - allocate @n objects at once
  * @c: the cache
  * @gfp: GFP flags
@@ -323,26 +204,18 @@ EXPORT_SYMBOL_GPL(goslab_cache_free);
 int goslab_cache_alloc_bulk(struct goslab_cache *c, gfp_t gfp, size_t n,
 			    void **p)
 {
+	int got;
+
 	might_alloc(gfp);
 	if (unlikely(!cache_alloc_ok(c, gfp)))
 		return 0;
-	return mcache_alloc_bulk(&c->cls, c->object_size, gfp, n, p);
+	got = mcache_alloc_bulk(&c->cls, c->object_size, gfp, n, p);
+	if (likely(got == n))
+		return n;
+	goslab_free_bulk_class(&c->cls, got, p, _RET_IP_, __func__);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(goslab_cache_alloc_bulk);
-
-/**
- * goslab_cache_free_bulk() - free @n objects at once
- * @c: the cache they came from
- * @n: how many
- * @p: the objects; each is checked as by goslab_cache_free()
- *
- * Context: any context but NMI.
- */
-void goslab_cache_free_bulk(struct goslab_cache *c, size_t n, void **p)
-{
-	goslab_free_bulk_class(&c->cls, n, p, _RET_IP_);
-}
-EXPORT_SYMBOL_GPL(goslab_cache_free_bulk);
 
 /**
  * goslab_cache_shrink() - give back the cache's free memory
@@ -376,32 +249,3 @@ struct goslab_class *goslab_cache_class(struct goslab_cache *c)
 	return &c->cls;
 }
 EXPORT_SYMBOL_NS_GPL(goslab_cache_class, GOSLAB_INTERNAL);
-
-/* Module unload: every user is gone; destroy what they left. */
-void goslab_caches_exit(void)
-{
-	struct goslab_class *cls, *tmp;
-
-	mcache_flush_all();
-	mutex_lock(&goslab_class_mutex);
-	list_for_each_entry_safe(cls, tmp, &goslab_class_list, node) {
-		struct goslab_cache *c;
-		unsigned long live;
-
-		/* Only typed caches: not the size classes, not tiny's. */
-		if ((cls >= goslab_classes &&
-		     cls < goslab_classes + GOSLAB_NUM_SPAN_CLASSES) ||
-		    cls == &goslab_tiny_class)
-			continue;
-		c = container_of(cls, struct goslab_cache, cls);
-		list_del_rcu(&cls->node);
-		live = mcentral_destroy(cls);
-		if (live)
-			pr_err("%s: %lu objects never freed; their memory is given back at unload\n",
-			       cls->name, live);
-		free_percpu(cls->slot);
-		kfree(cls->name);
-		kfree(c);
-	}
-	mutex_unlock(&goslab_class_mutex);
-}

@@ -109,36 +109,6 @@ static int cpus_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(cpus);
 
-/* While validate is read, the validators' reports go to it as well. */
-static DEFINE_MUTEX(problem_lock);
-static struct seq_file *problem_sink;
-static DEFINE_SPINLOCK(problem_sink_lock);
-
-/**
- * goslab_problem() - report an inconsistency a validator found
- * @fmt: printf format
- *
- * Logged with pr_err, and written to debugfs/goslab/validate when that is
- * what asked. Callable with any lock held.
- */
-void goslab_problem(const char *fmt, ...)
-{
-	struct va_format vaf;
-	unsigned long flags;
-	va_list args;
-
-	va_start(args, fmt);
-	vaf.fmt = fmt;
-	vaf.va = &args;
-	pr_err("%pV", &vaf);
-	spin_lock_irqsave(&problem_sink_lock, flags);
-	if (problem_sink)
-		seq_printf(problem_sink, "%pV", &vaf);
-	spin_unlock_irqrestore(&problem_sink_lock, flags);
-	va_end(args);
-}
-EXPORT_SYMBOL_NS_GPL(goslab_problem, GOSLAB_INTERNAL);
-
 static int tiny_show(struct seq_file *m, void *unused)
 {
 	struct goslab_class *cls = &goslab_tiny_class;
@@ -201,18 +171,8 @@ static const struct file_operations irqsoff_fops = {
 
 static int validate_show(struct seq_file *m, void *unused)
 {
-	unsigned long flags;
-	int bad;
+	int bad = goslab_validate_into(m);
 
-	mutex_lock(&problem_lock);
-	spin_lock_irqsave(&problem_sink_lock, flags);
-	problem_sink = m;
-	spin_unlock_irqrestore(&problem_sink_lock, flags);
-	bad = goslab_validate();
-	spin_lock_irqsave(&problem_sink_lock, flags);
-	problem_sink = NULL;
-	spin_unlock_irqrestore(&problem_sink_lock, flags);
-	mutex_unlock(&problem_lock);
 	if (!bad)
 		seq_puts(m, "ok\n");
 	else
@@ -494,11 +454,8 @@ static const struct file_operations class_attr_fops = {
 	.release = single_release,
 };
 
-/**
- * goslab_debugfs_add_class() - create caches/<name>/ for a span class
- * @cls: the class
- */
-void goslab_debugfs_add_class(struct goslab_class *cls)
+/* A class was created: caches/<name>/. Under goslab_class_mutex. */
+static void debugfs_add_class(struct goslab_class *cls)
 {
 	struct class_attr_file *files;
 	struct dentry *dir;
@@ -522,11 +479,8 @@ void goslab_debugfs_add_class(struct goslab_class *cls)
 	cls->debugfs_files = files;
 }
 
-/**
- * goslab_debugfs_remove_class() - remove caches/<name>/
- * @cls: the class
- */
-void goslab_debugfs_remove_class(struct goslab_class *cls)
+/* A class goes. Under goslab_class_mutex. */
+static void debugfs_remove_class(struct goslab_class *cls)
 {
 	debugfs_remove_recursive(cls->debugfs);
 	cls->debugfs = NULL;
@@ -534,13 +488,16 @@ void goslab_debugfs_remove_class(struct goslab_class *cls)
 	cls->debugfs_files = NULL;
 }
 
+static const struct goslab_class_observer debugfs_class_observer = {
+	.add = debugfs_add_class,
+	.remove = debugfs_remove_class,
+};
+
 /**
  * goslab_debugfs_init() - create /sys/kernel/debug/goslab and its files
  */
 void goslab_debugfs_init(void)
 {
-	struct goslab_class *cls;
-
 	goslab_debugfs_root = debugfs_create_dir("goslab", NULL);
 	debugfs_create_file("slabinfo", 0400, goslab_debugfs_root, NULL,
 			    &slabinfo_fops);
@@ -558,10 +515,7 @@ void goslab_debugfs_init(void)
 			    &irqsoff_fops);
 	goslab_debugfs_caches = debugfs_create_dir("caches",
 						   goslab_debugfs_root);
-	mutex_lock(&goslab_class_mutex);
-	for_each_goslab_class(cls)
-		goslab_debugfs_add_class(cls);
-	mutex_unlock(&goslab_class_mutex);
+	goslab_class_observe(&debugfs_class_observer);
 	goslab_control_init(goslab_debugfs_root);
 }
 
@@ -570,17 +524,9 @@ void goslab_debugfs_init(void)
  */
 void goslab_debugfs_exit(void)
 {
-	struct goslab_class *cls;
-
 	goslab_control_exit();
+	goslab_class_observe(NULL);
 	debugfs_remove_recursive(goslab_debugfs_root);
 	goslab_debugfs_root = NULL;
 	goslab_debugfs_caches = NULL;
-	mutex_lock(&goslab_class_mutex);
-	for_each_goslab_class(cls) {
-		kfree(cls->debugfs_files);
-		cls->debugfs_files = NULL;
-		cls->debugfs = NULL;
-	}
-	mutex_unlock(&goslab_class_mutex);
 }

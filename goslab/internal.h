@@ -101,44 +101,7 @@
  *             released before it calls mcentral_note_free(), which then
  *             checks its state under the class's lock.
  *
- * Lock order, outer first. Sleeping locks: the control file's mutex
- * (control.c), the validate file's problem_lock (debugfs.c),
- * goslab_shrinker_mutex (sweep.c: held by the shrinker's scan, which
- * takes it with a trylock so that reclaim never waits; goslab_bg_pause()
- * takes it briefly to wait for a scan in flight), goslab_class_mutex
- * (changes to the class list, the slow recount), cpus_read_lock() (the
- * flushes of mcaches, page caches and tiny blocks). Then the spinning
- * ones, every one taken with IRQs disabled because allocation and free
- * work in hardirq context:
- *
- *   1. IRQs off on the local CPU: the mcache (one CPU's slots), the
- *      CPU's page cache and its tiny block. The fast path takes no lock
- *      and no locked instruction. A CPU that went offline runs nothing,
- *      so the cpuhp callback (goslab_cpu_dead()) empties all three from
- *      another CPU; debugfs/goslab/cpus reads them racily.
- *   2. mcentral.lock (one per span class): the four span lists, every
- *      span's state and list linkage, nspans, nempty, released_kpages and
- *      npinned; and the allocation state of every span of the class that
- *      is not CACHED (sweeping).
- *   3. mspan.free_lock (one span's at a time): its free_bits and nfreed,
- *      and the sweep and the scavenger against remote frees (see above).
- *      mheap.lock, beside it (never nested with it): the chunk list,
- *      each chunk's bitmaps, the heap page counters, refilling and
- *      flushing page caches, and writes to the arena index (except a
- *      page cache's own pages, written by its CPU). Pages go back to
- *      the buddy allocator under it (its zone->lock nests inside).
- *   4. problem_sink_lock (debugfs.c) and irqsoff_lock (stats.c),
- *      innermost and never nested with each other: validators report
- *      under any of the above, and the end of a measured IRQs-off
- *      section (mcentral.lock, mheap.lock) records its length.
- *
- * Checked against what lockdep records (scripts/goslab-lockorder after
- * the stress, race, cache, tiny, sweep and torture suites and the
- * control-file tests, 4 CPUs): the control mutex and problem_lock
- * before goslab_shrinker_mutex, goslab_class_mutex and cpu_hotplug_lock;
- * those before mcentral.lock; mcentral.lock before free_lock, mheap.lock
- * and irqsoff_lock; mheap.lock before irqsoff_lock; no other nesting
- * among goslab's locks.
+ * Lock order: see "DOC: Lock order" below.
  *
  * Nothing sleeps under the spinning locks. mcentral_grow() runs with no
  * lock held and IRQs in the caller's state, so that alloc_pages() can
@@ -196,6 +159,50 @@
  * The layers' functions are exported in the GOSLAB_INTERNAL symbol
  * namespace for goslab's own KUnit suites (kunit/); they are not API.
  */
+
+/**
+ * DOC: Lock order
+ *
+ * Outer first. Sleeping locks: the control file's mutex
+ * (control.c), the validators' problem_lock (stats.c: one
+ * goslab_validate_into() at a time), goslab_shrinker_mutex (sweep.c:
+ * held by the shrinker's scan, which takes it with a trylock so that
+ * reclaim never waits; goslab_bg_pause() takes it briefly to wait for a
+ * scan in flight), goslab_class_mutex (mcentral.c: changes to the class
+ * list, the slow recount, class observers), cpus_read_lock() (the
+ * flushes of mcaches, page caches and tiny blocks). Then the spinning
+ * ones, every one taken with IRQs disabled because allocation and free
+ * work in hardirq context:
+ *
+ *   1. IRQs off on the local CPU: the mcache (one CPU's slots), the
+ *      CPU's page cache and its tiny block. The fast path takes no lock
+ *      and no locked instruction. A CPU that went offline runs nothing,
+ *      so the cpuhp callback (goslab_cpu_dead()) empties all three from
+ *      another CPU; debugfs/goslab/cpus reads them racily.
+ *   2. mcentral.lock (one per span class): the four span lists, every
+ *      span's state and list linkage, nspans, nempty, released_kpages and
+ *      npinned; and the allocation state of every span of the class that
+ *      is not CACHED (sweeping).
+ *   3. mspan.free_lock (one span's at a time): its free_bits and nfreed,
+ *      and the sweep and the scavenger against remote frees (see above).
+ *      mheap.lock, beside it (never nested with it): the chunk list,
+ *      each chunk's bitmaps, the heap page counters, refilling and
+ *      flushing page caches, and writes to the arena index (except a
+ *      page cache's own pages, written by its CPU). Pages go back to
+ *      the buddy allocator under it (its zone->lock nests inside).
+ *   4. problem_sink_lock (stats.c) and irqsoff_lock (stats.c),
+ *      innermost and never nested with each other: validators report
+ *      under any of the above, and the end of a measured IRQs-off
+ *      section (mcentral.lock, mheap.lock) records its length.
+ *
+ * Checked against what lockdep records (scripts/goslab-lockorder after
+ * the stress, race, cache, tiny, sweep and torture suites and the
+ * control-file tests, 4 CPUs): the control mutex and problem_lock
+ * before goslab_shrinker_mutex, goslab_class_mutex and cpu_hotplug_lock;
+ * those before mcentral.lock; mcentral.lock before free_lock, mheap.lock
+ * and irqsoff_lock; mheap.lock before irqsoff_lock; no other nesting
+ * among goslab's locks.
+ */
 #ifndef _GOSLAB_INTERNAL_H
 #define _GOSLAB_INTERNAL_H
 
@@ -213,6 +220,18 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/goslab.h>
+
+/*
+ * A state-machine precondition (Go's throw("...")): a WARN in kernels
+ * built for testing (CONFIG_DEBUG_VM or KUnit), where make check turns
+ * any WARN into a failure; compiled out elsewhere, as VM_WARN_ON_ONCE()
+ * is without CONFIG_DEBUG_VM.
+ */
+#if IS_ENABLED(CONFIG_DEBUG_VM) || IS_ENABLED(CONFIG_KUNIT)
+#define GOSLAB_WARN_ON_ONCE(cond)	WARN_ON_ONCE(cond)
+#else
+#define GOSLAB_WARN_ON_ONCE(cond)	BUILD_BUG_ON_INVALID(cond)
+#endif
 
 #define GOSLAB_PAGE_SHIFT	13
 #define GOSLAB_PAGE_SIZE	BIT(GOSLAB_PAGE_SHIFT)
@@ -552,14 +571,6 @@ struct mcache_slot {
 };
 
 /**
- * struct mcache - the per-CPU cache of goslab_alloc()'s span classes
- * @alloc: a slot per span class; typed caches bring slots of their own
- */
-struct mcache {
-	struct mcache_slot alloc[GOSLAB_NUM_SPAN_CLASSES];
-};
-
-/**
  * struct mcentral - the spans of one class that no mcache holds
  * @lock: protects everything here and the state of those spans
  * @partial: swept spans with a free slot; empty ones at the tail
@@ -602,6 +613,60 @@ struct goslab_class_stats {
 };
 
 /**
+ * struct goslab_class_ops - what only one kind of class knows
+ * @free_object: free the object at @p inside slot-sized blocks of @s (the
+ *	tiny class); IRQs off. Returns 0 or -GOSLAB_ERR_*
+ * @object_size: the size of the object at @p, or 0 with *@err set
+ * @span_is_valid: check what the kind keeps per span (mspan_is_valid())
+ * @flush: every CPU lets go of what it holds of the class above its
+ *	mcache slot (a tiny block); may sleep
+ * @release: free the class's container once the class is torn down
+ *
+ * Every member may be NULL; the size classes have no ops at all.
+ */
+struct goslab_class_ops {
+	int (*free_object)(struct mspan *s, const void *p);
+	size_t (*object_size)(struct mspan *s, const void *p, int *err);
+	bool (*span_is_valid)(const struct mspan *s);
+	void (*flush)(struct goslab_class *cls);
+	void (*release)(struct goslab_class *cls);
+};
+
+/**
+ * struct goslab_class_spec - what goslab_class_create() builds a class from
+ * @name: unique among classes; copied
+ * @api: the caller's API function, for reports
+ * @elemsize: object size
+ * @npages: goslab pages per span
+ * @page_gfp: extra gfp bits for the spans' pages (__GFP_RECLAIMABLE)
+ * @tiny: spans carry the tiny allocator's block words
+ * @ctor: constructor run on each object when a span is carved, or NULL
+ * @ops: the kind's behaviour, or NULL
+ */
+struct goslab_class_spec {
+	const char *name;
+	const char *api;
+	unsigned int elemsize;
+	unsigned int npages;
+	gfp_t page_gfp;
+	bool tiny;
+	void (*ctor)(void *obj);
+	const struct goslab_class_ops *ops;
+};
+
+/**
+ * struct goslab_class_observer - follows classes as they come and go
+ * @add: a class was created (or existed when observing began)
+ * @remove: a class goes (or observing stops)
+ *
+ * Called under goslab_class_mutex; may sleep.
+ */
+struct goslab_class_observer {
+	void (*add)(struct goslab_class *cls);
+	void (*remove)(struct goslab_class *cls);
+};
+
+/**
  * struct goslab_class - a span class: geometry, mcentral, mcache slots
  * @name: for reports and debugfs
  * @elemsize: object size
@@ -612,6 +677,7 @@ struct goslab_class_stats {
  * @node: on goslab_class_list (RCU; written under goslab_class_mutex)
  * @ctor: constructor run on each object when a span is carved, or NULL
  * @tiny: the tiny allocator's class of 16-byte blocks (tiny.c)
+ * @ops: what only this kind of class knows, or NULL
  * @dup_frees: frees counted twice: racing double frees found by sweeps
  * @recount: the slow recount's scratch (goslab_read_stats_slow())
  * @debugfs: its caches/<name>/ directory
@@ -629,6 +695,7 @@ struct goslab_class {
 	gfp_t page_gfp;
 	bool tiny;
 	void (*ctor)(void *obj);
+	const struct goslab_class_ops *ops;
 	atomic_long_t dup_frees;
 	struct goslab_class_stats recount;
 	struct dentry *debugfs;
@@ -638,9 +705,10 @@ struct goslab_class {
 };
 
 /*
- * Every span class, goslab_alloc()'s and typed caches', is on
- * goslab_class_list: walked under rcu_read_lock() (the sweeper may walk
- * it from any context) or goslab_class_mutex, which serializes changes.
+ * Every span class, goslab_alloc()'s, the tiny one and typed caches', is
+ * on goslab_class_list (mcentral.c): walked under rcu_read_lock() (the
+ * sweeper may walk it from any context) or goslab_class_mutex, which
+ * serializes changes (class.c).
  */
 extern struct list_head goslab_class_list;
 extern struct mutex goslab_class_mutex;
@@ -649,7 +717,6 @@ extern struct mutex goslab_class_mutex;
 				lockdep_is_held(&goslab_class_mutex))
 
 extern struct goslab_class goslab_classes[GOSLAB_NUM_SPAN_CLASSES];
-extern struct mcache __percpu *goslab_mcache;
 extern struct mspan goslab_emptymspan;
 
 static inline unsigned int goslab_span_class(unsigned int sizeclass,
@@ -896,6 +963,21 @@ static __always_inline int mspan_free_check_local(const struct mspan *s,
 	return 0;
 }
 
+/*
+ * Is slot @idx an object handed out and not freed since: allocated, not
+ * pinned (a stale pointer's page may be gone) and without a free bit?
+ * Racy unless the span is quiescent; never on a fast path.
+ */
+static inline bool mspan_slot_live(const struct mspan *s, unsigned int idx)
+{
+	if (!mspan_is_allocated(s, idx))
+		return false;
+	/* Pairs with the smp_wmb() in mspan_scavenge(). */
+	smp_rmb();
+	return !mspan_slot_pinned(s, idx) && !test_bit(idx, s->free_bits) &&
+	       !test_bit(idx, s->local_free_bits);
+}
+
 /* Record a checked local free: no atomic. */
 static __always_inline void mspan_free_publish_local(struct mspan *s,
 						     unsigned int idx)
@@ -914,8 +996,6 @@ unsigned int mspan_live(const struct mspan *s);
 bool mspan_is_valid(const struct mspan *s, bool check_cache);
 
 /* mcache.c */
-int mcache_init(void);
-void mcache_exit(void);
 int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 		      size_t n, void **p);
 void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
@@ -1129,6 +1209,7 @@ void mcentral_put_span(struct goslab_class *cls, struct mspan *s);
 void mcentral_note_free(struct goslab_class *cls, struct mspan *s);
 unsigned long mcentral_shrink(struct goslab_class *cls);
 bool mcentral_is_valid(struct goslab_class *cls);
+void mcentral_report_live(struct goslab_class *cls, unsigned int max);
 unsigned long mcentral_destroy(struct goslab_class *cls);
 
 /* mheap.c */
@@ -1155,49 +1236,70 @@ unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
 			       void *arg);
 bool goslab_should_fail_page_alloc(void);
 
-/* malloc.c */
-int goslab_classes_init(void);
+/* class.c */
+int goslab_class_create(struct goslab_class *cls,
+			const struct goslab_class_spec *spec);
+unsigned long goslab_class_destroy(struct goslab_class *cls, const char *api);
+void goslab_class_observe(const struct goslab_class_observer *obs);
+void goslab_classes_flush(void);
+int goslab_size_classes_init(void);
 void goslab_classes_exit(void);
-int goslab_free_ip(const void *p, unsigned long ip);
-int goslab_free_checked(const void *p, unsigned long ip,
-			struct goslab_class *expect);
+
+/* free.c */
+int goslab_free_object(const void *p, unsigned long ip,
+		       struct goslab_class *expect, const char *api);
 int goslab_free_slot(struct mspan *s, unsigned int idx);
 void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
-			    unsigned long ip);
+			    unsigned long ip, const char *api);
+size_t goslab_object_size(const void *p, unsigned long ip, const char *api,
+			  bool *tiny);
 
 /* debugfs.c, control.c */
-__printf(1, 2) void goslab_problem(const char *fmt, ...);
-/* What a validator found wrong: logged, and shown by debugfs "validate". */
-#define inv_err(fmt, ...)	goslab_problem(fmt, ##__VA_ARGS__)
 void goslab_debugfs_init(void);
 void goslab_debugfs_exit(void);
-void goslab_debugfs_add_class(struct goslab_class *cls);
-void goslab_debugfs_remove_class(struct goslab_class *cls);
 void goslab_control_init(struct dentry *dir);
 void goslab_control_exit(void);
 
 /* tiny.c */
 extern struct goslab_class goslab_tiny_class;
 int goslab_tiny_init(void);
-void goslab_tiny_exit(void);
-int goslab_tiny_free(struct mspan *s, const void *p);
-size_t goslab_tiny_size(struct mspan *s, const void *p);
 void goslab_tiny_flush(void);
 void goslab_tiny_flush_dead_cpu(unsigned int cpu);
 bool goslab_tiny_held_cpu(unsigned int cpu);
 void goslab_tiny_stats(unsigned long *nalloc, unsigned long *nfree,
 		       long *live_bytes, long *class_bytes);
-bool goslab_tiny_span_is_valid(const struct mspan *s);
 
 /* cache.c */
-void goslab_caches_exit(void);
+/**
+ * struct goslab_cache - a typed cache
+ * @cls: its span class (geometry, mcentral, per-CPU slots, constructor)
+ * @object_size: the size asked for
+ * @align: the alignment objects get
+ * @flags: GOSLAB_* flags
+ * @dead: destroyed with objects still live; kept so that their memory
+ *	stays accounted, never allocated from again
+ */
+struct goslab_cache {
+	struct goslab_class cls;
+	unsigned int object_size;
+	unsigned int align;
+	unsigned int flags;
+	bool dead;
+};
+
 struct goslab_class *goslab_cache_class(struct goslab_cache *c);
-void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree);
 
 /* stats.c */
+__printf(1, 2) void goslab_problem(const char *fmt, ...);
+/* What a validator found wrong: logged, and shown by debugfs "validate". */
+#define inv_err(fmt, ...)	goslab_problem(fmt, ##__VA_ARGS__)
+int goslab_validate_into(struct seq_file *m);
+extern atomic_long_t goslab_large_nmalloc, goslab_large_nfree;
+void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree);
 void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
 		   const char *what);
 unsigned long goslab_error_count(enum goslab_error err);
+void goslab_report_ratelimit_reset(void);
 void goslab_report_dup_frees(struct goslab_class *cls, struct mspan *s,
 			     unsigned int n);
 bool goslab_gfp_check(gfp_t gfp, unsigned long ip, const char *what);

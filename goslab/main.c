@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * main.c - module load and unload, and the internal exports.
+ * main.c - module load and unload: the one place that orders them.
  *
  * Load builds the arena index and the span classes, then creates
  * /sys/kernel/debug/goslab/. Unload runs when no module that calls goslab
@@ -25,6 +25,13 @@ static int goslab_cpu_dead(unsigned int cpu)
 	return 0;
 }
 
+/*
+ * The whole load order; unload (and a failed load) undo it in reverse.
+ * Each layer's state exists before anything that calls into it: the
+ * heap before the classes that carve it, every class before the CPU
+ * hotplug callback and the background work that walk the classes, and
+ * debugfs (which lets a person allocate) last.
+ */
 static int __init goslab_init(void)
 {
 	int ret;
@@ -32,38 +39,40 @@ static int __init goslab_init(void)
 	ret = mheap_init();
 	if (ret)
 		return ret;
-	ret = goslab_classes_init();
-	if (ret) {
-		goslab_classes_exit();
-		mheap_exit();
-		return ret;
-	}
+	ret = goslab_size_classes_init();
+	if (ret)
+		goto err_classes;
+	ret = goslab_tiny_init();
+	if (ret)
+		goto err_classes;
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "goslab:dead",
 					NULL, goslab_cpu_dead);
-	if (ret < 0) {
-		goslab_classes_exit();
-		mheap_exit();
-		return ret;
-	}
+	if (ret < 0)
+		goto err_classes;
 	goslab_cpuhp_state = ret;
 	ret = goslab_bg_start();
-	if (ret) {
-		cpuhp_remove_state_nocalls(goslab_cpuhp_state);
-		goslab_classes_exit();
-		mheap_exit();
-		return ret;
-	}
+	if (ret)
+		goto err_cpuhp;
 	goslab_debugfs_init();
 	return 0;
+
+err_cpuhp:
+	cpuhp_remove_state_nocalls(goslab_cpuhp_state);
+err_classes:
+	/* Every class created so far: tiny's, the size classes. */
+	goslab_classes_exit();
+	mheap_exit();
+	return ret;
 }
 
 static void __exit goslab_exit(void)
 {
-	/* The control file's objects and caches go first. */
+	/* The control file's objects and caches go with it. */
 	goslab_debugfs_exit();
 	/* Nothing in the background may run once teardown starts. */
 	goslab_bg_stop();
 	cpuhp_remove_state_nocalls(goslab_cpuhp_state);
+	/* Typed caches left by their users, the tiny class, size classes. */
 	goslab_classes_exit();
 	mheap_exit();
 }

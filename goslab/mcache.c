@@ -12,26 +12,15 @@
  * sleep, so it runs with IRQs back in the caller's state and the slow
  * path starts over on whatever CPU it wakes up on.
  *
- * A slot that holds nothing points at goslab_emptymspan, a span with no
- * free slot, so the fast path needs no NULL check (Go's emptymspan).
+ * A slot that holds nothing points at goslab_emptymspan (mspan.c), a span
+ * with no free slot, so the fast path needs no NULL check (Go's
+ * emptymspan). Each class allocates its slots (class.c).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
 #include <linux/smp.h>
 #include "internal.h"
-
-/*
- * Allocated at load: 136 slots per CPU are more than the static per-CPU
- * area modules get.
- */
-struct mcache __percpu *goslab_mcache;
-
-/* nelems == 0 and alloc_cache == 0: every allocation from it fails. */
-struct mspan goslab_emptymspan = {
-	.state = MSPAN_DEAD,
-};
-EXPORT_SYMBOL_NS_GPL(goslab_emptymspan, GOSLAB_INTERNAL);
 
 /*
  * Replace the slot's span with one that has a free slot. Returns false
@@ -43,6 +32,9 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	struct mcache_slot *slot = this_cpu_ptr(cls->slot);
 	struct mspan *s = slot->span;
 
+	/* Go: throw("refill of span with free space remaining"). */
+	GOSLAB_WARN_ON_ONCE(s != &goslab_emptymspan &&
+			    s->freeindex != s->nelems);
 	/*
 	 * A used-up span that has received frees is swept where it is: this
 	 * CPU owns its allocation state, and the free bits are taken with
@@ -106,6 +98,7 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 		       unsigned long flags)
 {
+	lockdep_assert_irqs_disabled();
 	this_cpu_ptr(cls->slot)->nalloc_slow++;
 	for (;;) {
 		struct mspan *s = this_cpu_ptr(cls->slot)->span;
@@ -134,7 +127,9 @@ EXPORT_SYMBOL_NS_GPL(mcache_next_free, GOSLAB_INTERNAL);
  * Whole runs of the slot's span are taken with IRQs off once; only the
  * refills go through the slow path.
  *
- * Return: @n, or 0 with nothing allocated.
+ * Return: how many were allocated: @n, or fewer when memory could not be
+ * had. The caller frees those (the objects are not yet told to the
+ * sanitizers: only a complete allocation is).
  */
 int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 		      size_t n, void **p)
@@ -153,15 +148,14 @@ int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 		if (i == n)
 			break;
 		v = mcache_next_free(cls, gfp, flags);
-		if (unlikely(!v)) {
-			local_irq_restore(flags);
-			goslab_free_bulk_class(cls, i, p, _RET_IP_);
-			return 0;
-		}
+		if (unlikely(!v))
+			break;
 		p[i++] = v;
 	}
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
 	local_irq_restore(flags);
+	if (i < n)
+		return i;
 	for (j = 0; j < n; j++)
 		goslab_post_alloc(cls, p[j], size, gfp);
 	return n;
@@ -282,27 +276,4 @@ unsigned int mcache_cached_spans_cpu(unsigned int cpu)
 		     &goslab_emptymspan;
 	rcu_read_unlock();
 	return n;
-}
-
-/* Allocate the mcaches and point every CPU's slots at the empty span. */
-int mcache_init(void)
-{
-	unsigned int i;
-	int cpu;
-
-	goslab_mcache = alloc_percpu(struct mcache);
-	if (!goslab_mcache)
-		return -ENOMEM;
-	for_each_possible_cpu(cpu)
-		for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
-			per_cpu_ptr(goslab_mcache, cpu)->alloc[i].span =
-				&goslab_emptymspan;
-	return 0;
-}
-
-/* Module exit, after every span went back. */
-void mcache_exit(void)
-{
-	free_percpu(goslab_mcache);
-	goslab_mcache = NULL;
 }

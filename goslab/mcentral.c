@@ -18,6 +18,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/module.h>
 #include <linux/slab.h>
 #include "internal.h"
 
@@ -35,6 +36,17 @@ void mcentral_init(struct mcentral *c)
 	c->nswept_frees = 0;
 	c->nrelease = 0;
 }
+
+/*
+ * Every span class's mcentral, as Go's mheap_.central: the classes, on a
+ * list walked under rcu_read_lock() or goslab_class_mutex (class.c),
+ * which also serializes the slow recount.
+ */
+struct list_head goslab_class_list = LIST_HEAD_INIT(goslab_class_list);
+EXPORT_SYMBOL_NS_GPL(goslab_class_list, GOSLAB_INTERNAL);
+/* Serializes changes to goslab_class_list and the slow recount. */
+DEFINE_MUTEX(goslab_class_mutex);
+EXPORT_SYMBOL_NS_GPL(goslab_class_mutex, GOSLAB_INTERNAL);
 
 /* Give an empty span back to mheap. */
 static void mcentral_release(struct goslab_class *cls, struct mspan *s)
@@ -108,6 +120,8 @@ static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
 	struct mcentral *c = &cls->central;
 
 	lockdep_assert_held(&c->lock);
+	/* Local frees belong to a CPU's cache: swept before filing. */
+	GOSLAB_WARN_ON_ONCE(s->nlocal_freed);
 	if (READ_ONCE(s->nfreed)) {
 		mcentral_add_unswept(c, s, s->alloc_count == s->nelems);
 	} else if (s->alloc_count == s->nelems) {
@@ -171,6 +185,7 @@ have:
 static void __mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
 {
 	lockdep_assert_held(&cls->central.lock);
+	GOSLAB_WARN_ON_ONCE(s->state != MSPAN_CACHED || s->cls != cls);
 	if (mspan_has_frees(s))
 		mcentral_sweep_span(cls, s);
 	mcentral_file_span(cls, s);
@@ -187,6 +202,7 @@ struct mspan *mcentral_cache_span(struct goslab_class *cls)
 {
 	struct mspan *s;
 
+	lockdep_assert_irqs_disabled();
 	mcentral_lock(&cls->central);
 	s = __mcentral_cache_span(cls);
 	mcentral_unlock(&cls->central);
@@ -210,6 +226,7 @@ struct mspan *mcentral_exchange_span(struct goslab_class *cls,
 {
 	struct mspan *s;
 
+	lockdep_assert_irqs_disabled();
 	mcentral_lock(&cls->central);
 	__mcentral_uncache_span(cls, old);
 	s = __mcentral_cache_span(cls);
@@ -279,6 +296,7 @@ EXPORT_SYMBOL_NS_GPL(mcentral_release_empty, GOSLAB_INTERNAL);
  */
 void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
 {
+	lockdep_assert_irqs_disabled();
 	mcentral_lock(&cls->central);
 	__mcentral_uncache_span(cls, s);
 	mcentral_unlock(&cls->central);
@@ -357,6 +375,7 @@ void mcentral_put_span(struct goslab_class *cls, struct mspan *s)
 {
 	unsigned long flags;
 
+	GOSLAB_WARN_ON_ONCE(s->state != MSPAN_CACHED || s->cls != cls);
 	mcentral_lock_irqsave(&cls->central, flags);
 	mcentral_file_span(cls, s);
 	mcentral_unlock_irqrestore(&cls->central, flags);
@@ -545,6 +564,41 @@ bool mcentral_is_valid(struct goslab_class *cls)
 	return ok;
 }
 EXPORT_SYMBOL_NS_GPL(mcentral_is_valid, GOSLAB_INTERNAL);
+
+/**
+ * mcentral_report_live() - name a few objects of a class still live
+ * @cls: the span class; no CPU caches any of its spans
+ * @max: how many to name at most
+ */
+void mcentral_report_live(struct goslab_class *cls, unsigned int max)
+{
+	struct list_head *lists[] = { &cls->central.partial,
+				      &cls->central.full,
+				      &cls->central.partial_unswept,
+				      &cls->central.full_unswept };
+	unsigned int i, j, shown = 0;
+	unsigned long flags;
+	struct mspan *s;
+
+	mcentral_lock_irqsave(&cls->central, flags);
+	for (i = 0; i < ARRAY_SIZE(lists); i++) {
+		list_for_each_entry(s, lists[i], list) {
+			for (j = 0; j < s->nelems; j++) {
+				if (shown == max)
+					goto out;
+				if (!mspan_slot_live(s, j))
+					continue;
+				pr_err("%s: still live at destroy: %p\n",
+				       cls->name,
+				       (void *)(s->base +
+						(unsigned long)j * s->elemsize));
+				shown++;
+			}
+		}
+	}
+out:
+	mcentral_unlock_irqrestore(&cls->central, flags);
+}
 
 /**
  * mcentral_destroy() - give back every span of a class

@@ -14,7 +14,17 @@
  * everything here; remote frees, the sweep and the scavenger also
  * serialize on the span's free_lock.
  */
+#include <linux/module.h>
 #include "internal.h"
+
+/*
+ * Go's emptymspan: what an mcache slot holding no span points at.
+ * nelems == 0 and alloc_cache == 0: every allocation from it fails.
+ */
+struct mspan goslab_emptymspan = {
+	.state = MSPAN_DEAD,
+};
+EXPORT_SYMBOL_NS_GPL(goslab_emptymspan, GOSLAB_INTERNAL);
 
 size_t mspan_desc_size(unsigned int nelems)
 {
@@ -485,7 +495,8 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 			(void *)s->base, s->npinned);
 		ok = false;
 	}
-	if (s->tiny && !goslab_tiny_span_is_valid(s))
+	if (s->cls && s->cls->ops && s->cls->ops->span_is_valid &&
+	    !s->cls->ops->span_is_valid(s))
 		ok = false;
 	if (allocated != s->alloc_count) {
 		inv_err("span %p: alloc_count %u but %u slots allocated\n",

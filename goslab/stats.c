@@ -12,11 +12,62 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ratelimit.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include "internal.h"
 
 static atomic_long_t goslab_errors[GOSLAB_NR_ERRORS];
+
+/* Large objects allocated and freed since load (by malloc.c, free.c). */
+atomic_long_t goslab_large_nmalloc, goslab_large_nfree;
+
+/**
+ * goslab_large_counts() - large objects allocated and freed since load
+ * @nmalloc: allocations
+ * @nfree: frees
+ */
+void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree)
+{
+	*nmalloc = atomic_long_read(&goslab_large_nmalloc);
+	*nfree = atomic_long_read(&goslab_large_nfree);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_large_counts, GOSLAB_INTERNAL);
+
+/*
+ * While goslab_validate_into() runs, the validators' reports go to its
+ * seq_file as well: problem_lock (a mutex) lets one run at a time,
+ * problem_sink_lock (innermost) guards the sink against reports made
+ * under any of goslab's locks.
+ */
+static DEFINE_MUTEX(problem_lock);
+static struct seq_file *problem_sink;
+static DEFINE_SPINLOCK(problem_sink_lock);
+
+/**
+ * goslab_problem() - report an inconsistency a validator found
+ * @fmt: printf format
+ *
+ * Logged with pr_err, and written to the seq_file of a
+ * goslab_validate_into() in progress. Callable with any lock held.
+ */
+void goslab_problem(const char *fmt, ...)
+{
+	struct va_format vaf;
+	unsigned long flags;
+	va_list args;
+
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	pr_err("%pV", &vaf);
+	spin_lock_irqsave(&problem_sink_lock, flags);
+	if (problem_sink)
+		seq_printf(problem_sink, "%pV", &vaf);
+	spin_unlock_irqrestore(&problem_sink_lock, flags);
+	va_end(args);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_problem, GOSLAB_INTERNAL);
 
 static const char * const goslab_error_text[GOSLAB_NR_ERRORS] = {
 	[GOSLAB_ERR_FOREIGN] =
@@ -26,20 +77,44 @@ static const char * const goslab_error_text[GOSLAB_NR_ERRORS] = {
 	[GOSLAB_ERR_WRONG_CACHE] = "the object belongs to another cache",
 };
 
+/* Reports of misuse, paced as pr_err_ratelimited() would pace them. */
+static DEFINE_RATELIMIT_STATE(goslab_report_rs, DEFAULT_RATELIMIT_INTERVAL,
+			      DEFAULT_RATELIMIT_BURST);
+
 /**
  * goslab_report() - report and count a caller's misuse
  * @err: what went wrong
  * @p: the pointer the caller passed
  * @ip: the caller's return address
- * @what: the function that was called
+ * @what: the API function the caller called
+ *
+ * Counted always; printed as "API(pointer) from caller: what", rate
+ * limited.
  */
 void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
 		   const char *what)
 {
 	atomic_long_inc(&goslab_errors[err]);
-	pr_err_ratelimited("%s(%p) from %pS: %s\n", what, p, (void *)ip,
-			   goslab_error_text[err]);
+	if (__ratelimit(&goslab_report_rs))
+		pr_err("%s(%p) from %pS: %s\n", what, p, (void *)ip,
+		       goslab_error_text[err]);
 }
+
+/**
+ * goslab_report_ratelimit_reset() - let the next reports through
+ *
+ * For tests that check a report's text, whatever was reported before.
+ */
+void goslab_report_ratelimit_reset(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&goslab_report_rs.lock, flags);
+	goslab_report_rs.begin = 0;
+	goslab_report_rs.printed = 0;
+	raw_spin_unlock_irqrestore(&goslab_report_rs.lock, flags);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_report_ratelimit_reset, GOSLAB_INTERNAL);
 
 /**
  * goslab_error_count() - how often a misuse was reported
@@ -477,3 +552,27 @@ int goslab_validate(void)
 	return bad;
 }
 EXPORT_SYMBOL_NS_GPL(goslab_validate, GOSLAB_INTERNAL);
+
+/**
+ * goslab_validate_into() - goslab_validate(), its reports also into @m
+ * @m: where each problem is written, besides the log
+ *
+ * Context: process context, nothing in flight.
+ * Return: what goslab_validate() returns.
+ */
+int goslab_validate_into(struct seq_file *m)
+{
+	unsigned long flags;
+	int bad;
+
+	mutex_lock(&problem_lock);
+	spin_lock_irqsave(&problem_sink_lock, flags);
+	problem_sink = m;
+	spin_unlock_irqrestore(&problem_sink_lock, flags);
+	bad = goslab_validate();
+	spin_lock_irqsave(&problem_sink_lock, flags);
+	problem_sink = NULL;
+	spin_unlock_irqrestore(&problem_sink_lock, flags);
+	mutex_unlock(&problem_lock);
+	return bad;
+}

@@ -77,7 +77,7 @@ static unsigned int tiny_obj_bits(unsigned int off, size_t size)
 /*
  * Let go of the CPU's block; free it if its objects are all gone. IRQs
  * off. Under the span's free_lock, as every change of a block's word but
- * the owner's additions: see goslab_tiny_free().
+ * the owner's additions: see tiny_free_object().
  */
 static void tiny_release(struct tiny_cache *tc)
 {
@@ -181,38 +181,57 @@ static unsigned int tiny_obj_size(u32 w, unsigned int off)
 	return __ffs(ends) - off + 1;
 }
 
-/**
- * goslab_tiny_size() - the size of the tiny object at @p
- * @s: its span (of the tiny class); IRQs off or under rcu_read_lock()
- * @p: the object
- *
- * Return: its size, or 0 if no tiny object starts at @p.
+/*
+ * No object starts at @off of a block with word @w: is @off inside one
+ * (an interior pointer) or in no object at all (freed, or never handed
+ * out)?
  */
-size_t goslab_tiny_size(struct mspan *s, const void *p)
+static int tiny_misuse(u32 w, unsigned int off)
 {
-	unsigned long rel = (unsigned long)p - s->base;
+	u32 starts = w & (BIT(off) - 1) & 0xffff;
+	unsigned int start;
 
-	if (rel / TINY_SIZE >= s->nelems)
-		return 0;
-	return tiny_obj_size(atomic_read(&s->tiny[rel / TINY_SIZE]),
-			     rel % TINY_SIZE);
+	if (!starts)
+		return GOSLAB_ERR_DOUBLE_FREE;
+	start = __fls(starts);
+	return start + tiny_obj_size(w, start) > off ? GOSLAB_ERR_INTERIOR :
+						       GOSLAB_ERR_DOUBLE_FREE;
 }
 
-/**
- * goslab_tiny_free() - free a tiny object
- * @s: its span (of the tiny class)
- * @p: the object
+/*
+ * The size of the tiny object at @p, or 0 with *@err set. IRQs off or
+ * under rcu_read_lock().
+ */
+static size_t tiny_object_size(struct mspan *s, const void *p, int *err)
+{
+	unsigned long rel = (unsigned long)p - s->base;
+	unsigned int size;
+	u32 w;
+
+	if (rel / TINY_SIZE >= s->nelems) {
+		*err = GOSLAB_ERR_INTERIOR;
+		return 0;
+	}
+	w = atomic_read(&s->tiny[rel / TINY_SIZE]);
+	size = tiny_obj_size(w, rel % TINY_SIZE);
+	if (!size)
+		*err = tiny_misuse(w, rel % TINY_SIZE);
+	return size;
+}
+
+/*
+ * Free the tiny object at @p of span @s.
  *
  * Under the span's free_lock, so that the object is cleared (and
  * forgotten by kmemleak) by the one free that took its bits, before any
  * other free can take the block's word to zero and free the block: the
  * block is reused only after a sweep, which takes that lock too.
  *
- * Context: IRQs off (the descriptor and its words stay readable).
- * Return: 0, or -GOSLAB_ERR_DOUBLE_FREE for a double free or a pointer
- * into an object.
+ * IRQs off (the descriptor and its words stay readable). Returns 0,
+ * -GOSLAB_ERR_INTERIOR for a pointer into an object (or past the span's
+ * blocks), else -GOSLAB_ERR_DOUBLE_FREE.
  */
-int goslab_tiny_free(struct mspan *s, const void *p)
+static int tiny_free_object(struct mspan *s, const void *p)
 {
 	unsigned long rel = (unsigned long)p - s->base;
 	unsigned int off = rel % TINY_SIZE, size;
@@ -222,7 +241,7 @@ int goslab_tiny_free(struct mspan *s, const void *p)
 
 	lockdep_assert_irqs_disabled();
 	if (rel / TINY_SIZE >= s->nelems)
-		return -GOSLAB_ERR_DOUBLE_FREE;
+		return -GOSLAB_ERR_INTERIOR;
 	word = &s->tiny[rel / TINY_SIZE];
 	raw_spin_lock(&s->free_lock);
 	/* The CPU placing objects in the block adds bits without the lock. */
@@ -231,7 +250,7 @@ int goslab_tiny_free(struct mspan *s, const void *p)
 		size = tiny_obj_size(old, off);
 		if (!size) {
 			raw_spin_unlock(&s->free_lock);
-			return -GOSLAB_ERR_DOUBLE_FREE;
+			return -tiny_misuse(old, off);
 		}
 		new = old & ~tiny_obj_bits(off, size);
 	} while (!atomic_try_cmpxchg(word, &old, new));
@@ -248,24 +267,18 @@ int goslab_tiny_free(struct mspan *s, const void *p)
 	return 0;
 }
 
-/**
- * goslab_tiny_span_is_valid() - check a tiny span's block words
- * @s: a span of the tiny class, quiescent
- *
- * Return: true when every live block has a word and every other none,
- * and no object overlaps another.
+/*
+ * mspan_is_valid() for a tiny span, quiescent: every live block has a
+ * word and every other none, and no object overlaps another.
  */
-bool goslab_tiny_span_is_valid(const struct mspan *s)
+static bool tiny_span_is_valid(const struct mspan *s)
 {
 	unsigned int i;
 	bool ok = true;
 
 	for (i = 0; i < s->nelems; i++) {
 		u32 w = atomic_read(&s->tiny[i]);
-		bool live = mspan_is_allocated(s, i) &&
-			    !mspan_slot_pinned(s, i) &&
-			    !test_bit(i, s->free_bits) &&
-			    !test_bit(i, s->local_free_bits);
+		bool live = mspan_slot_live(s, i);
 		unsigned int off, end = 0;
 
 		if (live != !!w) {
@@ -373,46 +386,35 @@ bool goslab_tiny_held_cpu(unsigned int cpu)
 	return READ_ONCE(per_cpu_ptr(&goslab_tiny, cpu)->block);
 }
 
-int goslab_tiny_init(void)
+static void tiny_flush_class(struct goslab_class *cls)
 {
-	struct goslab_class *cls = &goslab_tiny_class;
-	int cpu;
-
-	cls->name = "goslab-tiny";
-	cls->elemsize = TINY_SIZE;
-	cls->npages = 1;
-	cls->nelems = GOSLAB_PAGE_SIZE / TINY_SIZE;
-	cls->divmul = (u32)(U32_MAX / TINY_SIZE) + 1;
-	cls->tiny = true;
-	cls->slot = alloc_percpu(struct mcache_slot);
-	if (!cls->slot)
-		return -ENOMEM;
-	for_each_possible_cpu(cpu)
-		per_cpu_ptr(cls->slot, cpu)->span = &goslab_emptymspan;
-	mcentral_init(&cls->central);
-	mutex_lock(&goslab_class_mutex);
-	list_add_tail_rcu(&cls->node, &goslab_class_list);
-	mutex_unlock(&goslab_class_mutex);
-	return 0;
+	goslab_tiny_flush();
 }
 
-/* Module exit: every user is gone; give the tiny blocks back. */
-void goslab_tiny_exit(void)
-{
-	struct goslab_class *cls = &goslab_tiny_class;
-	unsigned long live;
+static const struct goslab_class_ops tiny_class_ops = {
+	.free_object = tiny_free_object,
+	.object_size = tiny_object_size,
+	.span_is_valid = tiny_span_is_valid,
+	.flush = tiny_flush_class,
+};
 
-	if (!cls->slot)
-		return;
-	goslab_tiny_flush();
-	mcache_flush_class(cls);
-	mutex_lock(&goslab_class_mutex);
-	list_del_rcu(&cls->node);
-	mutex_unlock(&goslab_class_mutex);
-	live = mcentral_destroy(cls);
-	if (live)
-		pr_err("%s: %lu blocks with objects never freed; given back at unload\n",
-		       cls->name, live);
-	free_percpu(cls->slot);
-	cls->slot = NULL;
+/**
+ * goslab_tiny_init() - create the tiny allocator's class of 16-byte blocks
+ *
+ * Context: module load; on failure the caller unwinds with
+ * goslab_classes_exit(), which also tears this class down.
+ * Return: 0 or -ENOMEM.
+ */
+int goslab_tiny_init(void)
+{
+	const struct goslab_class_spec spec = {
+		.name = "goslab-tiny",
+		.api = __func__,
+		.elemsize = TINY_SIZE,
+		.npages = 1,
+		.tiny = true,
+		.ops = &tiny_class_ops,
+	};
+
+	return goslab_class_create(&goslab_tiny_class, &spec);
 }

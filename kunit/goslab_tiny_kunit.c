@@ -103,6 +103,7 @@ static void tiny_block_reclaim_test(struct kunit *test)
 static void tiny_misuse_test(struct kunit *test)
 {
 	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	unsigned long interior = goslab_error_count(GOSLAB_ERR_INTERIOR);
 	u8 *a, *b;
 
 	migrate_disable();
@@ -113,17 +114,22 @@ static void tiny_misuse_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	memset(b, 0x77, 6);
+	/* Inside a live object: interior, not a double free. */
 	goslab_free(a + 1);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_INTERIOR),
+			interior + 1);
 	goslab_free(a);
 	goslab_free(a);
 	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
-			dbl + 2);
+			dbl + 1);
 	/* Its neighbour is untouched and still allocated. */
 	KUNIT_EXPECT_NULL(test, memchr_inv(b, 0x77, 6));
 	KUNIT_EXPECT_EQ(test, goslab_usable_size(b), 6);
 	goslab_free(b);
 	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
-			dbl + 2);
+			dbl + 1);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_INTERIOR),
+			interior + 1);
 	goslab_expect_consistent(test);
 }
 

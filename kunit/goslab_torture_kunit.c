@@ -962,7 +962,10 @@ static void op_double_free(struct tthread *t)
 		tcache_put(tc);
 }
 
-/* A pointer into a live object (not a tiny one: those share blocks). */
+/*
+ * A pointer into a live object, tiny ones too (their block's word must
+ * tell an interior pointer from a freed neighbour's start).
+ */
 static void op_interior(struct tthread *t)
 {
 	struct tobj *o = tclaim(t);
@@ -970,7 +973,7 @@ static void op_interior(struct tthread *t)
 
 	if (!o)
 		return;
-	if (o->kind == T_TINY || o->usable < 2) {
+	if (o->usable < 2) {
 		tunclaim(o);
 		return;
 	}

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * free.c - the one free path, and the one lookup of an object's size.
+ *
+ * Every free, whatever API it came through (goslab_free(),
+ * goslab_cache_free(), the bulk frees, goslab_realloc(), a tiny block
+ * whose last object went), ends here: the arena index names the span,
+ * the pointer must be the start of an object handed out, and then the
+ * free is local (bit i of local_free_bits, no lock, when this CPU caches
+ * the span) or remote (under the span's free_lock). A large object's
+ * span goes back to mheap at once. The slot is reused after the span's
+ * next sweep (see internal.h's free protocol).
+ *
+ * Misuse is reported, counted and ignored: a pointer goslab does not
+ * hold, a pointer into an object, a double free, an object of another
+ * cache. Reports name the API the caller called and the caller's
+ * address (goslab_report(): pr_err, never WARN, rate limited).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include "internal.h"
+
+/*
+ * The span and slot of @p if it is the start of an object goslab handed
+ * out, else NULL and an error (GOSLAB_ERR_*). A tiny span's slot is
+ * UINT_MAX: its objects lie inside blocks, which the class checks. IRQs
+ * off or under rcu_read_lock(), for as long as the caller uses the span.
+ */
+static __always_inline struct mspan *
+goslab_object_span(const void *p, unsigned int *idx, int *err)
+{
+	unsigned long addr = (unsigned long)p;
+	struct mspan *s = __mheap_span_of(p);
+
+	if (unlikely(!s)) {
+		*err = GOSLAB_ERR_FOREIGN;
+		return NULL;
+	}
+	if (unlikely(s->tiny)) {
+		*idx = UINT_MAX;
+		return s;
+	}
+	/* A large span holds one object: no division needed (or exact). */
+	*idx = likely(s->cls) ? mspan_obj_index(s, addr) : 0;
+	if (unlikely(s->base + (unsigned long)*idx * s->elemsize != addr ||
+		     *idx >= s->nelems)) {
+		*err = GOSLAB_ERR_INTERIOR;
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * A large object's span: the free that takes nfreed from 0 to 1 owns it.
+ * IRQs off on entry; restored here, before the object is cleared and the
+ * span given back (no lookup reads it after that: the winner alone).
+ */
+static noinline int goslab_free_large(struct mspan *s, unsigned long flags)
+{
+	bool won;
+
+	raw_spin_lock(&s->free_lock);
+	won = !s->nfreed;
+	if (won)
+		WRITE_ONCE(s->nfreed, 1);
+	raw_spin_unlock(&s->free_lock);
+	local_irq_restore(flags);
+	if (!won)
+		return -GOSLAB_ERR_DOUBLE_FREE;
+	atomic_long_inc(&goslab_large_nfree);
+	kmemleak_free((void *)s->base);
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		goslab_kasan_free((void *)s->base, s->elemsize,
+				  want_init_on_free());
+	else if (want_init_on_free())
+		memset((void *)s->base, 0, s->elemsize);
+	mheap_free_span(s);
+	return 0;
+}
+
+/*
+ * A free from a CPU that does not cache the span: under the span's
+ * free_lock, against sweeps and other frees. IRQs off: the descriptor
+ * stays readable (see internal.h) through mcentral_note_free(), which
+ * checks under the class's lock that the span is still on its lists.
+ * @p is the object to clear, or NULL for a tiny block (its objects were
+ * cleared one by one; the block is only poisoned).
+ */
+static noinline int goslab_free_remote(struct goslab_class *cls,
+				       struct mspan *s, unsigned int idx,
+				       void *p)
+{
+	bool first;
+	int ret;
+
+	raw_spin_lock(&s->free_lock);
+	ret = mspan_free_check(s, idx);
+	if (likely(!ret)) {
+		if (p)
+			goslab_pre_free(cls, p);
+		else
+			goslab_kasan_poison((void *)(s->base +
+					    (unsigned long)idx * s->elemsize),
+					    s->elemsize, GOSLAB_KASAN_FREED);
+		first = mspan_free_publish(s, idx);
+	}
+	raw_spin_unlock(&s->free_lock);
+	if (unlikely(ret))
+		return -GOSLAB_ERR_DOUBLE_FREE;
+	if (first)
+		mcentral_note_free(cls, s);
+	__this_cpu_inc(cls->slot->nfree);
+	__this_cpu_inc(cls->slot->nfree_remote);
+	return 0;
+}
+
+/*
+ * The free of slot @idx of @s: local when this CPU caches the span, else
+ * remote. IRQs off. @p as for goslab_free_remote(). Returns 0 or
+ * -GOSLAB_ERR_*.
+ */
+static __always_inline int goslab_free_index(struct goslab_class *cls,
+					     struct mspan *s,
+					     unsigned int idx, void *p)
+{
+	struct mcache_slot *slot = this_cpu_ptr(cls->slot);
+
+	if (likely(slot->span == s)) {
+		if (unlikely(mspan_free_check_local(s, idx)))
+			return -GOSLAB_ERR_DOUBLE_FREE;
+		if (likely(p))
+			goslab_pre_free(cls, p);
+		else
+			goslab_kasan_poison((void *)(s->base +
+					    (unsigned long)idx * s->elemsize),
+					    s->elemsize, GOSLAB_KASAN_FREED);
+		mspan_free_publish_local(s, idx);
+		slot->nfree++;
+		return 0;
+	}
+	return goslab_free_remote(cls, s, idx, p);
+}
+
+/*
+ * The fast path is the free of an object whose span this CPU caches:
+ * IRQs off, one bit set, no lock, no atomic. The lookup and everything
+ * that reads the span happen with IRQs off, so that a racing release of
+ * the span cannot free the descriptor under us. Misuse is reported after
+ * IRQs are back on. Inlined into each API's entry point.
+ */
+static __always_inline int free_object(const void *p, unsigned long ip,
+				       struct goslab_class *expect,
+				       const char *api)
+{
+	struct goslab_class *cls;
+	unsigned long flags;
+	unsigned int idx;
+	struct mspan *s;
+	int err = 0;
+
+	if (unlikely(!p))
+		return 0;
+	local_irq_save(flags);
+	s = goslab_object_span(p, &idx, &err);
+	if (unlikely(!s))
+		goto out;
+	cls = s->cls;
+	if (unlikely(expect && cls != expect)) {
+		err = GOSLAB_ERR_WRONG_CACHE;
+		goto out;
+	}
+	if (unlikely(!cls)) {
+		err = -goslab_free_large(s, flags);
+		goto reported;
+	}
+	if (unlikely(idx == UINT_MAX))
+		err = -cls->ops->free_object(s, p);
+	else
+		err = -goslab_free_index(cls, s, idx, (void *)p);
+out:
+	local_irq_restore(flags);
+reported:
+	if (unlikely(err)) {
+		goslab_report(err, p, ip, api);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * goslab_free_object() - free @p on behalf of the caller of @api at @ip
+ * @p: the object, or NULL
+ * @ip: the caller's return address, named in reports
+ * @expect: the class the caller says @p belongs to, or NULL for any
+ * @api: the function the caller called, named in reports
+ *
+ * Context: any context but NMI.
+ * Return: 0, or -EINVAL when @p was reported as misuse.
+ */
+int goslab_free_object(const void *p, unsigned long ip,
+		       struct goslab_class *expect, const char *api)
+{
+	return free_object(p, ip, expect, api);
+}
+EXPORT_SYMBOL_NS_GPL(goslab_free_object, GOSLAB_INTERNAL);
+
+/**
+ * goslab_free() - free memory from goslab_alloc()
+ * @p: the object; NULL is a no-op
+ *
+ * A pointer goslab did not return, a pointer inside an object and a
+ * double free are reported with pr_err, counted, and otherwise ignored.
+ *
+ * Context: any context but NMI.
+ */
+void goslab_free(const void *p)
+{
+	free_object(p, _RET_IP_, NULL, __func__);
+}
+EXPORT_SYMBOL_GPL(goslab_free);
+
+/**
+ * goslab_cache_free() - free an object to its cache
+ * @c: the cache the object came from
+ * @obj: the object; NULL is a no-op
+ *
+ * An object of another cache (or of goslab_alloc()) is reported with
+ * pr_err, counted and not freed, as are foreign pointers, interior
+ * pointers and double frees.
+ *
+ * Context: any context but NMI.
+ */
+void goslab_cache_free(struct goslab_cache *c, void *obj)
+{
+	free_object(obj, _RET_IP_, &c->cls, __func__);
+}
+EXPORT_SYMBOL_GPL(goslab_cache_free);
+
+/**
+ * goslab_free_slot() - free a tiny block, slot @idx of span @s
+ * @s: the span, of the tiny class
+ * @idx: the slot
+ *
+ * For the tiny allocator, which frees a block when its last object goes;
+ * the objects in it were freed (and cleared) one by one.
+ *
+ * Context: IRQs off.
+ * Return: 0, or -GOSLAB_ERR_DOUBLE_FREE.
+ */
+int goslab_free_slot(struct mspan *s, unsigned int idx)
+{
+	lockdep_assert_irqs_disabled();
+	return goslab_free_index(s->cls, s, idx, NULL);
+}
+
+/**
+ * goslab_free_bulk_class() - free objects of one class with IRQs off once
+ * @cls: the class they must belong to
+ * @n: how many
+ * @p: the objects; NULL entries are skipped
+ * @ip: the caller's return address, named in reports
+ * @api: the function the caller called, named in reports
+ *
+ * Context: any context but NMI.
+ */
+void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
+			    unsigned long ip, const char *api)
+{
+	struct mspan *last = NULL, *s;
+	unsigned long flags;
+	unsigned int idx;
+	u64 since;
+	size_t i;
+	int err;
+
+	local_irq_save(flags);
+	since = goslab_irqsoff_begin();
+	for (i = 0; i < n; i++) {
+		unsigned long addr = (unsigned long)p[i];
+
+		if (!p[i])
+			continue;
+		err = 0;
+		/*
+		 * Runs of objects from one span skip the arena lookup, unless
+		 * it gave pages back: their addresses may be another span's.
+		 */
+		if (last && addr - last->base < mspan_limit(last) - last->base &&
+		    !READ_ONCE(last->released_kpages)) {
+			s = last;
+			idx = mspan_obj_index(s, addr);
+			if (unlikely(s->base + (unsigned long)idx * s->elemsize !=
+				     addr))
+				err = GOSLAB_ERR_INTERIOR;
+		} else {
+			s = goslab_object_span(p[i], &idx, &err);
+			last = s && s->cls == cls ? s : NULL;
+		}
+		if (!err && unlikely(s->cls != cls))
+			err = GOSLAB_ERR_WRONG_CACHE;
+		if (!err) {
+			/*
+			 * Once a remote free is published the span may be
+			 * released and its pages reused: the next object
+			 * needs its own lookup.
+			 */
+			if (this_cpu_ptr(cls->slot)->span != s)
+				last = NULL;
+			err = -goslab_free_index(cls, s, idx, p[i]);
+		}
+		if (unlikely(err))
+			goslab_report(err, p[i], ip, api);
+	}
+	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
+	local_irq_restore(flags);
+}
+
+/**
+ * goslab_cache_free_bulk() - free @n objects at once
+ * @c: the cache they came from
+ * @n: how many
+ * @p: the objects; each is checked as by goslab_cache_free()
+ *
+ * Context: any context but NMI.
+ */
+void goslab_cache_free_bulk(struct goslab_cache *c, size_t n, void **p)
+{
+	goslab_free_bulk_class(&c->cls, n, p, _RET_IP_, __func__);
+}
+EXPORT_SYMBOL_GPL(goslab_cache_free_bulk);
+
+/**
+ * goslab_object_size() - the usable size of the object at @p
+ * @p: an object
+ * @ip: the caller's return address, named in reports
+ * @api: the function the caller called, named in reports
+ * @tiny: set when @p is a tiny object (KASAN checks those per block)
+ *
+ * Context: any context but NMI.
+ * Return: the size, or 0 when @p is not an object handed out and not
+ * freed (reported).
+ */
+size_t goslab_object_size(const void *p, unsigned long ip, const char *api,
+			  bool *tiny)
+{
+	unsigned int idx;
+	struct mspan *s;
+	size_t size = 0;
+	int err = 0;
+
+	rcu_read_lock();
+	s = goslab_object_span(p, &idx, &err);
+	*tiny = s && idx == UINT_MAX;
+	if (!s)
+		size = 0;
+	else if (*tiny)
+		size = s->cls->ops->object_size(s, p, &err);
+	else if (!s->cls)
+		size = READ_ONCE(s->nfreed) ? 0 : s->elemsize;
+	else if (mspan_slot_live(s, idx))
+		size = s->elemsize;
+	rcu_read_unlock();
+	if (!size)
+		goslab_report(err ?: GOSLAB_ERR_DOUBLE_FREE, p, ip, api);
+	return size;
+}

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * goslab_report: what a caller who misuses goslab reads in the log.
+ *
+ * Each kind of misuse through each API: the report must name the API the
+ * caller called, the caller (never a goslab function) and what was
+ * wrong, and be counted as that kind. The console is captured through
+ * its tracepoint, as mm/kfence/kfence_test.c does; the rate limit is
+ * reset before each report so that no case depends on what came before.
+ */
+#include <linux/tracepoint.h>
+#include <trace/events/printk.h>
+#include "goslab_test.h"
+
+#define REPORT_LINE_MAX	256
+
+static struct {
+	spinlock_t lock;	/* the probe against report_arm() */
+	bool seen;
+	char line[REPORT_LINE_MAX];
+} observed = {
+	.lock = __SPIN_LOCK_UNLOCKED(observed.lock),
+};
+
+/* The first goslab report line printed since the last report_expect(). */
+static void probe_console(void *ignore, const char *buf, size_t len)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&observed.lock, flags);
+	if (!observed.seen && strnstr(buf, "goslab: ", len) &&
+	    strnstr(buf, ") from ", len)) {
+		strscpy(observed.line, buf, min(len + 1, sizeof(observed.line)));
+		observed.seen = true;
+	}
+	spin_unlock_irqrestore(&observed.lock, flags);
+}
+
+static void report_arm(void)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&observed.lock, flags);
+	observed.seen = false;
+	observed.line[0] = '\0';
+	spin_unlock_irqrestore(&observed.lock, flags);
+	goslab_report_ratelimit_reset();
+}
+
+static bool report_seen(void)
+{
+	return READ_ONCE(observed.seen);
+}
+
+/*
+ * The report armed before must read "@api(...) from @caller+...: ...@text"
+ * and have counted one misuse of kind @err.
+ */
+static void report_expect(struct kunit *test, const char *api,
+			  const char *caller, enum goslab_error err,
+			  unsigned long errors_before, const char *text)
+{
+	char head[64], from[80];
+
+	snprintf(head, sizeof(head), "goslab: %s(", api);
+	snprintf(from, sizeof(from), ") from %s+", caller);
+	KUNIT_ASSERT_TRUE_MSG(test, report_seen(),
+			      "no report for %s", api);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(observed.line, head),
+				  "report: %s", observed.line);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(observed.line, from),
+				  "report: %s", observed.line);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(observed.line, text),
+				  "report: %s", observed.line);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(err), errors_before + 1);
+}
+
+#define TEXT_FOREIGN	"not memory goslab holds"
+#define TEXT_INTERIOR	"points inside an object"
+#define TEXT_DOUBLE	"double free"
+#define TEXT_WRONG	"belongs to another cache"
+
+static void report_free_double_test(struct kunit *test)
+{
+	unsigned long before = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	void *p = goslab_alloc(64, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	goslab_free(p);
+	report_arm();
+	goslab_free(p);
+	report_expect(test, "goslab_free", __func__, GOSLAB_ERR_DOUBLE_FREE,
+		      before, TEXT_DOUBLE);
+	goslab_expect_consistent(test);
+}
+
+static void report_free_foreign_test(struct kunit *test)
+{
+	unsigned long before = goslab_error_count(GOSLAB_ERR_FOREIGN);
+	void *p = kmalloc(64, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	report_arm();
+	goslab_free(p);
+	report_expect(test, "goslab_free", __func__, GOSLAB_ERR_FOREIGN,
+		      before, TEXT_FOREIGN);
+	kfree(p);
+}
+
+static void report_free_interior_test(struct kunit *test)
+{
+	unsigned long before = goslab_error_count(GOSLAB_ERR_INTERIOR);
+	char *p = goslab_alloc(64, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	report_arm();
+	goslab_free(p + 8);
+	report_expect(test, "goslab_free", __func__, GOSLAB_ERR_INTERIOR,
+		      before, TEXT_INTERIOR);
+	goslab_free(p);
+	goslab_expect_consistent(test);
+}
+
+/* A pointer into a tiny object is interior, not a double free. */
+static void report_tiny_interior_test(struct kunit *test)
+{
+	unsigned long before = goslab_error_count(GOSLAB_ERR_INTERIOR);
+	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	char *p = goslab_alloc_tiny(8, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	report_arm();
+	goslab_free(p + 4);
+	report_expect(test, "goslab_free", __func__, GOSLAB_ERR_INTERIOR,
+		      before, TEXT_INTERIOR);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE), dbl);
+	KUNIT_EXPECT_EQ(test, goslab_usable_size(p), 8);
+	before = goslab_error_count(GOSLAB_ERR_INTERIOR);
+	report_arm();
+	KUNIT_EXPECT_EQ(test, goslab_usable_size(p + 7), 0);
+	report_expect(test, "goslab_usable_size", __func__,
+		      GOSLAB_ERR_INTERIOR, before, TEXT_INTERIOR);
+	goslab_free(p);
+	goslab_expect_consistent(test);
+}
+
+static void report_tiny_double_test(struct kunit *test)
+{
+	unsigned long before = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	char *keep = goslab_alloc_tiny(4, GFP_KERNEL);
+	char *p = goslab_alloc_tiny(4, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, keep);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	goslab_free(p);
+	report_arm();
+	goslab_free(p);
+	report_expect(test, "goslab_free", __func__, GOSLAB_ERR_DOUBLE_FREE,
+		      before, TEXT_DOUBLE);
+	goslab_free(keep);
+	goslab_expect_consistent(test);
+}
+
+static void report_cache_wrong_test(struct kunit *test)
+{
+	unsigned long before = goslab_error_count(GOSLAB_ERR_WRONG_CACHE);
+	struct goslab_cache *c = goslab_cache_create("report-wrong", 64,
+						     NULL, 0);
+	void *p = goslab_alloc(64, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	report_arm();
+	goslab_cache_free(c, p);
+	report_expect(test, "goslab_cache_free", __func__,
+		      GOSLAB_ERR_WRONG_CACHE, before, TEXT_WRONG);
+	goslab_free(p);
+	goslab_cache_destroy(c);
+	goslab_expect_consistent(test);
+}
+
+static void report_cache_bulk_double_test(struct kunit *test)
+{
+	unsigned long before = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	struct goslab_cache *c = goslab_cache_create("report-bulk", 32,
+						     NULL, 0);
+	void *p[4];
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_EQ(test, goslab_cache_alloc_bulk(c, GFP_KERNEL, 4, p), 4);
+	goslab_cache_free(c, p[2]);
+	report_arm();
+	goslab_cache_free_bulk(c, 4, p);
+	report_expect(test, "goslab_cache_free_bulk", __func__,
+		      GOSLAB_ERR_DOUBLE_FREE, before, TEXT_DOUBLE);
+	goslab_cache_destroy(c);
+	goslab_expect_consistent(test);
+}
+
+/* goslab_realloc(p, 0) frees: a bad @p is reported as goslab_realloc's. */
+static void report_realloc_test(struct kunit *test)
+{
+	unsigned long before = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	void *p = goslab_alloc(100, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	goslab_free(p);
+	report_arm();
+	KUNIT_EXPECT_NULL(test, goslab_realloc(p, 0, GFP_KERNEL));
+	report_expect(test, "goslab_realloc", __func__,
+		      GOSLAB_ERR_DOUBLE_FREE, before, TEXT_DOUBLE);
+	before = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	report_arm();
+	KUNIT_EXPECT_NULL(test, goslab_realloc(p, 500, GFP_KERNEL));
+	report_expect(test, "goslab_realloc", __func__,
+		      GOSLAB_ERR_DOUBLE_FREE, before, TEXT_DOUBLE);
+	goslab_expect_consistent(test);
+}
+
+static void report_usable_size_test(struct kunit *test)
+{
+	unsigned long before = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE) +
+			       goslab_error_count(GOSLAB_ERR_FOREIGN);
+	void *p = goslab_alloc(40000, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_GE(test, goslab_usable_size(p), 40000);
+	goslab_free(p);
+	report_arm();
+	KUNIT_EXPECT_EQ(test, goslab_usable_size(p), 0);
+	/* A large object's pages may be gone: foreign, or a double free. */
+	KUNIT_ASSERT_TRUE(test, report_seen());
+	KUNIT_EXPECT_NOT_NULL_MSG(test,
+				  strstr(observed.line, "goslab_usable_size("),
+				  "report: %s", observed.line);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(observed.line, __func__),
+				  "report: %s", observed.line);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE) +
+			goslab_error_count(GOSLAB_ERR_FOREIGN), before + 1);
+	goslab_expect_consistent(test);
+}
+
+static int report_suite_init(struct kunit_suite *suite)
+{
+	return register_trace_console(probe_console, NULL);
+}
+
+static void report_suite_exit(struct kunit_suite *suite)
+{
+	unregister_trace_console(probe_console, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+static struct kunit_case report_cases[] = {
+	KUNIT_CASE(report_free_double_test),
+	KUNIT_CASE(report_free_foreign_test),
+	KUNIT_CASE(report_free_interior_test),
+	KUNIT_CASE(report_tiny_interior_test),
+	KUNIT_CASE(report_tiny_double_test),
+	KUNIT_CASE(report_cache_wrong_test),
+	KUNIT_CASE(report_cache_bulk_double_test),
+	KUNIT_CASE(report_realloc_test),
+	KUNIT_CASE(report_usable_size_test),
+	{}
+};
+
+static struct kunit_suite report_suite = {
+	.name = "goslab_report",
+	.suite_init = report_suite_init,
+	.suite_exit = report_suite_exit,
+	.test_cases = report_cases,
+};
+
+kunit_test_suite(report_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the text of goslab's misuse reports");
