@@ -153,10 +153,10 @@ void goslab_cache_destroy(struct goslab_cache *c)
 }
 EXPORT_SYMBOL_GPL(goslab_cache_destroy);
 
-static __always_inline bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp)
+static __always_inline bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp,
+					   unsigned long ip, const char *api)
 {
-	if (unlikely(gfp & GOSLAB_GFP_UNSUPPORTED) &&
-	    !goslab_gfp_check(gfp, _RET_IP_, "goslab_cache_alloc"))
+	if (goslab_alloc_refused(c->object_size, gfp, ip, api))
 		return false;
 	if (unlikely(c->dead)) {
 		pr_warn_ratelimited("%s: allocation from a destroyed cache\n",
@@ -181,8 +181,7 @@ static __always_inline bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp)
  */
 void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp)
 {
-	might_alloc(gfp);
-	if (unlikely(!cache_alloc_ok(c, gfp)))
+	if (unlikely(!cache_alloc_ok(c, gfp, _RET_IP_, __func__)))
 		return NULL;
 	return mcache_alloc(&c->cls, c->object_size, gfp);
 }
@@ -206,8 +205,7 @@ int goslab_cache_alloc_bulk(struct goslab_cache *c, gfp_t gfp, size_t n,
 {
 	int got;
 
-	might_alloc(gfp);
-	if (unlikely(!cache_alloc_ok(c, gfp)))
+	if (unlikely(!cache_alloc_ok(c, gfp, _RET_IP_, __func__)))
 		return 0;
 	got = mcache_alloc_bulk(&c->cls, c->object_size, gfp, n, p);
 	if (likely(got == n))
@@ -248,4 +246,4 @@ struct goslab_class *goslab_cache_class(struct goslab_cache *c)
 {
 	return &c->cls;
 }
-EXPORT_SYMBOL_NS_GPL(goslab_cache_class, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_cache_class);

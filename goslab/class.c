@@ -22,7 +22,7 @@
 #include "internal.h"
 
 struct goslab_class goslab_classes[GOSLAB_NUM_SPAN_CLASSES];
-EXPORT_SYMBOL_NS_GPL(goslab_classes, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_classes);
 
 /* Under goslab_class_mutex. */
 static const struct goslab_class_observer *class_observer;

@@ -142,11 +142,6 @@ static int irqsoff_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
-static int irqsoff_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, irqsoff_show, NULL);
-}
-
 static ssize_t irqsoff_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
@@ -159,15 +154,7 @@ static ssize_t irqsoff_write(struct file *file, const char __user *ubuf,
 	goslab_irqsoff_set(on);
 	return count;
 }
-
-static const struct file_operations irqsoff_fops = {
-	.owner = THIS_MODULE,
-	.open = irqsoff_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.write = irqsoff_write,
-	.release = single_release,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(irqsoff);
 
 static int validate_show(struct seq_file *m, void *unused)
 {
@@ -190,30 +177,32 @@ enum class_attr {
 	ATTR_SWEEP, ATTR_GROW, ATTR_RELEASE, NR_CLASS_ATTRS,
 };
 
-static const char * const class_attr_names[NR_CLASS_ATTRS] = {
-	[ATTR_OBJECT_SIZE] = "object_size",
-	[ATTR_OBJS_PER_SPAN] = "objs_per_span",
-	[ATTR_SPAN_PAGES] = "span_pages",
-	[ATTR_OBJECTS] = "objects",
-	[ATTR_TOTAL_OBJECTS] = "total_objects",
-	[ATTR_SPANS] = "spans",
-	[ATTR_PARTIAL] = "partial",
-	[ATTR_UNSWEPT] = "unswept",
-	[ATTR_ERRORS] = "errors",
-	[ATTR_ALLOC] = "alloc",
-	[ATTR_FREE] = "free",
-	[ATTR_ALLOC_FAST] = "alloc_fastpath",
-	[ATTR_ALLOC_SLOW] = "alloc_slowpath",
-	[ATTR_FREE_FAST] = "free_fastpath",
-	[ATTR_FREE_SLOW] = "free_slowpath",
-	[ATTR_REFILL] = "alloc_refill",
-	[ATTR_SWEEP_LOCAL] = "sweep_in_mcache",
-	[ATTR_SWEEP] = "sweep",
-	[ATTR_GROW] = "grow",
-	[ATTR_RELEASE] = "release",
+/* Each file's name and mode: event counters can be cleared (0600). */
+static const struct {
+	const char *name;
+	umode_t mode;
+} class_attrs[NR_CLASS_ATTRS] = {
+	[ATTR_OBJECT_SIZE] = { "object_size", 0400 },
+	[ATTR_OBJS_PER_SPAN] = { "objs_per_span", 0400 },
+	[ATTR_SPAN_PAGES] = { "span_pages", 0400 },
+	[ATTR_OBJECTS] = { "objects", 0400 },
+	[ATTR_TOTAL_OBJECTS] = { "total_objects", 0400 },
+	[ATTR_SPANS] = { "spans", 0400 },
+	[ATTR_PARTIAL] = { "partial", 0400 },
+	[ATTR_UNSWEPT] = { "unswept", 0400 },
+	[ATTR_ERRORS] = { "errors", 0400 },
+	[ATTR_ALLOC] = { "alloc", 0400 },
+	[ATTR_FREE] = { "free", 0400 },
+	[ATTR_ALLOC_FAST] = { "alloc_fastpath", 0600 },
+	[ATTR_ALLOC_SLOW] = { "alloc_slowpath", 0600 },
+	[ATTR_FREE_FAST] = { "free_fastpath", 0600 },
+	[ATTR_FREE_SLOW] = { "free_slowpath", 0600 },
+	[ATTR_REFILL] = { "alloc_refill", 0600 },
+	[ATTR_SWEEP_LOCAL] = { "sweep_in_mcache", 0600 },
+	[ATTR_SWEEP] = { "sweep", 0600 },
+	[ATTR_GROW] = { "grow", 0600 },
+	[ATTR_RELEASE] = { "release", 0600 },
 };
-
-static_assert(ARRAY_SIZE(class_attr_names) == NR_CLASS_ATTRS);
 
 struct class_attr_file {
 	struct goslab_class *cls;
@@ -361,11 +350,6 @@ static int class_attr_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
-static int class_attr_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, class_attr_show, inode->i_private);
-}
-
 /*
  * Writing 0 to an event counter clears it, as with SLUB_STATS. Counts
  * other than these (objects, spans) describe state and cannot be
@@ -445,14 +429,7 @@ static ssize_t class_attr_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
-static const struct file_operations class_attr_fops = {
-	.owner = THIS_MODULE,
-	.open = class_attr_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.write = class_attr_write,
-	.release = single_release,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(class_attr);
 
 /* A class was created: caches/<name>/. Under goslab_class_mutex. */
 static void debugfs_add_class(struct goslab_class *cls)
@@ -468,11 +445,9 @@ static void debugfs_add_class(struct goslab_class *cls)
 		return;
 	dir = debugfs_create_dir(cls->name, goslab_debugfs_caches);
 	for (i = 0; i < NR_CLASS_ATTRS; i++) {
-		bool counter = i >= ATTR_ALLOC_FAST;
-
 		files[i].cls = cls;
 		files[i].attr = i;
-		debugfs_create_file(class_attr_names[i], counter ? 0600 : 0400,
+		debugfs_create_file(class_attrs[i].name, class_attrs[i].mode,
 				    dir, &files[i], &class_attr_fops);
 	}
 	cls->debugfs = dir;
@@ -493,26 +468,32 @@ static const struct goslab_class_observer debugfs_class_observer = {
 	.remove = debugfs_remove_class,
 };
 
+static const struct {
+	const char *name;
+	umode_t mode;
+	const struct file_operations *fops;
+} debugfs_files[] = {
+	{ "slabinfo", 0400, &slabinfo_fops },
+	{ "sizeclasses", 0400, &sizeclasses_fops },
+	{ "memory", 0400, &memory_fops },
+	{ "validate", 0400, &validate_fops },
+	{ "tiny", 0400, &tiny_fops },
+	{ "cpus", 0400, &cpus_fops },
+	{ "irqsoff", 0600, &irqsoff_fops },
+};
+
 /**
  * goslab_debugfs_init() - create /sys/kernel/debug/goslab and its files
  */
 void goslab_debugfs_init(void)
 {
+	unsigned int i;
+
 	goslab_debugfs_root = debugfs_create_dir("goslab", NULL);
-	debugfs_create_file("slabinfo", 0400, goslab_debugfs_root, NULL,
-			    &slabinfo_fops);
-	debugfs_create_file("sizeclasses", 0400, goslab_debugfs_root, NULL,
-			    &sizeclasses_fops);
-	debugfs_create_file("memory", 0400, goslab_debugfs_root, NULL,
-			    &memory_fops);
-	debugfs_create_file("validate", 0400, goslab_debugfs_root, NULL,
-			    &validate_fops);
-	debugfs_create_file("tiny", 0400, goslab_debugfs_root, NULL,
-			    &tiny_fops);
-	debugfs_create_file("cpus", 0400, goslab_debugfs_root, NULL,
-			    &cpus_fops);
-	debugfs_create_file("irqsoff", 0600, goslab_debugfs_root, NULL,
-			    &irqsoff_fops);
+	for (i = 0; i < ARRAY_SIZE(debugfs_files); i++)
+		debugfs_create_file(debugfs_files[i].name, debugfs_files[i].mode,
+				    goslab_debugfs_root, NULL,
+				    debugfs_files[i].fops);
 	goslab_debugfs_caches = debugfs_create_dir("caches",
 						   goslab_debugfs_root);
 	goslab_class_observe(&debugfs_class_observer);

@@ -204,7 +204,6 @@ int goslab_free_object(const void *p, unsigned long ip,
 {
 	return free_object(p, ip, expect, api);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_free_object, GOSLAB_INTERNAL);
 
 /**
  * goslab_free() - free memory from goslab_alloc()

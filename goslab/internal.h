@@ -156,8 +156,11 @@
  * racing ones at once or (local against remote) at the span's next
  * sweep; none is counted as a free.
  *
- * The layers' functions are exported in the GOSLAB_INTERNAL symbol
- * namespace for goslab's own KUnit suites (kunit/); they are not API.
+ * The layers' functions that goslab's KUnit suites (kunit/) call are
+ * exported with EXPORT_SYMBOL_IF_KUNIT(): only in a kernel with KUnit,
+ * in the EXPORTED_FOR_KUNIT_TESTING namespace. The two the benchmark
+ * module needs in kernels without KUnit (goslab_validate(),
+ * mheap_read_stats()) are in the GOSLAB_BENCH namespace. Neither is API.
  */
 
 /**
@@ -214,12 +217,17 @@
 #include <linux/mutex.h>
 #include <linux/rculist.h>
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/percpu.h>
 #include <linux/jump_label.h>
 #include <linux/sched/clock.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/goslab.h>
+/* Before 6.2, Kbuild supplies these (compat/kunit_visibility.h). */
+#ifndef EXPORT_SYMBOL_IF_KUNIT
+#include <kunit/visibility.h>
+#endif
 
 /*
  * A state-machine precondition (Go's throw("...")): a WARN in kernels
@@ -314,9 +322,26 @@ static inline gfp_t goslab_page_gfp(gfp_t gfp)
 #define GOSLAB_GFP_UNSUPPORTED	(GOSLAB_GFP_REFUSED | __GFP_ACCOUNT | \
 				 __GFP_HIGHMEM)
 
+bool goslab_gfp_check(gfp_t gfp, unsigned long ip, const char *what);
+
+/*
+ * What every allocation API checks first, on behalf of its caller at @ip:
+ * flags goslab cannot honour (goslab_gfp_check()) and a size of 0. True
+ * when the API must return NULL.
+ */
+static __always_inline bool goslab_alloc_refused(size_t size, gfp_t gfp,
+						 unsigned long ip,
+						 const char *api)
+{
+	might_alloc(gfp);
+	if (unlikely(gfp & GOSLAB_GFP_UNSUPPORTED) &&
+	    !goslab_gfp_check(gfp, ip, api))
+		return true;
+	return unlikely(!size);
+}
+
 extern const u16 goslab_class_to_size[GOSLAB_NUM_SIZE_CLASSES];
 extern const u8 goslab_class_to_allocnpages[GOSLAB_NUM_SIZE_CLASSES];
-extern const u32 goslab_class_to_divmul[GOSLAB_NUM_SIZE_CLASSES];
 extern const u8 goslab_size_to_class8[GOSLAB_SIZE_TO_CLASS8_LEN];
 extern const u8 goslab_size_to_class128[GOSLAB_SIZE_TO_CLASS128_LEN];
 
@@ -1302,7 +1327,6 @@ unsigned long goslab_error_count(enum goslab_error err);
 void goslab_report_ratelimit_reset(void);
 void goslab_report_dup_frees(struct goslab_class *cls, struct mspan *s,
 			     unsigned int n);
-bool goslab_gfp_check(gfp_t gfp, unsigned long ip, const char *what);
 void goslab_read_class_stats(struct goslab_class *cls,
 			     struct goslab_class_stats *st);
 int goslab_read_stats_slow(void);

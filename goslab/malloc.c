@@ -62,11 +62,7 @@ void *goslab_alloc(size_t size, gfp_t gfp)
 {
 	unsigned int spc;
 
-	might_alloc(gfp);
-	if (unlikely(gfp & GOSLAB_GFP_UNSUPPORTED) &&
-	    !goslab_gfp_check(gfp, _RET_IP_, __func__))
-		return NULL;
-	if (unlikely(!size))
+	if (goslab_alloc_refused(size, gfp, _RET_IP_, __func__))
 		return NULL;
 	if (unlikely(size > GOSLAB_MAX_SMALL_SIZE))
 		return goslab_alloc_large(size, gfp, _RET_IP_);

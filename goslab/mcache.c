@@ -114,7 +114,6 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 			return NULL;
 	}
 }
-EXPORT_SYMBOL_NS_GPL(mcache_next_free, GOSLAB_INTERNAL);
 
 /**
  * mcache_alloc_bulk() - allocate @n objects of @cls
@@ -244,7 +243,7 @@ void mcache_flush_all(void)
 {
 	mcache_flush(NULL);
 }
-EXPORT_SYMBOL_NS_GPL(mcache_flush_all, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mcache_flush_all);
 
 /**
  * mcache_flush_class() - give back every CPU's span of one class
@@ -256,7 +255,7 @@ void mcache_flush_class(struct goslab_class *cls)
 {
 	mcache_flush(cls);
 }
-EXPORT_SYMBOL_NS_GPL(mcache_flush_class, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mcache_flush_class);
 
 /**
  * mcache_cached_spans_cpu() - spans a CPU's slots hold

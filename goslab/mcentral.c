@@ -43,10 +43,10 @@ void mcentral_init(struct mcentral *c)
  * which also serializes the slow recount.
  */
 struct list_head goslab_class_list = LIST_HEAD_INIT(goslab_class_list);
-EXPORT_SYMBOL_NS_GPL(goslab_class_list, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_class_list);
 /* Serializes changes to goslab_class_list and the slow recount. */
 DEFINE_MUTEX(goslab_class_mutex);
-EXPORT_SYMBOL_NS_GPL(goslab_class_mutex, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_class_mutex);
 
 /* Give an empty span back to mheap. */
 static void mcentral_release(struct goslab_class *cls, struct mspan *s)
@@ -208,7 +208,7 @@ struct mspan *mcentral_cache_span(struct goslab_class *cls)
 	mcentral_unlock(&cls->central);
 	return s;
 }
-EXPORT_SYMBOL_NS_GPL(mcentral_cache_span, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mcentral_cache_span);
 
 /**
  * mcentral_exchange_span() - give back a used-up span, take another
@@ -262,7 +262,6 @@ unsigned long mcentral_sweepone(struct goslab_class *cls)
 	mcentral_unlock_irqrestore(c, flags);
 	return npages;
 }
-EXPORT_SYMBOL_NS_GPL(mcentral_sweepone, GOSLAB_INTERNAL);
 
 /**
  * mcentral_release_empty() - give the class's kept empty spans to mheap
@@ -283,7 +282,6 @@ unsigned long mcentral_release_empty(struct goslab_class *cls)
 	mcentral_unlock_irqrestore(c, flags);
 	return pages;
 }
-EXPORT_SYMBOL_NS_GPL(mcentral_release_empty, GOSLAB_INTERNAL);
 
 /**
  * mcentral_uncache_span() - take back a span from an mcache
@@ -301,7 +299,7 @@ void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
 	__mcentral_uncache_span(cls, s);
 	mcentral_unlock(&cls->central);
 }
-EXPORT_SYMBOL_NS_GPL(mcentral_uncache_span, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mcentral_uncache_span);
 
 /**
  * mcentral_grow() - a fresh span from mheap
@@ -364,7 +362,7 @@ struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
 	mcentral_unlock_irqrestore(c, flags);
 	return s;
 }
-EXPORT_SYMBOL_NS_GPL(mcentral_grow, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mcentral_grow);
 
 /**
  * mcentral_put_span() - file a span that was about to be cached
@@ -380,7 +378,6 @@ void mcentral_put_span(struct goslab_class *cls, struct mspan *s)
 	mcentral_file_span(cls, s);
 	mcentral_unlock_irqrestore(&cls->central, flags);
 }
-EXPORT_SYMBOL_NS_GPL(mcentral_put_span, GOSLAB_INTERNAL);
 
 /**
  * mcentral_note_free() - a span got its first free since its sweep
@@ -415,7 +412,7 @@ void mcentral_note_free(struct goslab_class *cls, struct mspan *s)
 	mcentral_unlock_irqrestore(c, flags);
 	goslab_bg_kick();
 }
-EXPORT_SYMBOL_NS_GPL(mcentral_note_free, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mcentral_note_free);
 
 /**
  * mcentral_shrink() - sweep everything and give every empty span back
@@ -472,7 +469,7 @@ unsigned long mcentral_shrink(struct goslab_class *cls)
 	mcentral_unlock_irqrestore(c, flags);
 	return pages;
 }
-EXPORT_SYMBOL_NS_GPL(mcentral_shrink, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mcentral_shrink);
 
 static bool mcentral_check_list(struct goslab_class *cls,
 				struct list_head *head, enum mspan_state state,
@@ -563,7 +560,7 @@ bool mcentral_is_valid(struct goslab_class *cls)
 	mcentral_unlock_irqrestore(c, flags);
 	return ok;
 }
-EXPORT_SYMBOL_NS_GPL(mcentral_is_valid, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mcentral_is_valid);
 
 /**
  * mcentral_report_live() - name a few objects of a class still live

@@ -128,11 +128,11 @@ module_param_named(fail_page_alloc_nth, goslab_fail_page_alloc_nth, uint,
 		   0644);
 MODULE_PARM_DESC(fail_page_alloc_nth,
 		 "fault injection: fail every Nth page allocation goslab makes (0: never)");
-EXPORT_SYMBOL_NS_GPL(goslab_fail_page_alloc_nth, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_fail_page_alloc_nth);
 
 static atomic_t page_alloc_calls = ATOMIC_INIT(0);
 atomic_long_t goslab_injected_failures = ATOMIC_LONG_INIT(0);
-EXPORT_SYMBOL_NS_GPL(goslab_injected_failures, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_injected_failures);
 
 /**
  * goslab_should_fail_page_alloc() - the fault-injection decision
@@ -175,7 +175,7 @@ struct mspan *mheap_span_of(const void *p)
 {
 	return __mheap_span_of(p);
 }
-EXPORT_SYMBOL_NS_GPL(mheap_span_of, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mheap_span_of);
 
 /**
  * mheap_arena_entry() - the arena index entry for the goslab page of @p
@@ -192,7 +192,7 @@ struct mspan **mheap_arena_entry(const void *p)
 
 	return a ? &a->spans[arena_page((unsigned long)p)] : NULL;
 }
-EXPORT_SYMBOL_NS_GPL(mheap_arena_entry, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mheap_arena_entry);
 
 /*
  * Grow arena_l1[] to hold index @i1: memory was hot-added beyond what the
@@ -607,7 +607,7 @@ void mheap_pcache_flush_all(void)
 			mheap_pcache_flush_cpu(cpu);
 	cpus_read_unlock();
 }
-EXPORT_SYMBOL_NS_GPL(mheap_pcache_flush_all, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mheap_pcache_flush_all);
 
 /**
  * mheap_pcache_pages_cpu() - goslab pages one CPU's page cache holds
@@ -619,7 +619,7 @@ unsigned int mheap_pcache_pages_cpu(unsigned int cpu)
 {
 	return hweight64(READ_ONCE(per_cpu_ptr(&goslab_pcache, cpu)->cache));
 }
-EXPORT_SYMBOL_NS_GPL(mheap_pcache_pages_cpu, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mheap_pcache_pages_cpu);
 
 /**
  * mheap_pcache_pages() - goslab pages the page caches hold
@@ -630,7 +630,7 @@ unsigned long mheap_pcache_pages(void)
 {
 	return atomic_long_read(&pcache_pages);
 }
-EXPORT_SYMBOL_NS_GPL(mheap_pcache_pages, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mheap_pcache_pages);
 
 /**
  * mheap_alloc_span() - take a span of @npages goslab pages from the heap
@@ -715,7 +715,7 @@ carved:
 			    GOSLAB_KASAN_UNALLOCATED);
 	return s;
 }
-EXPORT_SYMBOL_NS_GPL(mheap_alloc_span, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mheap_alloc_span);
 
 /*
  * Free the pages of a span some of whose kernel pages went back while it
@@ -862,7 +862,7 @@ void mheap_free_span(struct mspan *s)
 	/* Free pages are kept for reuse; the scavenger paces their return. */
 	goslab_bg_kick();
 }
-EXPORT_SYMBOL_NS_GPL(mheap_free_span, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mheap_free_span);
 
 /**
  * mheap_scavenge() - give every free page back to the page allocator
@@ -877,7 +877,7 @@ unsigned long mheap_scavenge(void)
 {
 	return mheap_scavenge_pages(ULONG_MAX);
 }
-EXPORT_SYMBOL_NS_GPL(mheap_scavenge, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mheap_scavenge);
 
 static void mheap_release_chunks(struct list_head *release)
 {
@@ -997,7 +997,7 @@ unsigned long mheap_retained_goal(void)
 
 	return max_t(unsigned long, GOSLAB_RETAIN_FLOOR, in_use / 10);
 }
-EXPORT_SYMBOL_NS_GPL(mheap_retained_goal, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mheap_retained_goal);
 
 /**
  * mheap_read_stats() - a consistent copy of the heap counters
@@ -1013,7 +1013,7 @@ void mheap_read_stats(struct goslab_heap_stats *st)
 	st->meta_bytes += atomic_long_read(&span_meta_bytes);
 	st->pages_pcache = atomic_long_read(&pcache_pages);
 }
-EXPORT_SYMBOL_NS_GPL(mheap_read_stats, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_NS_GPL(mheap_read_stats, GOSLAB_BENCH);
 
 /**
  * mheap_free_pages() - goslab pages the heap can carve without growing
@@ -1024,7 +1024,7 @@ unsigned long mheap_free_pages(void)
 {
 	return READ_ONCE(mheap.st.pages_free);
 }
-EXPORT_SYMBOL_NS_GPL(mheap_free_pages, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mheap_free_pages);
 
 /**
  * mheap_walk_spans() - call @fn once for every span in the heap
@@ -1227,7 +1227,7 @@ bool mheap_is_valid(void)
 	heap_unlock(flags);
 	return ok;
 }
-EXPORT_SYMBOL_NS_GPL(mheap_is_valid, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mheap_is_valid);
 
 int mheap_init(void)
 {

@@ -24,13 +24,13 @@
 struct mspan goslab_emptymspan = {
 	.state = MSPAN_DEAD,
 };
-EXPORT_SYMBOL_NS_GPL(goslab_emptymspan, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_emptymspan);
 
 size_t mspan_desc_size(unsigned int nelems)
 {
 	return struct_size_t(struct mspan, bits, 3 * BITS_TO_LONGS(nelems));
 }
-EXPORT_SYMBOL_NS_GPL(mspan_desc_size, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mspan_desc_size);
 
 /* 64 allocation bits starting at slot 64 * @whichword. */
 static u64 mspan_alloc_word(const struct mspan *s, unsigned int whichword)
@@ -107,7 +107,7 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 	bitmap_zero(s->local_free_bits, nelems);
 	mspan_reload_alloc_cache(s);
 }
-EXPORT_SYMBOL_NS_GPL(mspan_init, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mspan_init);
 
 /**
  * mspan_next_free() - allocate when the allocCache window is used up
@@ -152,7 +152,7 @@ void *mspan_next_free(struct mspan *s)
 	s->alloc_count++;
 	return (void *)(s->base + (unsigned long)result * s->elemsize);
 }
-EXPORT_SYMBOL_NS_GPL(mspan_next_free, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mspan_next_free);
 
 /**
  * mspan_free_index() - record the free of slot @idx from any CPU
@@ -178,7 +178,7 @@ int mspan_free_index(struct mspan *s, unsigned int idx)
 	raw_spin_unlock_irqrestore(&s->free_lock, flags);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(mspan_free_index, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mspan_free_index);
 
 /**
  * mspan_free_index_local() - record a free on the CPU caching the span
@@ -195,7 +195,7 @@ int mspan_free_index_local(struct mspan *s, unsigned int idx)
 		mspan_free_publish_local(s, idx);
 	return ret;
 }
-EXPORT_SYMBOL_NS_GPL(mspan_free_index_local, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mspan_free_index_local);
 
 /* The slots overlapping kernel page @k of the span; false if none. */
 static bool mspan_kpage_slots(const struct mspan *s, unsigned int k,
@@ -303,7 +303,7 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 		*dup = ndup;
 	return taken;
 }
-EXPORT_SYMBOL_NS_GPL(mspan_sweep, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mspan_sweep);
 
 /**
  * mspan_dup_frees() - slots freed twice at once, awaiting the sweep
@@ -319,7 +319,6 @@ unsigned int mspan_dup_frees(const struct mspan *s)
 		n += hweight_long(s->free_bits[w] & s->local_free_bits[w]);
 	return n;
 }
-EXPORT_SYMBOL_NS_GPL(mspan_dup_frees, GOSLAB_INTERNAL);
 
 /**
  * mspan_live() - objects allocated and not freed
@@ -337,7 +336,7 @@ unsigned int mspan_live(const struct mspan *s)
 		freed += hweight_long(s->free_bits[w] | s->local_free_bits[w]);
 	return s->alloc_count - min(freed, s->alloc_count);
 }
-EXPORT_SYMBOL_NS_GPL(mspan_live, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mspan_live);
 
 /**
  * mspan_scavenge() - pin the slots of the span's kernel pages that hold
@@ -418,7 +417,6 @@ u32 mspan_scavenge(struct mspan *s)
 	raw_spin_unlock_irqrestore(&s->free_lock, flags);
 	return fresh;
 }
-EXPORT_SYMBOL_NS_GPL(mspan_scavenge, GOSLAB_INTERNAL);
 
 /**
  * mspan_is_valid() - check every invariant of one span
@@ -526,4 +524,4 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 	}
 	return ok;
 }
-EXPORT_SYMBOL_NS_GPL(mspan_is_valid, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(mspan_is_valid);

@@ -32,7 +32,7 @@ void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree)
 	*nmalloc = atomic_long_read(&goslab_large_nmalloc);
 	*nfree = atomic_long_read(&goslab_large_nfree);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_large_counts, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_large_counts);
 
 /*
  * While goslab_validate_into() runs, the validators' reports go to its
@@ -67,7 +67,6 @@ void goslab_problem(const char *fmt, ...)
 	spin_unlock_irqrestore(&problem_sink_lock, flags);
 	va_end(args);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_problem, GOSLAB_INTERNAL);
 
 static const char * const goslab_error_text[GOSLAB_NR_ERRORS] = {
 	[GOSLAB_ERR_FOREIGN] =
@@ -114,7 +113,7 @@ void goslab_report_ratelimit_reset(void)
 	goslab_report_rs.printed = 0;
 	raw_spin_unlock_irqrestore(&goslab_report_rs.lock, flags);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_report_ratelimit_reset, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_report_ratelimit_reset);
 
 /**
  * goslab_error_count() - how often a misuse was reported
@@ -126,7 +125,7 @@ unsigned long goslab_error_count(enum goslab_error err)
 {
 	return atomic_long_read(&goslab_errors[err]);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_error_count, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_error_count);
 
 /**
  * goslab_report_dup_frees() - a sweep found objects freed twice at once
@@ -298,7 +297,7 @@ void goslab_read_class_stats(struct goslab_class *cls,
 	st->spans = READ_ONCE(cls->central.nspans);
 	st->pages = st->spans * cls->npages;
 }
-EXPORT_SYMBOL_NS_GPL(goslab_read_class_stats, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_read_class_stats);
 
 const char * const goslab_mem_state_names[GOSLAB_NR_MEM_STATES] = {
 	[GOSLAB_MEM_LIVE] = "live",
@@ -307,7 +306,7 @@ const char * const goslab_mem_state_names[GOSLAB_NR_MEM_STATES] = {
 	[GOSLAB_MEM_PERCPU] = "percpu_cached",
 	[GOSLAB_MEM_HEAP] = "heap_free",
 };
-EXPORT_SYMBOL_NS_GPL(goslab_mem_state_names, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_mem_state_names);
 
 /* Bytes of a span still held from the page allocator. */
 static unsigned long mspan_held_bytes(const struct mspan *s)
@@ -386,7 +385,7 @@ void goslab_read_memstats(struct goslab_memstats *ms)
 	       ms->bytes[GOSLAB_MEM_UNSWEPT] - ms->bytes[GOSLAB_MEM_PERCPU];
 	ms->bytes[GOSLAB_MEM_SWEPT] = max(rest, 0L);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_read_memstats, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_read_memstats);
 
 static void memstats_span(struct mspan *s, void *arg)
 {
@@ -423,7 +422,7 @@ void goslab_read_memstats_slow(struct goslab_memstats *ms)
 	ms->held = (hs.kpages_taken - hs.kpages_returned) * PAGE_SIZE;
 	ms->released = hs.kpages_returned * PAGE_SIZE;
 }
-EXPORT_SYMBOL_NS_GPL(goslab_read_memstats_slow, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_read_memstats_slow);
 
 struct recount {
 	unsigned long large_objects;
@@ -524,7 +523,6 @@ int goslab_read_stats_slow(void)
 	bad += goslab_check_memstats();
 	return bad;
 }
-EXPORT_SYMBOL_NS_GPL(goslab_read_stats_slow, GOSLAB_INTERNAL);
 
 /**
  * goslab_validate() - run every validator and the slow recount
@@ -551,7 +549,7 @@ int goslab_validate(void)
 	goslab_bg_resume();
 	return bad;
 }
-EXPORT_SYMBOL_NS_GPL(goslab_validate, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_NS_GPL(goslab_validate, GOSLAB_BENCH);
 
 /**
  * goslab_validate_into() - goslab_validate(), its reports also into @m

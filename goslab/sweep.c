@@ -31,7 +31,7 @@
 #include "internal.h"
 
 atomic_long_t goslab_unswept_pages = ATOMIC_LONG_INIT(0);
-EXPORT_SYMBOL_NS_GPL(goslab_unswept_pages, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_unswept_pages);
 
 static atomic_t sweep_cursor = ATOMIC_INIT(0);
 static atomic_long_t credit_pages_swept = ATOMIC_LONG_INIT(0);
@@ -67,7 +67,7 @@ unsigned long goslab_sweepone(void)
 	rcu_read_unlock();
 	return n;
 }
-EXPORT_SYMBOL_NS_GPL(goslab_sweepone, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_sweepone);
 
 /**
  * goslab_deduct_sweep_credit() - sweep before taking pages from mheap
@@ -110,7 +110,6 @@ void goslab_deduct_sweep_credit(unsigned int npages)
 	if (spans == GOSLAB_CREDIT_BUDGET)
 		goslab_bg_kick();
 }
-EXPORT_SYMBOL_NS_GPL(goslab_deduct_sweep_credit, GOSLAB_INTERNAL);
 
 /**
  * goslab_credit_pages_swept() - pages swept by the sweep credit
@@ -121,7 +120,7 @@ unsigned long goslab_credit_pages_swept(void)
 {
 	return atomic_long_read(&credit_pages_swept);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_credit_pages_swept, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_credit_pages_swept);
 
 /*
  * The background sweeper and scavenger (Go's bgsweep and bgscavenge): one
@@ -193,7 +192,7 @@ void goslab_bg_flush(void)
 {
 	flush_delayed_work(&goslab_bg_work);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_bg_flush, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_bg_flush);
 
 /**
  * goslab_bg_pause() - keep the background work and the shrinker from running
@@ -212,7 +211,7 @@ void goslab_bg_pause(void)
 	mutex_lock(&goslab_shrinker_mutex);
 	mutex_unlock(&goslab_shrinker_mutex);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_bg_pause, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_bg_pause);
 
 /**
  * goslab_bg_resume() - undo goslab_bg_pause(), and queue pending work
@@ -222,7 +221,7 @@ void goslab_bg_resume(void)
 	if (atomic_dec_and_test(&goslab_bg_paused))
 		goslab_bg_kick();
 }
-EXPORT_SYMBOL_NS_GPL(goslab_bg_resume, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_bg_resume);
 
 /**
  * goslab_bg_counts() - what the background work did since load
@@ -234,7 +233,7 @@ void goslab_bg_counts(unsigned long *swept, unsigned long *released)
 	*swept = atomic_long_read(&bg_pages_swept);
 	*released = atomic_long_read(&bg_kpages_released);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_bg_counts, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_bg_counts);
 
 /*
  * Memory pressure: a shrinker whose count is goslab's cached free memory
@@ -261,7 +260,7 @@ unsigned long goslab_shrinker_count(void)
 	rcu_read_unlock();
 	return pages * GOSLAB_KPAGES_PER_PAGE;
 }
-EXPORT_SYMBOL_NS_GPL(goslab_shrinker_count, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_shrinker_count);
 
 /**
  * goslab_shrinker_scan() - the shrinker's scan_objects
@@ -292,7 +291,7 @@ unsigned long goslab_shrinker_scan(unsigned long nr_kpages)
 	atomic_long_add(kpages, &shrinker_kpages_released);
 	return kpages;
 }
-EXPORT_SYMBOL_NS_GPL(goslab_shrinker_scan, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_shrinker_scan);
 
 /**
  * goslab_shrinker_released() - kernel pages the shrinker gave back
@@ -303,7 +302,7 @@ unsigned long goslab_shrinker_released(void)
 {
 	return atomic_long_read(&shrinker_kpages_released);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_shrinker_released, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_shrinker_released);
 
 static unsigned long goslab_count_objects(struct shrinker *sh,
 					  struct shrink_control *sc)
@@ -352,7 +351,7 @@ int goslab_bg_start(void)
 	shrinker_register(goslab_shrinker);
 	return 0;
 }
-EXPORT_SYMBOL_NS_GPL(goslab_bg_start, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_bg_start);
 
 /**
  * goslab_bg_stop() - drop the shrinker, stop and disable the background work
@@ -374,7 +373,7 @@ void goslab_bg_stop(void)
 		disable_delayed_work_sync(&goslab_bg_work);
 	goslab_bg_disabled = true;
 }
-EXPORT_SYMBOL_NS_GPL(goslab_bg_stop, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_bg_stop);
 
 /**
  * goslab_bg_pending() - whether the background work is queued or running
@@ -386,4 +385,4 @@ bool goslab_bg_pending(void)
 	return delayed_work_pending(&goslab_bg_work) ||
 	       work_busy(&goslab_bg_work.work);
 }
-EXPORT_SYMBOL_NS_GPL(goslab_bg_pending, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_bg_pending);

@@ -32,7 +32,7 @@
 #define TINY_HOLD	0x80000000U
 
 struct goslab_class goslab_tiny_class;
-EXPORT_SYMBOL_NS_GPL(goslab_tiny_class, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_tiny_class);
 
 /**
  * struct tiny_cache - a CPU's current tiny block
@@ -114,11 +114,7 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 	struct mspan *s;
 	void *block;
 
-	might_alloc(gfp);
-	if (unlikely(gfp & GOSLAB_GFP_UNSUPPORTED) &&
-	    !goslab_gfp_check(gfp, _RET_IP_, __func__))
-		return NULL;
-	if (unlikely(!size))
+	if (goslab_alloc_refused(size, gfp, _RET_IP_, __func__))
 		return NULL;
 	if (size >= TINY_SIZE)
 		return goslab_alloc(size, gfp);
@@ -327,7 +323,6 @@ void goslab_tiny_stats(unsigned long *nalloc, unsigned long *nfree,
 		*class_bytes += tc->live_class_bytes;
 	}
 }
-EXPORT_SYMBOL_NS_GPL(goslab_tiny_stats, GOSLAB_INTERNAL);
 
 static void tiny_release_cpu(void *unused)
 {
@@ -360,7 +355,7 @@ void goslab_tiny_flush(void)
 	}
 	cpus_read_unlock();
 }
-EXPORT_SYMBOL_NS_GPL(goslab_tiny_flush, GOSLAB_INTERNAL);
+EXPORT_SYMBOL_IF_KUNIT(goslab_tiny_flush);
 
 /**
  * goslab_tiny_flush_dead_cpu() - let go of the tiny block of an offline CPU

@@ -53,21 +53,24 @@ static void sizeclass_lookup_test(struct kunit *test)
 	}
 }
 
-/* Go's divMagic: the reciprocal gives the exact index at every offset. */
+/*
+ * Go's divMagic, as class.c computes it: the reciprocal gives the exact
+ * index at every offset of a span, in every size class and the tiny one.
+ */
 static void sizeclass_divmul_test(struct kunit *test)
 {
 	unsigned int c;
 
-	for (c = 1; c < GOSLAB_NUM_SIZE_CLASSES; c++) {
-		unsigned int size = goslab_class_to_size[c];
-		unsigned long span = goslab_class_to_allocnpages[c] *
-				     GOSLAB_PAGE_SIZE;
-		u32 mul = goslab_class_to_divmul[c];
-		unsigned long off;
+	for (c = 0; c < GOSLAB_NUM_SIZE_CLASSES; c++) {
+		const struct goslab_class *cls = c ?
+			&goslab_classes[goslab_span_class(c, false)] :
+			&goslab_tiny_class;
+		unsigned long span = cls->npages * GOSLAB_PAGE_SIZE, off;
 
 		for (off = 0; off < span; off++) {
-			if ((u32)(((u64)off * mul) >> 32) != off / size) {
-				KUNIT_FAIL(test, "class %u offset %lu", c, off);
+			if ((u32)(((u64)off * cls->divmul) >> 32) !=
+			    off / cls->elemsize) {
+				KUNIT_FAIL(test, "%s offset %lu", cls->name, off);
 				break;
 			}
 		}

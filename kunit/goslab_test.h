@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Helpers shared by goslab's KUnit suites. The suites reach the layers
- * through the GOSLAB_INTERNAL namespace and end every scenario with
+ * through EXPORT_SYMBOL_IF_KUNIT() and end every scenario with
  * goslab_expect_consistent(): every validator and the slow recount.
  */
 #ifndef _GOSLAB_TEST_H
@@ -13,7 +13,8 @@
 #include <linux/sort.h>
 #include "internal.h"
 
-MODULE_IMPORT_NS(GOSLAB_INTERNAL);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(GOSLAB_BENCH);
 MODULE_LICENSE("GPL");
 
 static inline void goslab_expect_consistent(struct kunit *test)

@@ -102,14 +102,14 @@ def lookup(classes, limit, step, start):
     return table
 
 
-def c_array(decl, values, per_line=12):
+def c_array(decl, values, per_line):
     out = [decl + " = {"]
     for i in range(0, len(values), per_line):
         out.append("\t" + ", ".join(str(v) for v in values[i:i + per_line])
                    + ",")
     out.append("};")
     name = decl.split("[")[0].split()[-1]
-    out.append("EXPORT_SYMBOL_NS_GPL(%s, GOSLAB_INTERNAL);" % name)
+    out.append("EXPORT_SYMBOL_IF_KUNIT(%s);" % name)
     return out
 
 
@@ -124,9 +124,10 @@ def render(classes):
         " * with Go's mksizeclasses.go rules: a span of 1-10 goslab pages (8",
         " * KiB each) per class, tail waste at most 1/8 of the span. Sizes up",
         " * to 1024 B are looked up in 8-byte steps (size_to_class8), larger",
-        " * ones in 128-byte steps (size_to_class128). class_to_divmul holds",
-        " * Go's reciprocal: (offset * divmul) >> 32 == offset / size for every",
-        " * offset inside a span, checked by the generator and by KUnit.",
+        " * ones in 128-byte steps (size_to_class128). Go's reciprocal,",
+        " * (offset * divmul) >> 32 == offset / size with divmul = 2^32 / size",
+        " * rounded up, is exact at every offset inside a span of each class:",
+        " * checked by the generator and by KUnit (class.c computes it).",
         " *",
         " * class  bytes/obj  bytes/span  objects  tail waste  max waste",
     ]
@@ -149,16 +150,13 @@ def render(classes):
         "static_assert(GOSLAB_MAX_SMALL_SIZE == %d);" % MAX_SMALL_SIZE,
         "",
     ]
+    # Rows of a different length per table: no two tables look alike.
     lines += c_array("const u16 goslab_class_to_size[GOSLAB_NUM_SIZE_CLASSES]",
-                     [0] + [s for s, _ in classes])
+                     [0] + [s for s, _ in classes], 12)
     lines.append("")
     lines += c_array(
         "const u8 goslab_class_to_allocnpages[GOSLAB_NUM_SIZE_CLASSES]",
-        [0] + [p for _, p in classes])
-    lines.append("")
-    lines += c_array(
-        "const u32 goslab_class_to_divmul[GOSLAB_NUM_SIZE_CLASSES]",
-                     [0] + [div_mul(s) for s, _ in classes], 6)
+        [0] + [p for _, p in classes], 17)
     lines.append("")
     lines += c_array(
         "const u8 goslab_size_to_class8[GOSLAB_SIZE_TO_CLASS8_LEN]",
@@ -167,7 +165,7 @@ def render(classes):
     lines.append("")
     lines += c_array(
         "const u8 goslab_size_to_class128[GOSLAB_SIZE_TO_CLASS128_LEN]",
-        lookup(classes, MAX_SMALL_SIZE, LARGE_SIZE_DIV, SMALL_SIZE_MAX), 16)
+        lookup(classes, MAX_SMALL_SIZE, LARGE_SIZE_DIV, SMALL_SIZE_MAX), 23)
     return "\n".join(lines) + "\n"
 
 

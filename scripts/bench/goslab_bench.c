@@ -40,7 +40,7 @@
 #include <linux/goslab.h>
 #include "internal.h"
 
-MODULE_IMPORT_NS(GOSLAB_INTERNAL);
+MODULE_IMPORT_NS(GOSLAB_BENCH);
 
 /* A_GCACHE is goslab too: a typed cache, compared with a kmem_cache. */
 enum bench_alloc { A_GOSLAB, A_SLUB, A_KMALLOC, A_GCACHE, NR_ALLOCS };

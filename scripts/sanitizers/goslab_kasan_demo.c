@@ -22,7 +22,7 @@
 #include <linux/slab.h>
 #include "internal.h"
 
-MODULE_IMPORT_NS(GOSLAB_INTERNAL);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 static void demo_read(const void *p)
 {
