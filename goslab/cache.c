@@ -35,13 +35,16 @@ static const struct goslab_class_ops cache_class_ops = {
 	.release = cache_release,
 };
 
-/* Go's rule: the fewest pages (at most 16) that keep tail waste <= 1/8. */
+/*
+ * Go's rule: the fewest pages (at most GOSLAB_CACHE_MAX_SPAN_PAGES) that
+ * keep tail waste <= 1/8.
+ */
 static unsigned int cache_span_pages(unsigned int size)
 {
 	unsigned int npages, best = 1;
 	unsigned long best_waste = ULONG_MAX;
 
-	for (npages = 1; npages <= 16; npages++) {
+	for (npages = 1; npages <= GOSLAB_CACHE_MAX_SPAN_PAGES; npages++) {
 		unsigned long span = npages * GOSLAB_PAGE_SIZE;
 		unsigned long waste = span % size;
 

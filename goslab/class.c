@@ -5,7 +5,7 @@
  * goslab_alloc()'s 134 size classes, the tiny allocator's class and every
  * typed cache are span classes: a geometry, an mcentral and a slot in
  * every CPU's mcache. They are all created by goslab_class_create() and
- * all torn down by class_release(): at runtime, for a typed cache, by
+ * all torn down by class_give_back() and class_free(): at runtime, for a typed cache, by
  * goslab_class_destroy() (which refuses while objects are live), and at
  * unload by goslab_classes_exit(). What only one kind of class knows (the
  * tiny allocator's block words, a typed cache's container) reaches the
@@ -45,7 +45,7 @@ static struct goslab_class *find_class_locked(const char *name)
  *
  * Context: process context; may sleep.
  * Return: 0, -EEXIST when another class has the name (with a pr_warn),
- * or -ENOMEM.
+ * -EINVAL for a tiny class without its ops, or -ENOMEM.
  */
 int goslab_class_create(struct goslab_class *cls,
 			const struct goslab_class_spec *spec)
@@ -53,6 +53,11 @@ int goslab_class_create(struct goslab_class *cls,
 	int cpu;
 
 	might_sleep();
+	/* The free path calls these for every object of a tiny span. */
+	if (WARN_ON_ONCE(spec->tiny &&
+			 (!spec->ops || !spec->ops->free_object ||
+			  !spec->ops->object_size)))
+		return -EINVAL;
 	cls->name = kstrdup(spec->name, GFP_KERNEL);
 	cls->slot = alloc_percpu(struct mcache_slot);
 	if (!cls->name || !cls->slot)
@@ -99,17 +104,27 @@ static void class_unlist(struct goslab_class *cls)
 }
 
 /*
- * The one teardown: every span back to mheap (live objects' too, which
- * are reported), then the class's own memory. No CPU caches a span of
- * the class, and no walker of the class list can reach it.
+ * The one teardown, in two steps. First every span goes back to mheap
+ * (live objects' too, which are reported): no CPU caches a span of the
+ * class any more, and it is off the class list.
  */
-static void class_release(struct goslab_class *cls)
+static void class_give_back(struct goslab_class *cls)
 {
 	unsigned long live = mcentral_destroy(cls);
 
 	if (live)
-		pr_err("%s: %lu objects never freed; their memory is given back at unload\n",
-		       cls->name, live);
+		pr_err("%s: %lu %s never freed; their memory is given back at unload\n",
+		       cls->name, live,
+		       cls->tiny ? "blocks with objects" : "objects");
+}
+
+/*
+ * Then the class's own memory, once nothing can reach it: no walker of
+ * the class list, and no lookup of a pointer into one of its spans (a
+ * stale pointer's free reads the span's class, its slots and its lock).
+ */
+static void class_free(struct goslab_class *cls)
+{
 	free_percpu(cls->slot);
 	kfree(cls->name);
 	if (cls->ops && cls->ops->release)
@@ -178,9 +193,14 @@ unsigned long goslab_class_destroy(struct goslab_class *cls, const char *api)
 	mutex_lock(&goslab_class_mutex);
 	class_unlist(cls);
 	mutex_unlock(&goslab_class_mutex);
-	/* No sweeper, shrinker or flush walks the class any more. */
+	/*
+	 * Walkers that still see the class (the sweep credit, a flush of
+	 * every class) take its lock or find its slots empty.
+	 */
+	class_give_back(cls);
+	/* Nothing walks the class or looks up its spans any more. */
 	synchronize_rcu();
-	class_release(cls);
+	class_free(cls);
 	goslab_bg_resume();
 	return 0;
 }
@@ -248,11 +268,11 @@ int goslab_size_classes_init(void)
  * goslab_classes_exit() - tear down every class left, newest first
  *
  * Typed caches their users did not destroy, the tiny class, the size
- * classes: each through class_release(), which reports the objects never
- * freed and gives their memory back.
+ * classes: each through class_give_back(), which reports the objects
+ * never freed and gives their memory back, and class_free().
  *
  * Context: module unload (or a failed load); nothing allocates, frees or
- * walks the classes any more.
+ * walks the classes any more, so no grace period is needed.
  */
 void goslab_classes_exit(void)
 {
@@ -262,7 +282,8 @@ void goslab_classes_exit(void)
 	mutex_lock(&goslab_class_mutex);
 	list_for_each_entry_safe_reverse(cls, tmp, &goslab_class_list, node) {
 		class_unlist(cls);
-		class_release(cls);
+		class_give_back(cls);
+		class_free(cls);
 	}
 	mutex_unlock(&goslab_class_mutex);
 }

@@ -29,6 +29,7 @@
 #include <linux/ctype.h>
 #include <linux/debugfs.h>
 #include <linux/mutex.h>
+#include <linux/prandom.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -60,7 +61,7 @@ static struct {
 	unsigned long nheld;
 	struct ctl_cache caches[CONTROL_MAX_CACHES];
 	char result[256];
-	u32 rand;
+	struct rnd_state rand;
 } ctl = { .lock = __MUTEX_INITIALIZER(ctl.lock) };
 
 static const char control_help[] =
@@ -77,8 +78,7 @@ static const char control_help[] =
 
 static u32 ctl_rand(void)
 {
-	ctl.rand = ctl.rand * 1664525 + 1013904223;
-	return ctl.rand >> 8;
+	return prandom_u32_state(&ctl.rand);
 }
 
 static struct ctl_cache *find_cache(const char *name)
@@ -288,7 +288,7 @@ static int cmd_churn(char **argv, int argc)
 		return ret;
 	if (live > CONTROL_MAX_HELD - ctl.nheld)
 		return -E2BIG;
-	ctl.rand = seed;
+	prandom_seed_state(&ctl.rand, seed);
 	start = ctl.nheld;
 	for (i = 0; i < ops; i++) {
 		unsigned long k;
@@ -422,7 +422,7 @@ static const struct file_operations control_fops = {
  */
 void goslab_control_init(struct dentry *dir)
 {
-	ctl.rand = 1;
+	prandom_seed_state(&ctl.rand, 1);
 	debugfs_create_file("control", 0600, dir, NULL, &control_fops);
 }
 

@@ -231,11 +231,11 @@
 
 /*
  * A state-machine precondition (Go's throw("...")): a WARN in kernels
- * built for testing (CONFIG_DEBUG_VM or KUnit), where make check turns
- * any WARN into a failure; compiled out elsewhere, as VM_WARN_ON_ONCE()
- * is without CONFIG_DEBUG_VM.
+ * built for testing (CONFIG_DEBUG_VM, or KUnit built in), where make
+ * check turns any WARN into a failure; compiled out elsewhere, as
+ * VM_WARN_ON_ONCE() is without CONFIG_DEBUG_VM.
  */
-#if IS_ENABLED(CONFIG_DEBUG_VM) || IS_ENABLED(CONFIG_KUNIT)
+#if IS_ENABLED(CONFIG_DEBUG_VM) || IS_BUILTIN(CONFIG_KUNIT)
 #define GOSLAB_WARN_ON_ONCE(cond)	WARN_ON_ONCE(cond)
 #else
 #define GOSLAB_WARN_ON_ONCE(cond)	BUILD_BUG_ON_INVALID(cond)
@@ -273,6 +273,21 @@
 #define GOSLAB_MAX_LARGE_SIZE	GOSLAB_ARENA_SIZE
 /* Second level of the arena index: one 4 KiB table of arena pointers. */
 #define GOSLAB_ARENA_L2_BITS	9
+
+/*
+ * Kernel pages of a span that mspan_scavenge() can give back while the
+ * span is in use: a bit each in u32 mspan.released_kpages. Later pages
+ * of a longer span stay until the span empties.
+ */
+#define GOSLAB_MAX_RELEASED_KPAGES	BITS_PER_TYPE(u32)
+/*
+ * The longest span of a typed cache, in goslab pages (Go's rule, capped):
+ * every kernel page of any class's span can be given back while in use.
+ */
+#define GOSLAB_CACHE_MAX_SPAN_PAGES	16
+static_assert(GOSLAB_CACHE_MAX_SPAN_PAGES * GOSLAB_KPAGES_PER_PAGE <=
+	      GOSLAB_MAX_RELEASED_KPAGES);
+static_assert(GOSLAB_MAX_SPAN_PAGES <= GOSLAB_CACHE_MAX_SPAN_PAGES);
 
 /* Empty spans a class keeps on its partial list before giving back. */
 #define GOSLAB_KEEP_EMPTY	1
@@ -469,14 +484,15 @@ static __always_inline bool mspan_slot_pinned(const struct mspan *s,
 /*
  * Did the span give goslab page @j (both its kernel pages) back while in
  * use? Its index entry may be another chunk's then. Spans whose pages
- * are scavenged have at most 32 kernel pages (released_kpages).
+ * are scavenged have at most GOSLAB_MAX_RELEASED_KPAGES kernel pages.
  */
 static inline bool mspan_page_given_back(const struct mspan *s,
 					 unsigned int j)
 {
 	const u32 whole = BIT(GOSLAB_KPAGES_PER_PAGE) - 1;
 
-	if (!s->released_kpages || j >= 32 / GOSLAB_KPAGES_PER_PAGE)
+	if (!s->released_kpages ||
+	    j >= GOSLAB_MAX_RELEASED_KPAGES / GOSLAB_KPAGES_PER_PAGE)
 		return false;
 	return ((s->released_kpages >> (j * GOSLAB_KPAGES_PER_PAGE)) &
 		whole) == whole;
@@ -647,7 +663,10 @@ struct goslab_class_stats {
  *	mcache slot (a tiny block); may sleep
  * @release: free the class's container once the class is torn down
  *
- * Every member may be NULL; the size classes have no ops at all.
+ * @free_object and @object_size are required of a class whose spans
+ * carry tiny block words (the free path calls them for every object of
+ * such a span); every other member may be NULL, and the size classes
+ * have no ops at all.
  */
 struct goslab_class_ops {
 	int (*free_object)(struct mspan *s, const void *p);
@@ -1315,9 +1334,8 @@ struct goslab_cache {
 struct goslab_class *goslab_cache_class(struct goslab_cache *c);
 
 /* stats.c */
-__printf(1, 2) void goslab_problem(const char *fmt, ...);
 /* What a validator found wrong: logged, and shown by debugfs "validate". */
-#define inv_err(fmt, ...)	goslab_problem(fmt, ##__VA_ARGS__)
+__printf(1, 2) void goslab_inv_err(const char *fmt, ...);
 int goslab_validate_into(struct seq_file *m);
 extern atomic_long_t goslab_large_nmalloc, goslab_large_nfree;
 void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree);

@@ -39,10 +39,10 @@ static int __init goslab_init(void)
 	ret = mheap_init();
 	if (ret)
 		return ret;
-	ret = goslab_size_classes_init();
+	ret = goslab_tiny_init();
 	if (ret)
 		goto err_classes;
-	ret = goslab_tiny_init();
+	ret = goslab_size_classes_init();
 	if (ret)
 		goto err_classes;
 	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "goslab:dead",
@@ -59,7 +59,7 @@ static int __init goslab_init(void)
 err_cpuhp:
 	cpuhp_remove_state_nocalls(goslab_cpuhp_state);
 err_classes:
-	/* Every class created so far: tiny's, the size classes. */
+	/* Every class created so far: the size classes, tiny's. */
 	goslab_classes_exit();
 	mheap_exit();
 	return ret;

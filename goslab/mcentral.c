@@ -481,35 +481,35 @@ static bool mcentral_check_list(struct goslab_class *cls,
 	list_for_each_entry(s, head, list) {
 		(*nspans)++;
 		if (s->state != state || s->cls != cls) {
-			inv_err("%s: span %p on the wrong list (state %d, list %d)\n",
-				cls->name, (void *)s->base, s->state, state);
+			goslab_inv_err("%s: span %p on the wrong list (state %d, list %d)\n",
+				       cls->name, (void *)s->base, s->state, state);
 			ok = false;
 		}
 		if (!mspan_is_valid(s, true))
 			ok = false;
 		if (state == MSPAN_FULL && s->alloc_count != s->nelems) {
-			inv_err("%s: span %p on the full list with %u of %u allocated\n",
-				cls->name, (void *)s->base, s->alloc_count,
-				s->nelems);
+			goslab_inv_err("%s: span %p on the full list with %u of %u allocated\n",
+				       cls->name, (void *)s->base, s->alloc_count,
+				       s->nelems);
 			ok = false;
 		}
 		if (state == MSPAN_PARTIAL) {
 			if (s->alloc_count >= s->nelems) {
-				inv_err("%s: span %p on the partial list but full\n",
-					cls->name, (void *)s->base);
+				goslab_inv_err("%s: span %p on the partial list but full\n",
+					       cls->name, (void *)s->base);
 				ok = false;
 			}
 			if (mspan_is_empty(s))
 				(*nempty)++;
 		}
 		if (s->nlocal_freed) {
-			inv_err("%s: span %p in mcentral has local frees\n",
-				cls->name, (void *)s->base);
+			goslab_inv_err("%s: span %p in mcentral has local frees\n",
+				       cls->name, (void *)s->base);
 			ok = false;
 		}
 		if (state != MSPAN_UNSWEPT && s->nfreed) {
-			inv_err("%s: span %p has frees but is not on the unswept list\n",
-				cls->name, (void *)s->base);
+			goslab_inv_err("%s: span %p has frees but is not on the unswept list\n",
+				       cls->name, (void *)s->base);
 			ok = false;
 		}
 	}
@@ -545,16 +545,16 @@ bool mcentral_is_valid(struct goslab_class *cls)
 			continue;
 		nspans++;
 		if (s->state != MSPAN_CACHED || s->cls != cls) {
-			inv_err("%s: CPU %d caches span %p in state %d\n",
-				cls->name, cpu, (void *)s->base, s->state);
+			goslab_inv_err("%s: CPU %d caches span %p in state %d\n",
+				       cls->name, cpu, (void *)s->base, s->state);
 			ok = false;
 		}
 		if (!mspan_is_valid(s, true))
 			ok = false;
 	}
 	if (nspans != c->nspans || nempty != c->nempty) {
-		inv_err("%s: %lu spans (%lu empty) found, counters say %lu (%lu)\n",
-			cls->name, nspans, nempty, c->nspans, c->nempty);
+		goslab_inv_err("%s: %lu spans (%lu empty) found, counters say %lu (%lu)\n",
+			       cls->name, nspans, nempty, c->nspans, c->nempty);
 		ok = false;
 	}
 	mcentral_unlock_irqrestore(c, flags);

@@ -18,8 +18,8 @@
  * chunk's inuse bitmap, so it is never carved again.
  *
  * The arena index is Go's arena map in two levels over physical
- * addresses: arena_l1[] -> a table of 512 arena pointers -> struct
- * goslab_arena, a span pointer per goslab page. arena_l1[] is sized at
+ * addresses: goslab_arena_l1[] -> a table of 512 arena pointers -> struct
+ * goslab_arena, a span pointer per goslab page. goslab_arena_l1[] is sized at
  * load for twice the memory present and grows when a chunk arrives from
  * beyond it (memory hot-added since): a larger copy is published before
  * its length, and the old one freed after a grace period. Entries are
@@ -117,7 +117,7 @@ static atomic_long_t span_meta_bytes = ATOMIC_LONG_INIT(0);
 struct goslab_arena ***goslab_arena_l1;
 unsigned long goslab_arena_l1_len;
 
-/* arena_l1[]'s allocation: freed after a grace period when it grows. */
+/* goslab_arena_l1[]'s allocation: freed after a grace period when it grows. */
 struct arena_l1_block {
 	struct rcu_head rcu;
 	struct goslab_arena **l2[];
@@ -154,10 +154,6 @@ bool goslab_should_fail_page_alloc(void)
 	return true;
 }
 
-#define arena_l1	goslab_arena_l1
-#define arena_l1_len	goslab_arena_l1_len
-#define arena_of	goslab_arena_of
-
 static unsigned int arena_page(unsigned long addr)
 {
 	return (__pa(addr) & (GOSLAB_ARENA_SIZE - 1)) >> GOSLAB_PAGE_SHIFT;
@@ -188,21 +184,21 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_span_of);
  */
 struct mspan **mheap_arena_entry(const void *p)
 {
-	struct goslab_arena *a = arena_of(__pa(p));
+	struct goslab_arena *a = goslab_arena_of(__pa(p));
 
 	return a ? &a->spans[arena_page((unsigned long)p)] : NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_arena_entry);
 
 /*
- * Grow arena_l1[] to hold index @i1: memory was hot-added beyond what the
+ * Grow goslab_arena_l1[] to hold index @i1: memory was hot-added beyond what the
  * index was sized for. The copy is published before its length, so a
  * reader that sees the new length sees the new array (see
  * goslab_arena_of()); the old array is freed after a grace period.
  */
 static int arena_l1_grow(unsigned long i1, gfp_t gfp)
 {
-	unsigned long len = max(i1 + 1, 2 * READ_ONCE(arena_l1_len)), flags;
+	unsigned long len = max(i1 + 1, 2 * READ_ONCE(goslab_arena_l1_len)), flags;
 	struct arena_l1_block *fresh, *old;
 	unsigned long old_len;
 
@@ -210,21 +206,21 @@ static int arena_l1_grow(unsigned long i1, gfp_t gfp)
 	if (!fresh)
 		return -ENOMEM;
 	heap_lock(flags);
-	if (i1 < arena_l1_len) {
+	if (i1 < goslab_arena_l1_len) {
 		heap_unlock(flags);
 		kfree(fresh);
 		return 0;
 	}
-	old_len = arena_l1_len;
-	memcpy(fresh->l2, arena_l1, old_len * sizeof(*arena_l1));
-	old = container_of(arena_l1, struct arena_l1_block, l2[0]);
+	old_len = goslab_arena_l1_len;
+	memcpy(fresh->l2, goslab_arena_l1, old_len * sizeof(*goslab_arena_l1));
+	old = container_of(goslab_arena_l1, struct arena_l1_block, l2[0]);
 	/*
 	 * Its entries before the array, the array before its length: pairs
 	 * with the address dependency and the smp_rmb() in goslab_arena_of().
 	 */
-	smp_store_release(&arena_l1, fresh->l2);
+	smp_store_release(&goslab_arena_l1, fresh->l2);
 	/* The array before its length; see the comment above. */
-	smp_store_release(&arena_l1_len, len);
+	smp_store_release(&goslab_arena_l1_len, len);
 	mheap.st.meta_bytes += kmalloc_size_roundup(struct_size(fresh, l2, len)) -
 			       kmalloc_size_roundup(struct_size(old, l2, old_len));
 	heap_unlock(flags);
@@ -246,17 +242,17 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 	bool need_l2, need_a;
 	unsigned long flags;
 
-	if (i1 >= READ_ONCE(arena_l1_len) && arena_l1_grow(i1, gfp)) {
+	if (i1 >= READ_ONCE(goslab_arena_l1_len) && arena_l1_grow(i1, gfp)) {
 		pr_warn_ratelimited("no memory to index %pa (memory added since load); not using it\n",
 				    &pa);
 		return -ENOMEM;
 	}
-	/* arena_l1[] may be replaced meanwhile: looked at under RCU. */
+	/* goslab_arena_l1[] may be replaced meanwhile: looked at under RCU. */
 	rcu_read_lock();
 	/* The array after the length that covers @i1: see arena_l1_grow(). */
 	smp_rmb();
-	need_l2 = !READ_ONCE(READ_ONCE(arena_l1)[i1]);
-	need_a = !arena_of(pa);
+	need_l2 = !READ_ONCE(READ_ONCE(goslab_arena_l1)[i1]);
+	need_a = !goslab_arena_of(pa);
 	rcu_read_unlock();
 	if (need_l2) {
 		l2 = kcalloc(ARENA_L2_LEN, sizeof(*l2), gfp);
@@ -272,21 +268,21 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 	}
 	heap_lock(flags);
 	/* l2 tables are never taken away: only a first one can be missing. */
-	if (WARN_ON_ONCE(!l2 && !arena_l1[i1])) {
+	if (WARN_ON_ONCE(!l2 && !goslab_arena_l1[i1])) {
 		heap_unlock(flags);
 		kfree(a);
 		return -EAGAIN;
 	}
-	if (l2 && !arena_l1[i1]) {
+	if (l2 && !goslab_arena_l1[i1]) {
 		/* A lock-free reader seeing the table sees it zeroed. */
-		smp_store_release(&arena_l1[i1], l2);
+		smp_store_release(&goslab_arena_l1[i1], l2);
 		mheap.st.meta_bytes += kmalloc_size_roundup(ARENA_L2_LEN *
 							    sizeof(*l2));
 		l2 = NULL;
 	}
-	if (a && !arena_l1[i1][ai & (ARENA_L2_LEN - 1)]) {
+	if (a && !goslab_arena_l1[i1][ai & (ARENA_L2_LEN - 1)]) {
 		/* Likewise for the arena. */
-		smp_store_release(&arena_l1[i1][ai & (ARENA_L2_LEN - 1)], a);
+		smp_store_release(&goslab_arena_l1[i1][ai & (ARENA_L2_LEN - 1)], a);
 		mheap.st.meta_bytes += kmalloc_size_roundup(sizeof(*a));
 		a = NULL;
 	}
@@ -298,7 +294,7 @@ static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 
 static void arena_set(struct mspan *s, struct mspan *val)
 {
-	struct goslab_arena *a = arena_of(__pa(s->base));
+	struct goslab_arena *a = goslab_arena_of(__pa(s->base));
 	unsigned int first = arena_page(s->base), i;
 
 	lockdep_assert_held(&mheap.lock);
@@ -560,9 +556,9 @@ static bool mheap_alloc_from_pcache(struct mspan *s, struct goslab_class *cls)
 	mspan_init(s, base, 1, cls->elemsize, cls->nelems);
 	span_set_class(s, cls);
 	s->chunk = chunk;
-	/* arena_l1[] may be replaced meanwhile: read it under RCU. */
+	/* goslab_arena_l1[] may be replaced meanwhile: read it under RCU. */
 	rcu_read_lock();
-	a = arena_of(__pa(base));
+	a = goslab_arena_of(__pa(base));
 	/* mheap_span_of() must see the span initialized. */
 	smp_store_release(&a->spans[arena_page(base)], s);
 	rcu_read_unlock();
@@ -771,13 +767,15 @@ static void mheap_free_released_span_pages(struct mspan *s,
  */
 void mheap_release_span_kpages(struct mspan *s, u32 kpages)
 {
-	struct goslab_arena *a = arena_of(__pa(s->base));
+	struct goslab_arena *a = goslab_arena_of(__pa(s->base));
 	unsigned int first = arena_page(s->base), j, k;
 	unsigned long mask = kpages, flags;
 
 	heap_lock(flags);
 	/* Only pages this call completes: an earlier one's may be reused. */
-	for (j = 0; j < min(s->npages, 32U / GOSLAB_KPAGES_PER_PAGE); j++)
+	for (j = 0; j < min_t(unsigned int, s->npages,
+			      GOSLAB_MAX_RELEASED_KPAGES /
+			      GOSLAB_KPAGES_PER_PAGE); j++)
 		if (((kpages >> (j * GOSLAB_KPAGES_PER_PAGE)) &
 		     (BIT(GOSLAB_KPAGES_PER_PAGE) - 1)) &&
 		    mspan_page_given_back(s, j))
@@ -785,7 +783,7 @@ void mheap_release_span_kpages(struct mspan *s, u32 kpages)
 	mheap.st.kpages_returned += hweight32(kpages);
 	mheap.st.kpages_span_released += hweight32(kpages);
 	heap_unlock(flags);
-	for_each_set_bit(k, &mask, 32)
+	for_each_set_bit(k, &mask, GOSLAB_MAX_RELEASED_KPAGES)
 		__free_page(virt_to_page((void *)(s->base + k * PAGE_SIZE)));
 }
 
@@ -798,7 +796,7 @@ void mheap_release_span_kpages(struct mspan *s, u32 kpages)
  */
 static void arena_clear_span(struct mspan *s)
 {
-	struct goslab_arena *a = arena_of(__pa(s->base));
+	struct goslab_arena *a = goslab_arena_of(__pa(s->base));
 	unsigned int first = arena_page(s->base), j;
 
 	lockdep_assert_held(&mheap.lock);
@@ -1041,7 +1039,7 @@ unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
 
 	heap_lock(flags);
 	list_for_each_entry(chunk, &mheap.chunks, list) {
-		struct goslab_arena *a = arena_of(__pa(chunk->base));
+		struct goslab_arena *a = goslab_arena_of(__pa(chunk->base));
 		unsigned int first = arena_page(chunk->base), i = 0;
 
 		while (i < chunk->npages) {
@@ -1112,7 +1110,7 @@ bool mheap_is_valid(void)
 
 	heap_lock(flags);
 	list_for_each_entry(chunk, &mheap.chunks, list) {
-		struct goslab_arena *a = arena_of(__pa(chunk->base));
+		struct goslab_arena *a = goslab_arena_of(__pa(chunk->base));
 		unsigned int first = arena_page(chunk->base), i = 0;
 		DECLARE_BITMAP(pcached_pages, GOSLAB_PAGES_PER_ARENA);
 
@@ -1123,23 +1121,23 @@ bool mheap_is_valid(void)
 			  (unsigned long)chunk->nreleased * GOSLAB_KPAGES_PER_PAGE;
 		if (!a || chunk->npages != (1U << chunk->order) /
 		    GOSLAB_KPAGES_PER_PAGE) {
-			inv_err("heap: chunk %p has no arena or a bad size\n",
-				(void *)chunk->base);
+			goslab_inv_err("heap: chunk %p has no arena or a bad size\n",
+				       (void *)chunk->base);
 			ok = false;
 			continue;
 		}
 		if (bitmap_weight(chunk->inuse, chunk->npages) !=
 		    chunk->npages - chunk->nfree) {
-			inv_err("heap: chunk %p: nfree %u disagrees with its bitmap\n",
-				(void *)chunk->base, chunk->nfree);
+			goslab_inv_err("heap: chunk %p: nfree %u disagrees with its bitmap\n",
+				       (void *)chunk->base, chunk->nfree);
 			ok = false;
 		}
 		if (bitmap_weight(chunk->released, chunk->npages) !=
 		    chunk->nreleased ||
 		    !bitmap_subset(chunk->released, chunk->inuse,
 				   chunk->npages)) {
-			inv_err("heap: chunk %p: released pages disagree\n",
-				(void *)chunk->base);
+			goslab_inv_err("heap: chunk %p: released pages disagree\n",
+				       (void *)chunk->base);
 			ok = false;
 		}
 		nfree += chunk->nfree;
@@ -1150,8 +1148,8 @@ bool mheap_is_valid(void)
 
 			if (test_bit(i, pcached_pages)) {
 				if (s || !test_bit(i, chunk->inuse)) {
-					inv_err("heap: page %u of chunk %p is in a page cache but mapped or free\n",
-						i, (void *)chunk->base);
+					goslab_inv_err("heap: page %u of chunk %p is in a page cache but mapped or free\n",
+						       i, (void *)chunk->base);
 					ok = false;
 				}
 				pcached++;
@@ -1166,10 +1164,10 @@ bool mheap_is_valid(void)
 			}
 			if (!test_bit(i, chunk->inuse)) {
 				if (s) {
-					inv_err("heap: free page %u of chunk %p maps to span %p (%u pages, state %d)\n",
-						i, (void *)chunk->base,
-						(void *)s->base, s->npages,
-						READ_ONCE(s->state));
+					goslab_inv_err("heap: free page %u of chunk %p maps to span %p (%u pages, state %d)\n",
+						       i, (void *)chunk->base,
+						       (void *)s->base, s->npages,
+						       READ_ONCE(s->state));
 					ok = false;
 				}
 				i++;
@@ -1178,8 +1176,8 @@ bool mheap_is_valid(void)
 			if (!s || s->chunk != chunk ||
 			    s->base != chunk->base + i * GOSLAB_PAGE_SIZE ||
 			    i + s->npages > chunk->npages) {
-				inv_err("heap: page %u of chunk %p does not start a span of the chunk\n",
-					i, (void *)chunk->base);
+				goslab_inv_err("heap: page %u of chunk %p does not start a span of the chunk\n",
+					       i, (void *)chunk->base);
 				ok = false;
 				break;
 			}
@@ -1190,8 +1188,8 @@ bool mheap_is_valid(void)
 					continue;
 				if (a->spans[first + i + j] != s ||
 				    !test_bit(i + j, chunk->inuse)) {
-					inv_err("heap: span %p: page %u not mapped to it\n",
-						(void *)s->base, j);
+					goslab_inv_err("heap: span %p: page %u not mapped to it\n",
+						       (void *)s->base, j);
 					ok = false;
 				}
 			}
@@ -1214,14 +1212,14 @@ bool mheap_is_valid(void)
 	    kpages - mheap.st.kpages_span_released !=
 	    mheap.st.kpages_taken - mheap.st.kpages_returned ||
 	    total != small + pcached + large + nfree) {
-		inv_err("heap: counters disagree with the chunks: chunks %lu/%lu pages %lu/%lu free %lu/%lu small+pcache %lu+%lu/%lu pcache %ld free chunks %lu/%lu large %lu/%lu objects %lu/%lu kpages %lu/%lu\n",
-			chunks, mheap.st.chunks, total, mheap.st.pages_total,
-			nfree, mheap.st.pages_free, small, pcached,
-			mheap.st.pages_small, atomic_long_read(&pcache_pages),
-			free_chunks, mheap.free_chunks,
-			large, mheap.st.pages_large, nlarge,
-			mheap.st.large_objects, kpages,
-			mheap.st.kpages_taken - mheap.st.kpages_returned);
+		goslab_inv_err("heap: counters disagree with the chunks: chunks %lu/%lu pages %lu/%lu free %lu/%lu small+pcache %lu+%lu/%lu pcache %ld free chunks %lu/%lu large %lu/%lu objects %lu/%lu kpages %lu/%lu\n",
+			       chunks, mheap.st.chunks, total, mheap.st.pages_total,
+			       nfree, mheap.st.pages_free, small, pcached,
+			       mheap.st.pages_small, atomic_long_read(&pcache_pages),
+			       free_chunks, mheap.free_chunks,
+			       large, mheap.st.pages_large, nlarge,
+			       mheap.st.large_objects, kpages,
+			       mheap.st.kpages_taken - mheap.st.kpages_returned);
 		ok = false;
 	}
 	heap_unlock(flags);
@@ -1235,14 +1233,14 @@ int mheap_init(void)
 	struct arena_l1_block *l1;
 
 	/* Twice the memory present at load; it grows for memory added later. */
-	arena_l1_len = DIV_ROUND_UP(2 * (u64)top,
-				    GOSLAB_ARENA_SIZE * ARENA_L2_LEN);
-	l1 = kzalloc(struct_size(l1, l2, arena_l1_len), GFP_KERNEL);
+	goslab_arena_l1_len = DIV_ROUND_UP(2 * (u64)top,
+					   GOSLAB_ARENA_SIZE * ARENA_L2_LEN);
+	l1 = kzalloc(struct_size(l1, l2, goslab_arena_l1_len), GFP_KERNEL);
 	if (!l1)
 		return -ENOMEM;
-	arena_l1 = l1->l2;
+	goslab_arena_l1 = l1->l2;
 	mheap.st.meta_bytes += kmalloc_size_roundup(struct_size(l1, l2,
-								arena_l1_len));
+								goslab_arena_l1_len));
 	return 0;
 }
 
@@ -1258,12 +1256,12 @@ void mheap_exit(void)
 		       mheap.st.chunks);
 	/* Descriptors and old index arrays waiting for a grace period. */
 	rcu_barrier();
-	for (i = 0; i < arena_l1_len; i++) {
-		if (!arena_l1[i])
+	for (i = 0; i < goslab_arena_l1_len; i++) {
+		if (!goslab_arena_l1[i])
 			continue;
 		for (j = 0; j < ARENA_L2_LEN; j++)
-			kfree(arena_l1[i][j]);
-		kfree(arena_l1[i]);
+			kfree(goslab_arena_l1[i][j]);
+		kfree(goslab_arena_l1[i]);
 	}
-	kfree(container_of(arena_l1, struct arena_l1_block, l2[0]));
+	kfree(container_of(goslab_arena_l1, struct arena_l1_block, l2[0]));
 }

@@ -357,7 +357,9 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_live);
  */
 u32 mspan_scavenge(struct mspan *s)
 {
-	unsigned int nkpages = min(s->npages * GOSLAB_KPAGES_PER_PAGE, 32U);
+	unsigned int nkpages = min_t(unsigned int,
+				     s->npages * GOSLAB_KPAGES_PER_PAGE,
+				     GOSLAB_MAX_RELEASED_KPAGES);
 	const u32 first_page = BIT(GOSLAB_KPAGES_PER_PAGE) - 1;
 	unsigned int k, first, last, i;
 	u32 released, fresh = 0;
@@ -436,9 +438,9 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 	if (!s->nelems || !s->elemsize || s->freeindex > s->nelems ||
 	    (unsigned long)s->nelems * s->elemsize >
 	    (unsigned long)s->npages * GOSLAB_PAGE_SIZE) {
-		inv_err("span %p: bad geometry (nelems %u elemsize %u npages %u freeindex %u)\n",
-			(void *)s->base, s->nelems, s->elemsize, s->npages,
-			s->freeindex);
+		goslab_inv_err("span %p: bad geometry (nelems %u elemsize %u npages %u freeindex %u)\n",
+			       (void *)s->base, s->nelems, s->elemsize, s->npages,
+			       s->freeindex);
 		return false;
 	}
 	for (i = 0; i < s->nelems; i++) {
@@ -449,16 +451,16 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 		local += test_bit(i, s->local_free_bits);
 		if ((test_bit(i, s->free_bits) || test_bit(i, s->local_free_bits)) &&
 		    !a) {
-			inv_err("span %p: slot %u freed but not allocated\n",
-				(void *)s->base, i);
+			goslab_inv_err("span %p: slot %u freed but not allocated\n",
+				       (void *)s->base, i);
 			ok = false;
 		}
 	}
 	if (find_next_bit(s->alloc_bits, BITS_TO_LONGS(s->nelems) *
 			  BITS_PER_LONG, s->nelems) <
 	    BITS_TO_LONGS(s->nelems) * BITS_PER_LONG) {
-		inv_err("span %p: allocation bit beyond nelems\n",
-			(void *)s->base);
+		goslab_inv_err("span %p: allocation bit beyond nelems\n",
+			       (void *)s->base);
 		ok = false;
 	}
 	if (s->released_kpages) {
@@ -478,33 +480,33 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 			if (!test_bit(j, s->alloc_bits) ||
 			    test_bit(j, s->free_bits) ||
 			    test_bit(j, s->local_free_bits)) {
-				inv_err("span %p: pinned slot %u not allocated or freed\n",
-					(void *)s->base, j);
+				goslab_inv_err("span %p: pinned slot %u not allocated or freed\n",
+					       (void *)s->base, j);
 				ok = false;
 			}
 		}
 		if (pinned != s->npinned) {
-			inv_err("span %p: %u pinned slots, npinned %u\n",
-				(void *)s->base, pinned, s->npinned);
+			goslab_inv_err("span %p: %u pinned slots, npinned %u\n",
+				       (void *)s->base, pinned, s->npinned);
 			ok = false;
 		}
 	} else if (s->npinned) {
-		inv_err("span %p: npinned %u with no page released\n",
-			(void *)s->base, s->npinned);
+		goslab_inv_err("span %p: npinned %u with no page released\n",
+			       (void *)s->base, s->npinned);
 		ok = false;
 	}
 	if (s->cls && s->cls->ops && s->cls->ops->span_is_valid &&
 	    !s->cls->ops->span_is_valid(s))
 		ok = false;
 	if (allocated != s->alloc_count) {
-		inv_err("span %p: alloc_count %u but %u slots allocated\n",
-			(void *)s->base, s->alloc_count, allocated);
+		goslab_inv_err("span %p: alloc_count %u but %u slots allocated\n",
+			       (void *)s->base, s->alloc_count, allocated);
 		ok = false;
 	}
 	if (freed != s->nfreed || local != s->nlocal_freed) {
-		inv_err("span %p: nfreed %u/%u but %u/%u free bits\n",
-			(void *)s->base, s->nfreed, s->nlocal_freed, freed,
-			local);
+		goslab_inv_err("span %p: nfreed %u/%u but %u/%u free bits\n",
+			       (void *)s->base, s->nfreed, s->nlocal_freed, freed,
+			       local);
 		ok = false;
 	}
 	if (check_cache && s->freeindex < s->nelems) {
@@ -515,8 +517,8 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 			bool bit = test_bit(s->freeindex + k, s->alloc_bits);
 
 			if (cache_free == bit) {
-				inv_err("span %p: allocCache bit %u disagrees with slot %u\n",
-					(void *)s->base, k, s->freeindex + k);
+				goslab_inv_err("span %p: allocCache bit %u disagrees with slot %u\n",
+					       (void *)s->base, k, s->freeindex + k);
 				ok = false;
 				break;
 			}

@@ -45,13 +45,13 @@ static struct seq_file *problem_sink;
 static DEFINE_SPINLOCK(problem_sink_lock);
 
 /**
- * goslab_problem() - report an inconsistency a validator found
+ * goslab_inv_err() - report an inconsistency a validator found
  * @fmt: printf format
  *
  * Logged with pr_err, and written to the seq_file of a
  * goslab_validate_into() in progress. Callable with any lock held.
  */
-void goslab_problem(const char *fmt, ...)
+void goslab_inv_err(const char *fmt, ...)
 {
 	struct va_format vaf;
 	unsigned long flags;
@@ -458,15 +458,15 @@ static int goslab_check_memstats(void)
 	for (i = 0; i < GOSLAB_NR_MEM_STATES; i++) {
 		sum += slow.bytes[i];
 		if (fast.bytes[i] != slow.bytes[i]) {
-			inv_err("memory state %s: counters say %lu bytes, the spans %lu\n",
-				goslab_mem_state_names[i], fast.bytes[i],
-				slow.bytes[i]);
+			goslab_inv_err("memory state %s: counters say %lu bytes, the spans %lu\n",
+				       goslab_mem_state_names[i], fast.bytes[i],
+				       slow.bytes[i]);
 			bad++;
 		}
 	}
 	if (sum != slow.held) {
-		inv_err("memory states add up to %lu bytes, goslab holds %lu\n",
-			sum, slow.held);
+		goslab_inv_err("memory states add up to %lu bytes, goslab holds %lu\n",
+			       sum, slow.held);
 		bad++;
 	}
 	return bad;
@@ -503,9 +503,9 @@ int goslab_read_stats_slow(void)
 		goslab_read_class_stats(cls, &fast);
 		if (fast.live != slow->live || fast.spans != slow->spans ||
 		    fast.pages != slow->pages) {
-			inv_err("%s: counters say %lu live in %lu spans (%lu pages), the spans hold %lu in %lu (%lu pages)\n",
-				cls->name, fast.live, fast.spans, fast.pages,
-				slow->live, slow->spans, slow->pages);
+			goslab_inv_err("%s: counters say %lu live in %lu spans (%lu pages), the spans hold %lu in %lu (%lu pages)\n",
+				       cls->name, fast.live, fast.spans, fast.pages,
+				       slow->live, slow->spans, slow->pages);
 			bad++;
 		}
 	}
@@ -515,9 +515,9 @@ int goslab_read_stats_slow(void)
 	if (nmalloc - nfree != rc.large_objects ||
 	    hs.large_objects != rc.large_objects ||
 	    hs.pages_large != rc.large_pages) {
-		inv_err("large objects: counters say %lu (%lu by the heap, %lu pages), the heap holds %lu (%lu pages)\n",
-			nmalloc - nfree, hs.large_objects, hs.pages_large,
-			rc.large_objects, rc.large_pages);
+		goslab_inv_err("large objects: counters say %lu (%lu by the heap, %lu pages), the heap holds %lu (%lu pages)\n",
+			       nmalloc - nfree, hs.large_objects, hs.pages_large,
+			       rc.large_objects, rc.large_pages);
 		bad++;
 	}
 	bad += goslab_check_memstats();

@@ -28,7 +28,6 @@
 #include <linux/sched/mm.h>
 #include "internal.h"
 
-#define TINY_SIZE	GOSLAB_TINY_SIZE
 #define TINY_HOLD	0x80000000U
 
 struct goslab_class goslab_tiny_class;
@@ -116,14 +115,14 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 
 	if (goslab_alloc_refused(size, gfp, _RET_IP_, __func__))
 		return NULL;
-	if (size >= TINY_SIZE)
+	if (size >= GOSLAB_TINY_SIZE)
 		return goslab_alloc(size, gfp);
 	local_irq_save(flags);
 	tc = this_cpu_ptr(&goslab_tiny);
 	while (1) {
 		if (tc->block) {
 			off = ALIGN(tc->offset, tiny_align(size));
-			if (off + size <= TINY_SIZE)
+			if (off + size <= GOSLAB_TINY_SIZE)
 				break;
 			tiny_release(tc);
 		}
@@ -139,14 +138,14 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 		if (unlikely(tc->block)) {
 			/* Refilled while we slept: give ours back, use that. */
 			goslab_free_slot(s, ((unsigned long)block - s->base) /
-					 TINY_SIZE);
+					 GOSLAB_TINY_SIZE);
 			continue;
 		}
 		/* Tiny objects are checked by KASAN per block. */
-		goslab_kasan_unpoison(block, TINY_SIZE);
+		goslab_kasan_unpoison(block, GOSLAB_TINY_SIZE);
 		tc->block = block;
 		tc->span = s;
-		tc->word = &s->tiny[((unsigned long)block - s->base) / TINY_SIZE];
+		tc->word = &s->tiny[((unsigned long)block - s->base) / GOSLAB_TINY_SIZE];
 		tc->offset = 0;
 		atomic_set(tc->word, TINY_HOLD);
 	}
@@ -157,7 +156,7 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 	tc->live_class_bytes += goslab_class_to_size[goslab_size_to_class(size)];
 	block = tc->block + off;
 	/* Placing an object that ends the block lets go of it. */
-	if (tc->offset == TINY_SIZE)
+	if (tc->offset == GOSLAB_TINY_SIZE)
 		tc->block = NULL;
 	local_irq_restore(flags);
 	if (want_init_on_alloc(gfp))
@@ -204,14 +203,14 @@ static size_t tiny_object_size(struct mspan *s, const void *p, int *err)
 	unsigned int size;
 	u32 w;
 
-	if (rel / TINY_SIZE >= s->nelems) {
+	if (rel / GOSLAB_TINY_SIZE >= s->nelems) {
 		*err = GOSLAB_ERR_INTERIOR;
 		return 0;
 	}
-	w = atomic_read(&s->tiny[rel / TINY_SIZE]);
-	size = tiny_obj_size(w, rel % TINY_SIZE);
+	w = atomic_read(&s->tiny[rel / GOSLAB_TINY_SIZE]);
+	size = tiny_obj_size(w, rel % GOSLAB_TINY_SIZE);
 	if (!size)
-		*err = tiny_misuse(w, rel % TINY_SIZE);
+		*err = tiny_misuse(w, rel % GOSLAB_TINY_SIZE);
 	return size;
 }
 
@@ -230,15 +229,15 @@ static size_t tiny_object_size(struct mspan *s, const void *p, int *err)
 static int tiny_free_object(struct mspan *s, const void *p)
 {
 	unsigned long rel = (unsigned long)p - s->base;
-	unsigned int off = rel % TINY_SIZE, size;
+	unsigned int off = rel % GOSLAB_TINY_SIZE, size;
 	struct tiny_cache *tc;
 	atomic_t *word;
 	int old, new;
 
 	lockdep_assert_irqs_disabled();
-	if (rel / TINY_SIZE >= s->nelems)
+	if (rel / GOSLAB_TINY_SIZE >= s->nelems)
 		return -GOSLAB_ERR_INTERIOR;
-	word = &s->tiny[rel / TINY_SIZE];
+	word = &s->tiny[rel / GOSLAB_TINY_SIZE];
 	raw_spin_lock(&s->free_lock);
 	/* The CPU placing objects in the block adds bits without the lock. */
 	old = atomic_read(word);
@@ -259,7 +258,7 @@ static int tiny_free_object(struct mspan *s, const void *p)
 	tc->live_bytes -= size;
 	tc->live_class_bytes -= goslab_class_to_size[goslab_size_to_class(size)];
 	if (!new)
-		return goslab_free_slot(s, rel / TINY_SIZE);
+		return goslab_free_slot(s, rel / GOSLAB_TINY_SIZE);
 	return 0;
 }
 
@@ -278,19 +277,19 @@ static bool tiny_span_is_valid(const struct mspan *s)
 		unsigned int off, end = 0;
 
 		if (live != !!w) {
-			inv_err("tiny block %u of span %p: word %#x for a %s block\n",
-				i, (void *)s->base, w, live ? "live" : "free");
+			goslab_inv_err("tiny block %u of span %p: word %#x for a %s block\n",
+				       i, (void *)s->base, w, live ? "live" : "free");
 			ok = false;
 			continue;
 		}
-		for (off = 0; off < TINY_SIZE; off++) {
+		for (off = 0; off < GOSLAB_TINY_SIZE; off++) {
 			unsigned int size = tiny_obj_size(w, off);
 
 			if (!(w & BIT(off)))
 				continue;
 			if (!size || off < end) {
-				inv_err("tiny block %u of span %p: objects overlap (word %#x)\n",
-					i, (void *)s->base, w);
+				goslab_inv_err("tiny block %u of span %p: objects overlap (word %#x)\n",
+					       i, (void *)s->base, w);
 				ok = false;
 				break;
 			}
@@ -405,7 +404,7 @@ int goslab_tiny_init(void)
 	const struct goslab_class_spec spec = {
 		.name = "goslab-tiny",
 		.api = __func__,
-		.elemsize = TINY_SIZE,
+		.elemsize = GOSLAB_TINY_SIZE,
 		.npages = 1,
 		.tiny = true,
 		.ops = &tiny_class_ops,

@@ -154,7 +154,7 @@ static void many_objects(struct kunit *test, enum free_order order)
 {
 	unsigned long n = scaled(100000), i, bad = 0;
 	struct goslab_heap_stats st;
-	u32 seed = 1234 + order;
+	struct rnd_state seed = goslab_test_rnd(1234 + order);
 	u32 *size, *perm;
 	void **obj;
 
@@ -169,7 +169,7 @@ static void many_objects(struct kunit *test, enum free_order order)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		size[i] = 1 + goslab_test_rand(&seed) % 512;
+		size[i] = 1 + prandom_u32_state(&seed) % 512;
 		obj[i] = goslab_alloc(size[i], GFP_KERNEL);
 		if (!obj[i]) {
 			KUNIT_FAIL(test, "allocation %lu failed", i);
@@ -186,7 +186,7 @@ static void many_objects(struct kunit *test, enum free_order order)
 		perm[i] = order == FREE_LIFO ? n - 1 - i : i;
 	if (order == FREE_RANDOM) {
 		for (i = n - 1; i > 0; i--) {
-			unsigned long j = goslab_test_rand(&seed) % (i + 1);
+			unsigned long j = prandom_u32_state(&seed) % (i + 1);
 
 			swap(perm[i], perm[j]);
 		}
@@ -605,7 +605,7 @@ static void malloc_rounds_test(struct kunit *test)
 	static const size_t sizes[] = { 64, 256, 1024, 256 };
 	const unsigned int n = 50;
 	unsigned int s, round, i;
-	u32 seed = 5;
+	struct rnd_state seed = goslab_test_rnd(5);
 	void *obj[50];
 	u8 perm[50];
 	unsigned long errors = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
@@ -619,7 +619,7 @@ static void malloc_rounds_test(struct kunit *test)
 			}
 			expect_distinct(test, obj, n);
 			for (i = n - 1; round & 1 && i > 0; i--) {
-				unsigned int j = goslab_test_rand(&seed) % (i + 1);
+				unsigned int j = prandom_u32_state(&seed) % (i + 1);
 
 				swap(perm[i], perm[j]);
 			}

@@ -197,7 +197,7 @@ static void mspan_random_rounds_test(struct kunit *test)
 	struct mspan *s = test_span(test, n);
 	unsigned long *live = kunit_kcalloc(test, BITS_TO_LONGS(n),
 					    sizeof(long), GFP_KERNEL);
-	u32 seed = 42;
+	struct rnd_state seed = goslab_test_rnd(42);
 	unsigned int round, i;
 	bool fast;
 
@@ -214,7 +214,7 @@ static void mspan_random_rounds_test(struct kunit *test)
 		}
 		KUNIT_ASSERT_EQ(test, bitmap_weight(live, n), n);
 		for (i = 0; i < n; i++) {
-			if (goslab_test_rand(&seed) % 4)
+			if (prandom_u32_state(&seed) % 4)
 				continue;
 			KUNIT_ASSERT_GE(test, mspan_free_index(s, i), 0);
 			__clear_bit(i, live);

@@ -522,7 +522,7 @@ struct larson_ctx {
 
 struct larson_thread {
 	struct larson_ctx *c;
-	u32 seed;
+	struct rnd_state seed;
 };
 
 /*
@@ -536,7 +536,7 @@ static int larson_fn(void *arg)
 	unsigned long i;
 
 	for (i = 0; i < c->ops; i++) {
-		unsigned int idx = goslab_test_rand(&lt->seed) % LARSON_SLOTS;
+		unsigned int idx = prandom_u32_state(&lt->seed) % LARSON_SLOTS;
 
 		stress_replace(&c->slots[idx], stress_size(idx), GFP_KERNEL,
 			       &c->alloc_failed, &c->corrupt);
@@ -570,7 +570,7 @@ static void stress_larson_test(struct kunit *test)
 	c->ops = 25000;
 	for (i = 0; i < n; i++) {
 		lt[i].c = c;
-		lt[i].seed = 12345 + i;
+		prandom_seed_state(&lt[i].seed, 12345 + i);
 		fns[i] = larson_fn;
 		args[i] = &lt[i];
 	}
@@ -777,8 +777,8 @@ struct irq_cpu {
 	struct hrtimer timer;
 	void *own[IRQ_PROC_SLOTS];	/* slot i: an object of stress_size(i) */
 	unsigned long fired;
-	u32 seed;			/* the process side's */
-	u32 irq_seed;			/* the timer's */
+	struct rnd_state seed;		/* the process side's */
+	struct rnd_state irq_seed;	/* the timer's */
 	bool stop;
 };
 
@@ -790,7 +790,7 @@ static enum hrtimer_restart irq_replace(struct hrtimer *t)
 {
 	struct irq_cpu *ic = container_of(t, struct irq_cpu, timer);
 	struct irq_ctx *c = ic->c;
-	unsigned int idx = goslab_test_rand(&ic->irq_seed) % IRQ_SLOTS;
+	unsigned int idx = prandom_u32_state(&ic->irq_seed) % IRQ_SLOTS;
 
 	ic->fired++;
 	stress_replace(&c->slots[idx], stress_size(idx),
@@ -818,7 +818,7 @@ static int irq_proc_fn(void *arg)
 	hrtimer_start(&ic->timer, ns_to_ktime(IRQ_PERIOD_NS),
 		      HRTIMER_MODE_REL_PINNED_HARD);
 	for (i = 0; i < c->ops; i++) {
-		unsigned int idx = goslab_test_rand(&ic->seed) % IRQ_PROC_SLOTS;
+		unsigned int idx = prandom_u32_state(&ic->seed) % IRQ_PROC_SLOTS;
 
 		stress_replace(&ic->own[idx], stress_size(idx), GFP_KERNEL,
 			       &c->proc_failed, &c->corrupt);
@@ -854,8 +854,8 @@ static void stress_hardirq_test(struct kunit *test)
 	c->ops = 20000;
 	for (i = 0; i < n; i++) {
 		ics[i].c = c;
-		ics[i].seed = 777 + i;
-		ics[i].irq_seed = 4242 + i;
+		prandom_seed_state(&ics[i].seed, 777 + i);
+		prandom_seed_state(&ics[i].irq_seed, 4242 + i);
 		fns[i] = irq_proc_fn;
 		args[i] = &ics[i];
 	}

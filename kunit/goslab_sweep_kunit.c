@@ -23,12 +23,12 @@ static unsigned long kpages_taken(void)
 	return st.kpages_taken;
 }
 
-static void shuffle(void **obj, unsigned long n, u32 *seed)
+static void shuffle(void **obj, unsigned long n, struct rnd_state *seed)
 {
 	unsigned long i;
 
 	for (i = n - 1; i > 0; i--) {
-		unsigned long j = goslab_test_rand(seed) % (i + 1);
+		unsigned long j = prandom_u32_state(seed) % (i + 1);
 
 		swap(obj[i], obj[j]);
 	}
@@ -41,7 +41,7 @@ static void shuffle(void **obj, unsigned long n, u32 *seed)
 static void sweep_reuse_before_growth_test(struct kunit *test)
 {
 	unsigned long n = scaled(50000), nfree = n - n / 10, i, before;
-	u32 seed = 11;
+	struct rnd_state seed = goslab_test_rnd(11);
 	void **obj;
 
 	obj = vmalloc(n * sizeof(*obj));
@@ -79,7 +79,7 @@ static void sweep_reuse_before_growth_test(struct kunit *test)
 static void sweep_credit_across_classes_test(struct kunit *test)
 {
 	unsigned long n = scaled(4000), i, before, swept;
-	u32 seed = 3;
+	struct rnd_state seed = goslab_test_rnd(3);
 	void **obj;
 
 	obj = vmalloc(2 * n * sizeof(*obj));
@@ -291,7 +291,7 @@ static void sweep_churn_test(struct kunit *test)
 	static const u16 sizes[] = { 16, 64, 100, 256, 700, 2048 };
 	unsigned long live = scaled(20000), ops = scaled(1000000), i;
 	unsigned long live_bytes = 0, peak = 0, bound;
-	u32 seed = 77;
+	struct rnd_state seed = goslab_test_rnd(77);
 	u16 *size;
 	void **obj;
 
@@ -300,17 +300,17 @@ static void sweep_churn_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	KUNIT_ASSERT_NOT_NULL(test, size);
 	for (i = 0; i < live; i++) {
-		size[i] = sizes[goslab_test_rand(&seed) % ARRAY_SIZE(sizes)];
+		size[i] = sizes[prandom_u32_state(&seed) % ARRAY_SIZE(sizes)];
 		obj[i] = goslab_alloc(size[i], GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 		live_bytes += size[i];
 	}
 	for (i = 0; i < ops; i++) {
-		unsigned long k = goslab_test_rand(&seed) % live;
+		unsigned long k = prandom_u32_state(&seed) % live;
 
 		goslab_free(obj[k]);
 		live_bytes -= size[k];
-		size[k] = sizes[goslab_test_rand(&seed) % ARRAY_SIZE(sizes)];
+		size[k] = sizes[prandom_u32_state(&seed) % ARRAY_SIZE(sizes)];
 		obj[k] = goslab_alloc(size[k], GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, obj[k]);
 		live_bytes += size[k];

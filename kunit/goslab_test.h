@@ -9,6 +9,7 @@
 
 #include <kunit/test.h>
 #include <linux/module.h>
+#include <linux/prandom.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include "internal.h"
@@ -38,11 +39,16 @@ static inline void goslab_test_resume_bg(struct kunit *test)
 	goslab_bg_resume();
 }
 
-/* A cheap deterministic generator, so failures reproduce. */
-static inline u32 goslab_test_rand(u32 *state)
+/*
+ * The suites' random numbers: prandom_u32_state() on a state seeded with
+ * a fixed number, so that failures reproduce.
+ */
+static inline struct rnd_state goslab_test_rnd(u64 seed)
 {
-	*state = *state * 1664525 + 1013904223;
-	return *state >> 8;
+	struct rnd_state state;
+
+	prandom_seed_state(&state, seed);
+	return state;
 }
 
 static inline int goslab_test_cmp_ptr(const void *a, const void *b)

@@ -137,7 +137,7 @@ static void tiny_misuse_test(struct kunit *test)
 static void tiny_random_test(struct kunit *test)
 {
 	unsigned long n = max(1UL, 100000UL * scale / 100), i, bad = 0;
-	u32 seed = 99;
+	struct rnd_state seed = goslab_test_rnd(99);
 	u8 *size;
 	void **obj;
 
@@ -148,7 +148,7 @@ static void tiny_random_test(struct kunit *test)
 	for (i = 0; i < n; i++) {
 		unsigned long k;
 
-		size[i] = 1 + goslab_test_rand(&seed) % 15;
+		size[i] = 1 + prandom_u32_state(&seed) % 15;
 		obj[i] = goslab_alloc_tiny(size[i], GFP_KERNEL);
 		if (!obj[i]) {
 			KUNIT_FAIL(test, "allocation %lu failed", i);
@@ -156,8 +156,8 @@ static void tiny_random_test(struct kunit *test)
 		}
 		memset(obj[i], (u8)i, size[i]);
 		/* Free a random earlier one now and then. */
-		if (i && goslab_test_rand(&seed) % 3 == 0) {
-			k = goslab_test_rand(&seed) % i;
+		if (i && prandom_u32_state(&seed) % 3 == 0) {
+			k = prandom_u32_state(&seed) % i;
 			if (obj[k]) {
 				bad += !!memchr_inv(obj[k], (u8)k, size[k]);
 				goslab_free(obj[k]);

@@ -132,7 +132,7 @@ struct top {
 
 struct tthread {
 	unsigned int id;
-	u64 rng;
+	struct rnd_state rng;
 	unsigned long done;
 	unsigned long nulls;
 	unsigned long expected;	/* misuse this thread made */
@@ -140,7 +140,7 @@ struct tthread {
 	unsigned int ring_pos;
 	struct task_struct *task;
 	struct hrtimer timer;
-	u64 timer_rng;
+	struct rnd_state timer_rng;
 	struct tobj *timer_objs[T_TIMER_OBJS];
 	unsigned long timer_ops;
 	bool timer_stop;
@@ -208,18 +208,10 @@ static const u16 op_weight[NR_OPS] = {
 	[OP_BURST] = 6,
 };
 
-static u64 trand(u64 *s)
+/* prandom: the same sequence for the same seed. Below @n, unbiased enough. */
+static u32 trand_below(struct rnd_state *s, u32 n)
 {
-	/* xorshift64*: the same sequence for the same seed. */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
-static u32 trand_below(u64 *s, u32 n)
-{
-	return (u32)(((trand(s) >> 32) * n) >> 32);
+	return (u32)(((u64)prandom_u32_state(s) * n) >> 32);
 }
 
 static void tnote(struct tthread *t, unsigned int op, unsigned int kind,
@@ -631,7 +623,7 @@ static void op_alloc(struct tthread *t)
 	o->kind = o->size > GOSLAB_MAX_SMALL_SIZE ? T_LARGE : T_KMALLOC;
 	o->usable = tusable(o->size);
 	o->valid = o->size;
-	o->tag = (u32)trand(&t->rng);
+	o->tag = prandom_u32_state(&t->rng);
 	o->cache = -1;
 	if (is_power_of_2(o->size) && o->size <= GOSLAB_PAGE_SIZE)
 		align = max_t(u32, o->size, 8);
@@ -667,7 +659,7 @@ static void op_tiny(struct tthread *t)
 	o->kind = T_TINY;
 	o->usable = o->size;
 	o->valid = o->size;
-	o->tag = (u32)trand(&t->rng);
+	o->tag = prandom_u32_state(&t->rng);
 	o->cache = -1;
 	gfp = tpick_gfp(t, &atomic) & ~__GFP_RECLAIMABLE;
 	p = goslab_alloc_tiny(o->size, gfp);
@@ -744,7 +736,7 @@ static void op_realloc(struct tthread *t)
 		o->p = p;
 	}
 	o->size = new_size;
-	o->tag = (u32)trand(&t->rng);
+	o->tag = prandom_u32_state(&t->rng);
 	if (!tadd(t, o, true))
 		tobj_put(o);
 }
@@ -799,7 +791,7 @@ static void tcache_fill(struct tthread *t, struct tobj *o, struct tcache *tc,
 	o->size = tc->size;
 	o->usable = goslab_cache_class(tc->c)->elemsize;
 	o->valid = tc->size;
-	o->tag = (u32)trand(&t->rng);
+	o->tag = prandom_u32_state(&t->rng);
 }
 
 /* A new cache object: constructed if its cache has a constructor. */
@@ -1205,7 +1197,8 @@ static void op_migrate(struct tthread *t)
 	cpus_read_unlock();
 }
 
-static int tcache_create(u64 *rng, struct tcache *tc, int slot)
+static int tcache_create(struct rnd_state *rng, struct tcache *tc,
+			 int slot)
 {
 	static const unsigned int aligns[] = { 0, 8, 16, 64, 128, 256, 4096 };
 	struct goslab_cache_args args = {};
@@ -1315,7 +1308,7 @@ static struct tobj *tburst_alloc(struct tthread *t, struct tcache *tc,
 		o->size = size;
 		o->usable = tusable(size);
 		o->valid = size;
-		o->tag = (u32)trand(&t->rng);
+		o->tag = prandom_u32_state(&t->rng);
 		o->cache = -1;
 		p = goslab_alloc(size, GFP_KERNEL | __GFP_NOWARN);
 	}
@@ -1523,7 +1516,7 @@ static enum hrtimer_restart ttimer_fn(struct hrtimer *timer)
 		o->kind = o->size < GOSLAB_TINY_SIZE ? T_TINY : T_KMALLOC;
 		o->usable = o->kind == T_TINY ? o->size : tusable(o->size);
 		o->valid = o->size;
-		o->tag = (u32)trand(&t->timer_rng);
+		o->tag = prandom_u32_state(&t->timer_rng);
 		o->cache = -1;
 		p = o->kind == T_TINY ?
 		    goslab_alloc_tiny(o->size, GFP_ATOMIC | __GFP_NOWARN) :
@@ -1704,7 +1697,7 @@ static void tvalidate(struct kunit *test, unsigned long base_live,
 }
 
 /* A CPU other than the boot one goes offline and comes back. */
-static void thotplug(struct kunit *test, u64 *rng)
+static void thotplug(struct kunit *test, struct rnd_state *rng)
 {
 	unsigned int cpu;
 
@@ -1767,7 +1760,8 @@ static void goslab_torture_test(struct kunit *test)
 	unsigned long base_live, base_errors, next_check, started, total_ops;
 	unsigned long timer_ops;
 	struct goslab_heap_stats st;
-	u64 t0, rng, elapsed;
+	struct rnd_state rng;
+	u64 t0, elapsed;
 	unsigned int i, n;
 
 	memset(&tor, 0, sizeof(tor));
@@ -1777,7 +1771,7 @@ static void goslab_torture_test(struct kunit *test)
 		   tor.seed, ops, seconds);
 	pr_info("goslab_torture: seed %u (replay: make torture SEED=%u)\n",
 		tor.seed, tor.seed);
-	rng = tor.seed;
+	prandom_seed_state(&rng, tor.seed);
 
 	spin_lock_init(&shadow.lock);
 	spin_lock_init(&tor.duel.lock);
@@ -1811,8 +1805,9 @@ static void goslab_torture_test(struct kunit *test)
 		struct tthread *t = &tor.t[i];
 
 		t->id = i;
-		t->rng = (u64)tor.seed << 32 | (i + 1);
-		t->timer_rng = t->rng ^ 0x5bd1e995;
+		prandom_seed_state(&t->rng, (u64)tor.seed << 32 | (i + 1));
+		prandom_seed_state(&t->timer_rng,
+				   ((u64)tor.seed << 32 | (i + 1)) ^ 0x5bd1e995);
 		t->bulk_cache = 0;
 		hrtimer_init(&t->timer, CLOCK_MONOTONIC,
 			     HRTIMER_MODE_REL_PINNED_HARD);

@@ -33,6 +33,7 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mm.h>
+#include <linux/prandom.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/vmalloc.h>
@@ -61,7 +62,7 @@ static struct bench {
 	void **obj;
 	u32 *perm;
 	unsigned long nobj;
-	u32 seed;
+	struct rnd_state rnd;
 } b;
 
 static DEFINE_MUTEX(bench_lock);
@@ -83,10 +84,10 @@ static inline u64 bench_now(void)
 	return (u64)hi << 32 | lo;
 }
 
+/* prandom from a fixed seed: every run draws the same sequence. */
 static u32 bench_rand(void)
 {
-	b.seed = b.seed * 1664525 + 1013904223;
-	return b.seed >> 8;
+	return prandom_u32_state(&b.rnd);
 }
 
 static unsigned long scaled(unsigned long n)
@@ -530,7 +531,7 @@ static int bench_tiny(void)
 			if (goslab)
 				goslab_shrink();
 			base = goslab ? goslab_pages() : slab_pages();
-			b.seed = 5;
+			prandom_seed_state(&b.rnd, 5);
 			t0 = bench_now();
 			for (i = 0; i < n; i++) {
 				size_t size = 1 + bench_rand() % maxes[m];
@@ -618,7 +619,7 @@ static int bench_memory(void)
 		base = pages_of(a);
 		alloc_loop(a, size, n);
 		raw_pages("mem-peak", size, n, a, pages_of(a) - base);
-		b.seed = 7;
+		prandom_seed_state(&b.rnd, 7);
 		shuffle(n);
 		for (i = 0; i < nfree; i++)
 			do_free(a, b.obj[b.perm[i]]);
@@ -651,7 +652,7 @@ static int bench_live_set(void)
 	ret = use_cache(size);
 	if (ret)
 		return ret;
-	b.seed = 99;
+	prandom_seed_state(&b.rnd, 99);
 	shuffle(b.nobj);
 	for (live = 1000; live <= max_live; live *= 10) {
 		for (rep = 0; rep < b.reps; rep++) {
@@ -893,7 +894,7 @@ static int bench_xcpu(void)
 	ret = xworkers_start();
 	if (ret)
 		return ret;
-	b.seed = 5;
+	prandom_seed_state(&b.rnd, 5);
 	shuffle(b.nobj);
 	/* Untimed warm-up of both allocators and both CPUs. */
 	for (k = 0; k < 2; k++) {
@@ -926,7 +927,7 @@ static int bench_run(bool quick, bool xcpu, bool fastpath_only)
 	b.len = 0;
 	b.invalid = 0;
 	b.objects = 0;
-	b.seed = 1;
+	prandom_seed_state(&b.rnd, 1);
 	b.nobj = 1000000;
 	b.obj = vzalloc(b.nobj * sizeof(*b.obj));
 	b.perm = vmalloc(b.nobj * sizeof(*b.perm));
