@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mcache.h - the per-CPU slots and the allocation fast path.
+ *
+ * Included through internal.h, which orders the layers' headers.
+ */
+#ifndef _GOSLAB_MCACHE_H
+#define _GOSLAB_MCACHE_H
+
+/**
+ * struct mcache_slot - one CPU's slot for one span class
+ * @span: the span allocated from; &goslab_emptymspan when there is none
+ * @alloc_base: @span's alloc_count when it was cached
+ * @nmalloc: allocations, counted when a span leaves the slot (Go's way)
+ * @nfree: frees of this class's objects made on this CPU
+ * @nrefill: spans taken from mcentral
+ * @nsweep: sweeps of a used-up span in place, without mcentral
+ * @nswept_frees: frees those sweeps folded in
+ * @nalloc_slow: allocations that took the slow path (debugfs)
+ * @nfree_remote: frees of a span this CPU did not cache (debugfs)
+ * @alloc_fast_base: what "alloc_fastpath" read when last cleared
+ * @free_fast_base: what "free_fastpath" read when last cleared
+ *
+ * Written only by its CPU with IRQs off (nfree with this_cpu_inc()).
+ */
+struct mcache_slot {
+	struct mspan *span;
+	unsigned int alloc_base;
+	unsigned long nmalloc;
+	unsigned long nfree;
+	unsigned long nrefill;
+	unsigned long nsweep;
+	unsigned long nswept_frees;
+	unsigned long nalloc_slow;
+	unsigned long nfree_remote;
+	unsigned long alloc_fast_base;
+	unsigned long free_fast_base;
+};
+
+/* mcache.c */
+int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
+		      size_t n, void **p);
+void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
+		       unsigned long flags);
+void mcache_flush_all(void);
+void mcache_flush_class(struct goslab_class *cls);
+void mcache_flush_dead_cpu(unsigned int cpu);
+unsigned int mcache_cached_spans_cpu(unsigned int cpu);
+
+/**
+ * mcache_alloc() - allocate one object of @cls on this CPU
+ * @cls: the span class
+ * @size: the bytes the caller asked for (for the sanitizers)
+ * @gfp: allocation flags; the fast path looks only at the zeroing ones
+ *
+ * Return: the object, or NULL when memory could not be had.
+ */
+static __always_inline void *mcache_alloc(struct goslab_class *cls,
+					  size_t size, gfp_t gfp)
+{
+	unsigned long flags;
+	void *v;
+
+	local_irq_save(flags);
+	v = mspan_next_free_fast(this_cpu_ptr(cls->slot)->span);
+	if (unlikely(!v))
+		v = mcache_next_free(cls, gfp, flags);
+	local_irq_restore(flags);
+	if (likely(v))
+		goslab_post_alloc(cls, v, size, gfp);
+	return v;
+}
+
+#endif /* _GOSLAB_MCACHE_H */

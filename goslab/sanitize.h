@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * sanitize.h - what goslab tells KASAN and kmemleak about its objects.
+ *
+ * Included through internal.h, which orders the layers' headers.
+ */
+#ifndef _GOSLAB_SANITIZE_H
+#define _GOSLAB_SANITIZE_H
+
+/* sanitize.c: KASAN's shadow values for goslab's memory (mm/kasan/). */
+#define GOSLAB_KASAN_UNALLOCATED	0xFC	/* KASAN_SLAB_REDZONE */
+#define GOSLAB_KASAN_FREED		0xFB	/* KASAN_SLAB_FREE */
+#define GOSLAB_KASAN_HEAP_FREE		0xFF	/* KASAN_PAGE_FREE */
+
+#ifdef CONFIG_KASAN_GENERIC
+void goslab_kasan_poison(const void *p, size_t size, u8 value);
+void goslab_kasan_unpoison(const void *p, size_t size);
+void goslab_kasan_alloc(void *p, size_t size, unsigned int elemsize,
+			bool init);
+void goslab_kasan_free(void *p, unsigned int elemsize, bool init);
+size_t goslab_valid_bytes(const void *p, size_t usable);
+#else
+static inline void goslab_kasan_poison(const void *p, size_t size, u8 value)
+{
+}
+
+static inline void goslab_kasan_unpoison(const void *p, size_t size)
+{
+}
+
+static inline void goslab_kasan_alloc(void *p, size_t size,
+				      unsigned int elemsize, bool init)
+{
+}
+
+static inline void goslab_kasan_free(void *p, unsigned int elemsize,
+				     bool init)
+{
+}
+
+static inline size_t goslab_valid_bytes(const void *p, size_t usable)
+{
+	return usable;
+}
+#endif
+void goslab_forget_live_objects(struct mspan *s);
+
+/**
+ * goslab_post_alloc() - an object of @cls is handed out for @size bytes
+ * @cls: its class (not the tiny one)
+ * @p: the object
+ * @size: the bytes the caller asked for
+ * @gfp: the caller's flags
+ *
+ * Zeroes it for init_on_alloc or __GFP_ZERO (a class with a constructor
+ * keeps its constructed state, as SLUB's do), tells KASAN which bytes
+ * are the caller's and kmemleak that the object exists.
+ */
+static __always_inline void goslab_post_alloc(const struct goslab_class *cls,
+					      void *p, size_t size, gfp_t gfp)
+{
+	bool init = !cls->ctor && want_init_on_alloc(gfp);
+
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		goslab_kasan_alloc(p, size, cls->elemsize, init);
+	else if (unlikely(init))
+		memset(p, 0, cls->elemsize);
+	kmemleak_alloc(p, cls->elemsize, 1, gfp);
+}
+
+/**
+ * goslab_pre_free() - an object of @cls is about to be freed
+ * @cls: its class (not the tiny one)
+ * @p: the object, checked and not yet published as free
+ *
+ * Under the exclusion of internal.h's free protocol: on the CPU caching
+ * the span or under its free_lock, so that nothing written here lands
+ * after the slot is someone else's.
+ */
+static __always_inline void goslab_pre_free(const struct goslab_class *cls,
+					    void *p)
+{
+	bool init = !cls->ctor && want_init_on_free();
+
+	kmemleak_free(p);
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
+		goslab_kasan_free(p, cls->elemsize, init);
+	else if (unlikely(init))
+		memset(p, 0, cls->elemsize);
+}
+
+#endif /* _GOSLAB_SANITIZE_H */
