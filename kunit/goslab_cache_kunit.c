@@ -63,8 +63,8 @@ static struct goslab_cache *make_cache(struct kunit *test,
 
 	snprintf(name, sizeof(name), "kunit-%u-%u-%p", p->size, p->align,
 		 test);
-	c = goslab_cache_create(name, p->size, &args,
-				p->align ? 0 : GOSLAB_HWCACHE_ALIGN);
+	c = goslab_test_cache_create(test, name, p->size, &args,
+				     p->align ? 0 : GOSLAB_HWCACHE_ALIGN);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	return c;
 }
@@ -81,7 +81,7 @@ static void cache_alignment_pattern_test(struct kunit *test)
 	struct goslab_cache *c = make_cache(test, p, NULL);
 	struct goslab_class *cls = goslab_cache_class(c);
 	unsigned int n = min(3 * cls->nelems + 1, 2000U), i, bad = 0;
-	void **obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
+	void **obj = goslab_test_objs(test, n);
 
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	KUNIT_EXPECT_LE(test, cls->npages * GOSLAB_PAGE_SIZE % cls->elemsize,
@@ -96,9 +96,11 @@ static void cache_alignment_pattern_test(struct kunit *test)
 		bad += !!memchr_inv(obj[i], (u8)i, p->size);
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "objects overwritten");
 	goslab_expect_consistent(test);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		goslab_cache_free(c, obj[i]);
-	goslab_cache_destroy(c);
+		obj[i] = NULL;
+	}
+	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
 }
 
@@ -119,7 +121,7 @@ static void cache_shrink_window(struct kunit *test, bool whole_shrink)
 	void **obj;
 
 	KUNIT_ASSERT_EQ(test, nelems, 341);
-	obj = kunit_kcalloc(test, nelems + 140 + 42, sizeof(*obj), GFP_KERNEL);
+	obj = goslab_test_objs(test, nelems + 140 + 42);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	/* One CPU's mcache throughout, as in a shell driving the control file. */
 	migrate_disable();
@@ -128,8 +130,10 @@ static void cache_shrink_window(struct kunit *test, bool whole_shrink)
 		KUNIT_ASSERT_NOT_NULL(test, obj[n]);
 		n++;
 	}
-	while (n > 10)
+	while (n > 10) {
 		goslab_cache_free(c, obj[--n]);
+		obj[n] = NULL;
+	}
 	for (i = 0; i < 140; i++) {
 		obj[n] = goslab_cache_alloc(c, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, obj[n]);
@@ -155,9 +159,11 @@ static void cache_shrink_window(struct kunit *test, bool whole_shrink)
 		bad += !!memchr_inv(obj[i], (u8)i, p.size);
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "objects overwritten");
 	goslab_expect_consistent(test);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		goslab_cache_free(c, obj[i]);
-	goslab_cache_destroy(c);
+		obj[i] = NULL;
+	}
+	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
 }
 
@@ -192,7 +198,7 @@ static void cache_ctor_test(struct kunit *test)
 	c = make_cache(test, p, count_ctor);
 	cls = goslab_cache_class(c);
 	n = min(2 * cls->nelems, 1000U);
-	obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
+	obj = goslab_test_objs(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	/*
 	 * On one CPU: the reallocation below must find the freed objects
@@ -209,8 +215,10 @@ static void cache_ctor_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, calls % cls->nelems, 0);
 	KUNIT_EXPECT_GE(test, calls, n);
 	/* Constructed state survives free and allocation. */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		goslab_cache_free(c, obj[i]);
+		obj[i] = NULL;
+	}
 	for (i = 0; i < n; i++) {
 		obj[i] = goslab_cache_alloc(c, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
@@ -221,9 +229,11 @@ static void cache_ctor_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctor_calls), calls);
 	/* __GFP_ZERO would wipe the constructed state: refused. */
 	KUNIT_EXPECT_NULL(test, goslab_cache_alloc(c, GFP_KERNEL | __GFP_ZERO));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		goslab_cache_free(c, obj[i]);
-	goslab_cache_destroy(c);
+		obj[i] = NULL;
+	}
+	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
 }
 
@@ -239,7 +249,7 @@ static int cmp_ptr(const void *a, const void *b)
 static void cache_bulk_test(struct kunit *test)
 {
 	static const unsigned int sizes[] = { 8, 256, 1000, 4096 };
-	void **obj = kunit_kcalloc(test, 250, sizeof(*obj), GFP_KERNEL);
+	void **obj = goslab_test_objs(test, 250);
 	void **sorted = kunit_kcalloc(test, 250, sizeof(*obj), GFP_KERNEL);
 	unsigned int s, n, i, dup = 0, bad = 0;
 
@@ -263,11 +273,12 @@ static void cache_bulk_test(struct kunit *test)
 			for (i = 1; i < n; i++)
 				dup += sorted[i] == sorted[i - 1];
 			goslab_cache_free_bulk(c, n, obj);
+			memset(obj, 0, n * sizeof(*obj));
 		}
 		KUNIT_EXPECT_EQ(test, bad, 0);
 		KUNIT_EXPECT_EQ(test, dup, 0);
 		goslab_expect_consistent(test);
-		goslab_cache_destroy(c);
+		goslab_test_cache_destroy(test, c);
 	}
 	goslab_expect_consistent(test);
 }
@@ -297,8 +308,8 @@ static void cache_wrong_cache_test(struct kunit *test)
 	goslab_cache_free(a, x);
 	goslab_free(k);
 	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE), dbl);
-	goslab_cache_destroy(a);
-	goslab_cache_destroy(b);
+	goslab_test_cache_destroy(test, a);
+	goslab_test_cache_destroy(test, b);
 	goslab_expect_consistent(test);
 }
 
@@ -307,10 +318,11 @@ static void cache_destroy_live_test(struct kunit *test)
 {
 	struct cache_param p = { .size = 200, .align = 8 };
 	struct goslab_cache *c = make_cache(test, &p, NULL);
-	void *obj[5];
+	void **obj = goslab_test_objs(test, 5);
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(obj); i++) {
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	for (i = 0; i < 5; i++) {
 		obj[i] = goslab_cache_alloc(c, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 		memset(obj[i], 0x33, p.size);
@@ -318,12 +330,15 @@ static void cache_destroy_live_test(struct kunit *test)
 	goslab_cache_destroy(c);
 	/* Dead: no allocation, but the objects are intact and freeable. */
 	KUNIT_EXPECT_NULL(test, goslab_cache_alloc(c, GFP_KERNEL));
-	for (i = 0; i < ARRAY_SIZE(obj); i++)
+	for (i = 0; i < 5; i++)
 		KUNIT_EXPECT_NULL(test, memchr_inv(obj[i], 0x33, p.size));
 	goslab_expect_consistent(test);
-	for (i = 0; i < ARRAY_SIZE(obj); i++)
+	for (i = 0; i < 5; i++) {
 		goslab_cache_free(c, obj[i]);
-	goslab_cache_destroy(c);
+		obj[i] = NULL;
+	}
+	/* Again, now that its objects are gone: the cache goes. */
+	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
 }
 
@@ -344,12 +359,12 @@ static void cache_bad_args_test(struct kunit *test)
 						    &big_align, 0));
 	KUNIT_EXPECT_NULL(test, goslab_cache_create("kunit-bad", 64, NULL,
 						    0x100));
-	c = goslab_cache_create("kunit-dup", 64, NULL, 0);
+	c = goslab_test_cache_create(test, "kunit-dup", 64, NULL, 0);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_EXPECT_NULL(test, goslab_cache_create("kunit-dup", 32, NULL, 0));
 	/* The size classes' names are taken too. */
 	KUNIT_EXPECT_NULL(test, goslab_cache_create("goslab-256", 32, NULL, 0));
-	goslab_cache_destroy(c);
+	goslab_test_cache_destroy(test, c);
 	goslab_cache_destroy(NULL);
 	goslab_expect_consistent(test);
 }
@@ -366,6 +381,10 @@ static void cache_macro_test(struct kunit *test)
 	struct example_obj *o;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test,
+						  goslab_test_cache_destroy_action,
+						  c), 0);
 	KUNIT_EXPECT_STREQ(test, goslab_cache_class(c)->name, "example_obj");
 	KUNIT_EXPECT_TRUE(test, goslab_cache_class(c)->page_gfp &
 			  __GFP_RECLAIMABLE);
@@ -374,7 +393,7 @@ static void cache_macro_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, (unsigned long)o % 32, 0);
 	KUNIT_EXPECT_EQ(test, o->a, 0);
 	goslab_cache_free(c, o);
-	goslab_cache_destroy(c);
+	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
 }
 
@@ -434,7 +453,7 @@ static void cache_timer_context(struct kunit *test, enum hrtimer_mode mode)
 	kunit_info(test, "%lu allocations in timer context\n", ctx->fired);
 	KUNIT_EXPECT_GT(test, ctx->fired, 50);
 	KUNIT_EXPECT_EQ(test, ctx->failed, 0);
-	goslab_cache_destroy(ctx->c);
+	goslab_test_cache_destroy(test, ctx->c);
 	goslab_expect_consistent(test);
 }
 

@@ -370,8 +370,8 @@ static void malloc_gfp_filter_test(struct kunit *test)
 static void malloc_stale_pointer_test(struct kunit *test)
 {
 	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
-	struct goslab_cache *c = goslab_cache_create("kunit-stale", 24, NULL,
-						     0);
+	struct goslab_cache *c = goslab_test_cache_create(test, "kunit-stale",
+							  24, NULL, 0);
 	unsigned int i, nelems;
 	void **obj;
 
@@ -402,7 +402,7 @@ static void malloc_stale_pointer_test(struct kunit *test)
 	for (i = 0; i < 170; i++)
 		if (i != 5)
 			goslab_cache_free(c, obj[i]);
-	goslab_cache_destroy(c);
+	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
 }
 

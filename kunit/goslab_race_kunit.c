@@ -146,7 +146,7 @@ static void race_double_free(struct kunit *test, const char *name,
 	unsigned long reported;
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->cache = goslab_cache_create(name, 64, NULL, 0);
+	r->cache = goslab_test_cache_create(test, name, 64, NULL, 0);
 	KUNIT_ASSERT_NOT_NULL(test, r->cache);
 	r->nrounds = rounds;
 	race_run(test, r, owner, other);
@@ -159,7 +159,7 @@ static void race_double_free(struct kunit *test, const char *name,
 	KUNIT_EXPECT_EQ_MSG(test, reported, rounds, "%s", what);
 	goslab_expect_consistent(test);
 	KUNIT_EXPECT_EQ(test, race_handed_twice(test, r->cache, 4 * 128, 64), 0);
-	goslab_cache_destroy(r->cache);
+	goslab_test_cache_destroy(test, r->cache);
 	goslab_expect_consistent(test);
 }
 
@@ -438,12 +438,12 @@ static void race_stats_reader_test(struct kunit *test)
 	struct race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->cache = goslab_cache_create("race-stats", 64, NULL, 0);
+	r->cache = goslab_test_cache_create(test, "race-stats", 64, NULL, 0);
 	KUNIT_ASSERT_NOT_NULL(test, r->cache);
 	r->nrounds = rounds;
 	race_run(test, r, stats_race_churner, stats_race_reader);
 	KUNIT_EXPECT_EQ(test, r->misses, 0);
-	goslab_cache_destroy(r->cache);
+	goslab_test_cache_destroy(test, r->cache);
 	goslab_expect_consistent(test);
 }
 

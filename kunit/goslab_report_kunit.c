@@ -164,8 +164,8 @@ static void report_tiny_double_test(struct kunit *test)
 static void report_cache_wrong_test(struct kunit *test)
 {
 	unsigned long before = goslab_error_count(GOSLAB_ERR_WRONG_CACHE);
-	struct goslab_cache *c = goslab_cache_create("report-wrong", 64,
-						     NULL, 0);
+	struct goslab_cache *c = goslab_test_cache_create(test, "report-wrong",
+							  64, NULL, 0);
 	void *p = goslab_alloc(64, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
@@ -175,15 +175,15 @@ static void report_cache_wrong_test(struct kunit *test)
 	report_expect(test, "goslab_cache_free", __func__,
 		      GOSLAB_ERR_WRONG_CACHE, before, TEXT_WRONG);
 	goslab_free(p);
-	goslab_cache_destroy(c);
+	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
 }
 
 static void report_cache_bulk_double_test(struct kunit *test)
 {
 	unsigned long before = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
-	struct goslab_cache *c = goslab_cache_create("report-bulk", 32,
-						     NULL, 0);
+	struct goslab_cache *c = goslab_test_cache_create(test, "report-bulk",
+							  32, NULL, 0);
 	void *p[4];
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
@@ -193,7 +193,7 @@ static void report_cache_bulk_double_test(struct kunit *test)
 	goslab_cache_free_bulk(c, 4, p);
 	report_expect(test, "goslab_cache_free_bulk", __func__,
 		      GOSLAB_ERR_DOUBLE_FREE, before, TEXT_DOUBLE);
-	goslab_cache_destroy(c);
+	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
 }
 

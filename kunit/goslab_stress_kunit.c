@@ -738,7 +738,8 @@ static void stress_cache_churn_test(struct kunit *test)
 	}
 	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	c->shared = goslab_cache_create("stress-shared", 128, NULL, 0);
+	c->shared = goslab_test_cache_create(test, "stress-shared", 128, NULL,
+					     0);
 	KUNIT_ASSERT_NOT_NULL(test, c->shared);
 	stress_faults_begin(test, &faults);
 	for (phase = 0; phase < CHURN_PHASES; phase++) {
@@ -755,7 +756,7 @@ static void stress_cache_churn_test(struct kunit *test)
 	if (!faults.fail_nth)
 		KUNIT_EXPECT_EQ(test, atomic_long_read(&c->failed), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->corrupt), 0);
-	goslab_cache_destroy(c->shared);
+	goslab_test_cache_destroy(test, c->shared);
 	stress_expect_all_back(test);
 }
 

@@ -39,6 +39,82 @@ static inline void goslab_test_resume_bg(struct kunit *test)
 	goslab_bg_resume();
 }
 
+static void goslab_test_cache_destroy_action(void *c)
+{
+	goslab_cache_destroy(c);
+}
+
+/*
+ * goslab_cache_create() for a case: KUnit destroys the cache when the
+ * case ends, however it ends, so that a failed assertion leaves neither
+ * the cache nor its name to the next case. goslab_test_cache_destroy()
+ * destroys it earlier, once.
+ */
+static inline struct goslab_cache *
+goslab_test_cache_create(struct kunit *test, const char *name,
+			 unsigned int size, const struct goslab_cache_args *args,
+			 unsigned int flags)
+{
+	struct goslab_cache *c = goslab_cache_create(name, size, args, flags);
+
+	if (c && kunit_add_action_or_reset(test,
+					   goslab_test_cache_destroy_action,
+					   c))
+		return NULL;
+	return c;
+}
+
+static inline void goslab_test_cache_destroy(struct kunit *test,
+					     struct goslab_cache *c)
+{
+	kunit_release_action(test, goslab_test_cache_destroy_action, c);
+}
+
+/* An array of objects whose non-NULL entries are freed when a case ends. */
+struct goslab_test_objs {
+	unsigned long n;
+	void *obj[];
+};
+
+static void goslab_test_objs_action(void *arg)
+{
+	struct goslab_test_objs *t = arg;
+	unsigned long i;
+
+	for (i = 0; i < t->n; i++)
+		goslab_free(t->obj[i]);
+}
+
+/*
+ * Room for @n objects, KUnit-managed: whatever the case has not freed
+ * (and set back to NULL) when it ends, by a failed assertion too, is
+ * freed then, before the case's caches are destroyed (actions run in
+ * reverse order). Return: the array, zeroed, or NULL.
+ */
+static inline void **goslab_test_objs(struct kunit *test, unsigned long n)
+{
+	struct goslab_test_objs *t;
+
+	t = kunit_kzalloc(test, struct_size(t, obj, n), GFP_KERNEL);
+	if (!t)
+		return NULL;
+	t->n = n;
+	if (kunit_add_action_or_reset(test, goslab_test_objs_action, t))
+		return NULL;
+	return t->obj;
+}
+
+/* Free @n objects of a goslab_test_objs() array and forget them. */
+static inline void goslab_test_free_objs(void **obj, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		goslab_free(obj[i]);
+		obj[i] = NULL;
+	}
+}
+
 /*
  * The suites' random numbers: prandom_u32_state() on a state seeded with
  * a fixed number, so that failures reproduce.
