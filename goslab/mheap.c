@@ -142,7 +142,7 @@ EXPORT_SYMBOL_IF_KUNIT(goslab_injected_failures);
  *
  * Return: true when this page allocation is to fail.
  */
-bool goslab_should_fail_page_alloc(void)
+static bool goslab_should_fail_page_alloc(void)
 {
 	unsigned int nth = READ_ONCE(goslab_fail_page_alloc_nth);
 

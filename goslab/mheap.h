@@ -181,7 +181,6 @@ unsigned long mheap_free_pages(void);
 bool mheap_is_valid(void);
 unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
 			       void *arg);
-bool goslab_should_fail_page_alloc(void);
 
 /* mheap.c: fault injection */
 extern unsigned int goslab_fail_page_alloc_nth;

@@ -58,7 +58,7 @@ static u64 mspan_alloc_word(const struct mspan *s, unsigned int whichword)
  * Go's refillAllocCache: the cache is the inverted allocation bits,
  * shifted so that bit 0 is slot freeindex.
  */
-void mspan_refill_alloc_cache(struct mspan *s, unsigned int whichword)
+static void mspan_refill_alloc_cache(struct mspan *s, unsigned int whichword)
 {
 	s->alloc_cache = ~mspan_alloc_word(s, whichword) >> (s->freeindex % 64);
 }

@@ -245,7 +245,6 @@ extern struct mspan goslab_emptymspan;
 void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 		unsigned int elemsize, unsigned int nelems);
 size_t mspan_desc_size(unsigned int nelems);
-void mspan_refill_alloc_cache(struct mspan *s, unsigned int whichword);
 void *mspan_next_free(struct mspan *s);
 
 /**

@@ -484,7 +484,7 @@ static int goslab_check_memstats(void)
  * Return: 0 when everything agrees, else the number of disagreements
  * (each one logged).
  */
-int goslab_read_stats_slow(void)
+static int goslab_read_stats_slow(void)
 {
 	unsigned long nmalloc, nfree;
 	struct goslab_heap_stats hs;

@@ -145,7 +145,6 @@ void goslab_report_dup_frees(struct goslab_class *cls, struct mspan *s,
 			     unsigned int n);
 void goslab_read_class_stats(struct goslab_class *cls,
 			     struct goslab_class_stats *st);
-int goslab_read_stats_slow(void);
 void goslab_read_memstats(struct goslab_memstats *ms);
 void goslab_read_memstats_slow(struct goslab_memstats *ms);
 int goslab_validate(void);
