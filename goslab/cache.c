@@ -206,15 +206,9 @@ EXPORT_SYMBOL_GPL(goslab_cache_alloc);
 int goslab_cache_alloc_bulk(struct goslab_cache *c, gfp_t gfp, size_t n,
 			    void **p)
 {
-	int got;
-
 	if (unlikely(!cache_alloc_ok(c, gfp, _RET_IP_, __func__)))
 		return 0;
-	got = mcache_alloc_bulk(&c->cls, c->object_size, gfp, n, p);
-	if (likely(got == n))
-		return n;
-	goslab_free_bulk_class(&c->cls, got, p, _RET_IP_, __func__);
-	return 0;
+	return mcache_alloc_bulk(&c->cls, c->object_size, gfp, n, p);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_alloc_bulk);
 

@@ -115,6 +115,34 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 	}
 }
 
+/*
+ * Give back what a bulk allocation took before it failed. The objects
+ * were never handed out (nor told to the sanitizers): each is freed as a
+ * remote free records itself (mspan_free_index(), under the span's
+ * free_lock, which is right whether or not this CPU caches the span) and
+ * counted, so that the class's counters balance.
+ */
+static void mcache_undo_bulk(struct goslab_class *cls, void **p, size_t n)
+{
+	unsigned long flags;
+	struct mspan *s;
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		/* The descriptor stays readable while IRQs are off. */
+		local_irq_save(flags);
+		s = __mheap_span_of(p[i]);
+		r = mspan_free_index(s, mspan_obj_index(s, (unsigned long)p[i]));
+		if (r > 0)
+			mcentral_note_free(cls, s);
+		GOSLAB_WARN_ON_ONCE(r < 0);
+		if (r >= 0)
+			__this_cpu_inc(cls->slot->nfree);
+		local_irq_restore(flags);
+	}
+}
+
 /**
  * mcache_alloc_bulk() - allocate @n objects of @cls
  * @cls: the span class
@@ -126,9 +154,7 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
  * Whole runs of the slot's span are taken with IRQs off once; only the
  * refills go through the slow path.
  *
- * Return: how many were allocated: @n, or fewer when memory could not be
- * had. The caller frees those (the objects are not yet told to the
- * sanitizers: only a complete allocation is).
+ * Return: @n, or 0 with nothing allocated.
  */
 int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 		      size_t n, void **p)
@@ -147,14 +173,15 @@ int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 		if (i == n)
 			break;
 		v = mcache_next_free(cls, gfp, flags);
-		if (unlikely(!v))
-			break;
+		if (unlikely(!v)) {
+			local_irq_restore(flags);
+			mcache_undo_bulk(cls, p, i);
+			return 0;
+		}
 		p[i++] = v;
 	}
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
 	local_irq_restore(flags);
-	if (i < n)
-		return i;
 	for (j = 0; j < n; j++)
 		goslab_post_alloc(cls, p[j], size, gfp);
 	return n;

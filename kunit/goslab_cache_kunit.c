@@ -283,6 +283,59 @@ static void cache_bulk_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+/*
+ * A bulk allocation that runs out of memory half way gives back what it
+ * took: 0 returned, nothing live, nothing reported, counters balanced.
+ * One object is left in a span of 8 (its kernel page keeps 3 free slots
+ * through the shrink); every page allocation fails once the heap has no
+ * free page, so the bulk gets those 3 and fails to grow for the rest.
+ */
+static void cache_bulk_fail_test(struct kunit *test)
+{
+	struct cache_param p = { .size = 1024, .align = 8 };
+	struct goslab_cache *c = make_cache(test, &p, NULL);
+	struct goslab_class *cls = goslab_cache_class(c);
+	unsigned long errors = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE) +
+			       goslab_error_count(GOSLAB_ERR_FOREIGN) +
+			       goslab_error_count(GOSLAB_ERR_INTERIOR);
+	void **obj = goslab_test_objs(test, 8);
+	struct goslab_class_stats st;
+	unsigned long nfree;
+	void *first;
+	int got;
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	KUNIT_ASSERT_EQ(test, cls->nelems, 8);
+	goslab_bg_pause();
+	migrate_disable();
+	first = goslab_cache_alloc(c, GFP_KERNEL);
+	obj[0] = first;
+	goslab_shrink();
+	goslab_read_class_stats(cls, &st);
+	nfree = st.nfree;
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 1);
+	got = goslab_cache_alloc_bulk(c, GFP_KERNEL | __GFP_NOWARN, 5, obj + 1);
+	WRITE_ONCE(goslab_fail_page_alloc_nth, 0);
+	migrate_enable();
+	goslab_bg_resume();
+	KUNIT_ASSERT_NOT_NULL(test, first);
+	KUNIT_EXPECT_EQ(test, got, 0);
+	goslab_read_class_stats(cls, &st);
+	KUNIT_EXPECT_EQ(test, st.live, 1);
+	/* It did take objects before failing, and gave them back. */
+	KUNIT_EXPECT_GT(test, st.nfree, nfree);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE) +
+			goslab_error_count(GOSLAB_ERR_FOREIGN) +
+			goslab_error_count(GOSLAB_ERR_INTERIOR), errors);
+	goslab_expect_consistent(test);
+	if (got)
+		goslab_test_free_objs(obj + 1, got);
+	goslab_cache_free(c, first);
+	obj[0] = NULL;
+	goslab_test_cache_destroy(test, c);
+	goslab_expect_consistent(test);
+}
+
 /* Freeing into the wrong cache is reported and changes nothing. */
 static void cache_wrong_cache_test(struct kunit *test)
 {
@@ -473,6 +526,7 @@ static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_shrink_window_test),
 	KUNIT_CASE(cache_goslab_shrink_window_test),
 	KUNIT_CASE(cache_bulk_test),
+	KUNIT_CASE(cache_bulk_fail_test),
 	KUNIT_CASE(cache_wrong_cache_test),
 	KUNIT_CASE(cache_destroy_live_test),
 	KUNIT_CASE(cache_bad_args_test),

@@ -531,14 +531,15 @@ static int bench_tiny(void)
 			if (goslab)
 				goslab_shrink();
 			base = goslab ? goslab_pages() : slab_pages();
+			/* The sizes are drawn before the clock starts. */
 			prandom_seed_state(&b.rnd, 5);
+			for (i = 0; i < n; i++)
+				b.perm[i] = 1 + bench_rand() % maxes[m];
 			t0 = bench_now();
 			for (i = 0; i < n; i++) {
-				size_t size = 1 + bench_rand() % maxes[m];
-
 				b.obj[i] = goslab ?
-					goslab_alloc_tiny(size, GFP_KERNEL) :
-					kmalloc(size, GFP_KERNEL);
+					goslab_alloc_tiny(b.perm[i], GFP_KERNEL) :
+					kmalloc(b.perm[i], GFP_KERNEL);
 				check_tiny(b.obj[i]);
 			}
 			t0 = bench_now() - t0;
