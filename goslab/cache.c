@@ -159,7 +159,7 @@ EXPORT_SYMBOL_GPL(goslab_cache_destroy);
 static __always_inline bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp,
 					   unsigned long ip, const char *api)
 {
-	if (goslab_alloc_refused(c->object_size, gfp, ip, api))
+	if (goslab_gfp_refused(gfp, ip, api))
 		return false;
 	if (unlikely(c->dead)) {
 		pr_warn_ratelimited("%s: allocation from a destroyed cache\n",

@@ -277,9 +277,11 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 	local_irq_save(flags);
 	since = goslab_irqsoff_begin();
 	for (i = 0; i < n; i++) {
-		unsigned long addr = (unsigned long)p[i];
+		/* One load: known non-NULL below, as goslab_free_index() needs. */
+		void *obj = p[i];
+		unsigned long addr = (unsigned long)obj;
 
-		if (!p[i])
+		if (!obj)
 			continue;
 		err = 0;
 		/*
@@ -294,7 +296,7 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 				     addr))
 				err = GOSLAB_ERR_INTERIOR;
 		} else {
-			s = goslab_object_span(p[i], &idx, &err);
+			s = goslab_object_span(obj, &idx, &err);
 			last = s && s->cls == cls ? s : NULL;
 		}
 		if (!err && unlikely(s->cls != cls))
@@ -307,10 +309,10 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 			 */
 			if (this_cpu_ptr(cls->slot)->span != s)
 				last = NULL;
-			err = -goslab_free_index(cls, s, idx, p[i]);
+			err = -goslab_free_index(cls, s, idx, obj);
 		}
 		if (unlikely(err))
-			goslab_report(err, p[i], ip, api);
+			goslab_report(err, obj, ip, api);
 	}
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
 	local_irq_restore(flags);

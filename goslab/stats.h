@@ -23,18 +23,23 @@ bool goslab_gfp_check(gfp_t gfp, unsigned long ip, const char *what);
 
 /*
  * What every allocation API checks first, on behalf of its caller at @ip:
- * flags goslab cannot honour (goslab_gfp_check()) and a size of 0. True
- * when the API must return NULL.
+ * flags goslab cannot honour (goslab_gfp_check()). True when the API must
+ * return NULL.
  */
+static __always_inline bool goslab_gfp_refused(gfp_t gfp, unsigned long ip,
+					       const char *api)
+{
+	might_alloc(gfp);
+	return unlikely(gfp & GOSLAB_GFP_UNSUPPORTED) &&
+	       !goslab_gfp_check(gfp, ip, api);
+}
+
+/* The same, and a size of 0, for the APIs that take a size. */
 static __always_inline bool goslab_alloc_refused(size_t size, gfp_t gfp,
 						 unsigned long ip,
 						 const char *api)
 {
-	might_alloc(gfp);
-	if (unlikely(gfp & GOSLAB_GFP_UNSUPPORTED) &&
-	    !goslab_gfp_check(gfp, ip, api))
-		return true;
-	return unlikely(!size);
+	return goslab_gfp_refused(gfp, ip, api) || unlikely(!size);
 }
 
 /*
