@@ -88,8 +88,7 @@ struct goslab_class_observer {
  * @ops: what only this kind of class knows, or NULL
  * @dup_frees: frees counted twice: racing double frees found by sweeps
  * @recount: the slow recount's scratch (goslab_read_stats_slow())
- * @debugfs: its caches/<name>/ directory
- * @debugfs_files: the files' private data
+ * @debugfs: its caches/<name>/ directory and files (debugfs.c's)
  * @slot: this class's slot in each CPU's mcache
  * @central: the class's mcentral
  */
@@ -106,8 +105,7 @@ struct goslab_class {
 	const struct goslab_class_ops *ops;
 	atomic_long_t dup_frees;
 	struct goslab_class_stats recount;
-	struct dentry *debugfs;
-	void *debugfs_files;
+	void *debugfs;
 	struct mcache_slot __percpu *slot;
 	struct mcentral central;
 };

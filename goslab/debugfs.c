@@ -209,6 +209,12 @@ struct class_attr_file {
 	enum class_attr attr;
 };
 
+/* A class's caches/<name>/: the directory and its files' private data. */
+struct class_dir {
+	struct dentry *dir;
+	struct class_attr_file files[NR_CLASS_ATTRS];
+};
+
 static unsigned long list_len(struct goslab_class *cls, struct list_head *h)
 {
 	unsigned long flags, n = 0;
@@ -434,33 +440,34 @@ DEFINE_SHOW_STORE_ATTRIBUTE(class_attr);
 /* A class was created: caches/<name>/. Under goslab_class_mutex. */
 static void debugfs_add_class(struct goslab_class *cls)
 {
-	struct class_attr_file *files;
-	struct dentry *dir;
+	struct class_dir *d;
 	unsigned int i;
 
 	if (!goslab_debugfs_caches)
 		return;
-	files = kcalloc(NR_CLASS_ATTRS, sizeof(*files), GFP_KERNEL);
-	if (!files)
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
 		return;
-	dir = debugfs_create_dir(cls->name, goslab_debugfs_caches);
+	d->dir = debugfs_create_dir(cls->name, goslab_debugfs_caches);
 	for (i = 0; i < NR_CLASS_ATTRS; i++) {
-		files[i].cls = cls;
-		files[i].attr = i;
+		d->files[i].cls = cls;
+		d->files[i].attr = i;
 		debugfs_create_file(class_attrs[i].name, class_attrs[i].mode,
-				    dir, &files[i], &class_attr_fops);
+				    d->dir, &d->files[i], &class_attr_fops);
 	}
-	cls->debugfs = dir;
-	cls->debugfs_files = files;
+	cls->debugfs = d;
 }
 
 /* A class goes. Under goslab_class_mutex. */
 static void debugfs_remove_class(struct goslab_class *cls)
 {
-	debugfs_remove_recursive(cls->debugfs);
+	struct class_dir *d = cls->debugfs;
+
+	if (!d)
+		return;
+	debugfs_remove_recursive(d->dir);
+	kfree(d);
 	cls->debugfs = NULL;
-	kfree(cls->debugfs_files);
-	cls->debugfs_files = NULL;
 }
 
 static const struct goslab_class_observer debugfs_class_observer = {
