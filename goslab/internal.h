@@ -148,7 +148,8 @@
  * held by the shrinker's scan, which takes it with a trylock so that
  * reclaim never waits; goslab_bg_pause() takes it briefly to wait for a
  * scan in flight), goslab_class_mutex (mcentral.c: changes to the class
- * list, the slow recount, class observers), cpus_read_lock() (the
+ * list, the slow recount, class observers; class.c flushes the tiny
+ * blocks under it), cpus_read_lock() (the
  * flushes of mcaches, page caches and tiny blocks). Then the spinning
  * ones, every one taken with IRQs disabled because allocation and free
  * work in hardirq context:
@@ -175,12 +176,16 @@
  *      section (mcentral.lock, mheap.lock) records its length.
  *
  * Checked against what lockdep records (scripts/goslab-lockorder after
- * the stress, race, cache, tiny, sweep and torture suites and the
- * control-file tests, 4 CPUs): the control mutex and problem_lock
- * before goslab_shrinker_mutex, goslab_class_mutex and cpu_hotplug_lock;
- * those before mcentral.lock; mcentral.lock before free_lock, mheap.lock
- * and irqsoff_lock; mheap.lock before irqsoff_lock; no other nesting
- * among goslab's locks.
+ * every KUnit suite and the control-file tests, 4 CPUs): the control
+ * mutex and problem_lock before goslab_shrinker_mutex,
+ * goslab_class_mutex and cpu_hotplug_lock; goslab_class_mutex before
+ * cpu_hotplug_lock; those before mcentral.lock; mcentral.lock before
+ * free_lock, mheap.lock and irqsoff_lock; mheap.lock before
+ * irqsoff_lock; problem_lock before problem_sink_lock; no other nesting
+ * among goslab's locks. Kernel locks nest inside them: debugfs's inode
+ * and dentry locks under goslab_class_mutex (a class's files come and go
+ * with it), the console's under any (reports), a timer base's under
+ * mcentral.lock (goslab_bg_kick()), zone->lock under mheap.lock.
  */
 #ifndef _GOSLAB_INTERNAL_H
 #define _GOSLAB_INTERNAL_H
