@@ -173,7 +173,11 @@
  *   4. problem_sink_lock (stats.c) and irqsoff_lock (stats.c),
  *      innermost and never nested with each other: validators report
  *      under any of the above, and the end of a measured IRQs-off
- *      section (mcentral.lock, mheap.lock) records its length.
+ *      section (mcentral.lock, mheap.lock) records its length. The
+ *      reports' rate limits are innermost too: goslab_report_rs
+ *      (stats.c; misuse is reported with no goslab lock held, IRQs
+ *      maybe off) and goslab_report_dup_frees()'s (under mcentral.lock
+ *      or on the CPU sweeping its cached span).
  *
  * Checked against what lockdep records (scripts/goslab-lockorder after
  * every KUnit suite and the control-file tests, 4 CPUs): the control
