@@ -232,15 +232,3 @@ int goslab_cache_shrink(struct goslab_cache *c)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(goslab_cache_shrink);
-
-/**
- * goslab_cache_class() - the span class of a cache, for goslab's tests
- * @c: the cache
- *
- * Return: the class.
- */
-struct goslab_class *goslab_cache_class(struct goslab_cache *c)
-{
-	return &c->cls;
-}
-EXPORT_SYMBOL_IF_KUNIT(goslab_cache_class);

@@ -5,6 +5,7 @@
  *   slabinfo     SLUB's /proc/slabinfo format, a row per span class
  *   sizeclasses  the class table with live figures
  *   memory       the memory states, their sum, the released counter
+ *   sweep        who swept how many pages, who gave how many back
  *   validate     reading it runs every validator and the slow recount
  *   tiny         the tiny allocator: objects, blocks, bytes saved
  *   irqsoff      how long goslab kept IRQs off, while measuring is on
@@ -86,6 +87,25 @@ static int memory_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(memory);
+
+static int sweep_show(struct seq_file *m, void *unused)
+{
+	struct goslab_sweep_stats st;
+
+	goslab_read_sweep_stats(&st);
+	seq_printf(m, "%-26s %12lu\n", "unswept_pages", st.unswept_pages);
+	seq_printf(m, "%-26s %12lu\n", "credit_pages_swept",
+		   st.credit_pages_swept);
+	seq_printf(m, "%-26s %12lu\n", "bg_pages_swept", st.bg_pages_swept);
+	seq_printf(m, "%-26s %12lu\n", "bg_kpages_released",
+		   st.bg_kpages_released);
+	seq_printf(m, "%-26s %12lu\n", "shrinker_kpages_released",
+		   st.shrinker_kpages_released);
+	seq_printf(m, "%-26s %12lu\n", "reclaimable_kpages",
+		   st.reclaimable_kpages);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sweep);
 
 /*
  * One line per possible CPU: what it holds for itself (spans in its
@@ -483,6 +503,7 @@ static const struct {
 	{ "slabinfo", 0400, &slabinfo_fops },
 	{ "sizeclasses", 0400, &sizeclasses_fops },
 	{ "memory", 0400, &memory_fops },
+	{ "sweep", 0400, &sweep_fops },
 	{ "validate", 0400, &validate_fops },
 	{ "tiny", 0400, &tiny_fops },
 	{ "cpus", 0400, &cpus_fops },

@@ -249,11 +249,13 @@ size_t goslab_object_size(const void *p, unsigned long ip, const char *api,
 /* tiny.c */
 extern struct goslab_class goslab_tiny_class;
 int goslab_tiny_init(void);
-void goslab_tiny_flush(void);
 void goslab_tiny_flush_dead_cpu(unsigned int cpu);
 bool goslab_tiny_held_cpu(unsigned int cpu);
 void goslab_tiny_stats(unsigned long *nalloc, unsigned long *nfree,
 		       long *live_bytes, long *class_bytes);
+#if IS_ENABLED(CONFIG_KUNIT)
+void goslab_tiny_flush(void);
+#endif
 
 /* cache.c */
 /**
@@ -273,7 +275,11 @@ struct goslab_cache {
 	bool dead;
 };
 
-struct goslab_class *goslab_cache_class(struct goslab_cache *c);
+/* The span class of a cache, for goslab's tests. */
+static inline struct goslab_class *goslab_cache_class(struct goslab_cache *c)
+{
+	return &c->cls;
+}
 
 /* debugfs.c, control.c */
 void goslab_debugfs_init(void);

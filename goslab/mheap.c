@@ -131,7 +131,7 @@ MODULE_PARM_DESC(fail_page_alloc_nth,
 EXPORT_SYMBOL_IF_KUNIT(goslab_fail_page_alloc_nth);
 
 static atomic_t page_alloc_calls = ATOMIC_INIT(0);
-atomic_long_t goslab_injected_failures = ATOMIC_LONG_INIT(0);
+VISIBLE_IF_KUNIT atomic_long_t goslab_injected_failures = ATOMIC_LONG_INIT(0);
 EXPORT_SYMBOL_IF_KUNIT(goslab_injected_failures);
 
 /**
@@ -158,37 +158,6 @@ static unsigned int arena_page(unsigned long addr)
 {
 	return (__pa(addr) & (GOSLAB_ARENA_SIZE - 1)) >> GOSLAB_PAGE_SHIFT;
 }
-
-/**
- * mheap_span_of() - the span owning the memory at @p
- * @p: any pointer
- *
- * The out-of-line __mheap_span_of(), for the layers' tests.
- *
- * Return: the span, or NULL when goslab does not own @p.
- */
-struct mspan *mheap_span_of(const void *p)
-{
-	return __mheap_span_of(p);
-}
-EXPORT_SYMBOL_IF_KUNIT(mheap_span_of);
-
-/**
- * mheap_arena_entry() - the arena index entry for the goslab page of @p
- * @p: any address in the direct map
- *
- * For the layers' tests, which check that an entry survives what it
- * must. Not for the allocator itself.
- *
- * Return: the entry, or NULL when the index has no arena for @p.
- */
-struct mspan **mheap_arena_entry(const void *p)
-{
-	struct goslab_arena *a = goslab_arena_of(__pa(p));
-
-	return a ? &a->spans[arena_page((unsigned long)p)] : NULL;
-}
-EXPORT_SYMBOL_IF_KUNIT(mheap_arena_entry);
 
 /*
  * Grow goslab_arena_l1[] to hold index @i1: memory was hot-added beyond what the
@@ -616,17 +585,6 @@ unsigned int mheap_pcache_pages_cpu(unsigned int cpu)
 	return hweight64(READ_ONCE(per_cpu_ptr(&goslab_pcache, cpu)->cache));
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_pcache_pages_cpu);
-
-/**
- * mheap_pcache_pages() - goslab pages the page caches hold
- *
- * Return: the count.
- */
-unsigned long mheap_pcache_pages(void)
-{
-	return atomic_long_read(&pcache_pages);
-}
-EXPORT_SYMBOL_IF_KUNIT(mheap_pcache_pages);
 
 /**
  * mheap_alloc_span() - take a span of @npages goslab pages from the heap
@@ -1265,3 +1223,49 @@ void mheap_exit(void)
 	}
 	kfree(container_of(goslab_arena_l1, struct arena_l1_block, l2[0]));
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For goslab's KUnit suites: what the layers' tests look at. */
+
+/**
+ * mheap_span_of() - the span owning the memory at @p
+ * @p: any pointer
+ *
+ * The out-of-line __mheap_span_of(), for the layers' tests.
+ *
+ * Return: the span, or NULL when goslab does not own @p.
+ */
+struct mspan *mheap_span_of(const void *p)
+{
+	return __mheap_span_of(p);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_span_of);
+
+/**
+ * mheap_arena_entry() - the arena index entry for the goslab page of @p
+ * @p: any address in the direct map
+ *
+ * For the layers' tests, which check that an entry survives what it
+ * must. Not for the allocator itself.
+ *
+ * Return: the entry, or NULL when the index has no arena for @p.
+ */
+struct mspan **mheap_arena_entry(const void *p)
+{
+	struct goslab_arena *a = goslab_arena_of(__pa(p));
+
+	return a ? &a->spans[arena_page((unsigned long)p)] : NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_arena_entry);
+
+/**
+ * mheap_pcache_pages() - goslab pages the page caches hold
+ *
+ * Return: the count.
+ */
+unsigned long mheap_pcache_pages(void)
+{
+	return atomic_long_read(&pcache_pages);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_pcache_pages);
+#endif

@@ -167,12 +167,9 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 void mheap_free_span(struct mspan *s);
 void mheap_release_span_kpages(struct mspan *s, u32 kpages);
 void mheap_span_meta(long bytes);
-struct mspan *mheap_span_of(const void *p);
-struct mspan **mheap_arena_entry(const void *p);
 unsigned long mheap_scavenge(void);
 void mheap_pcache_flush_cpu(unsigned int cpu);
 void mheap_pcache_flush_all(void);
-unsigned long mheap_pcache_pages(void);
 unsigned int mheap_pcache_pages_cpu(unsigned int cpu);
 unsigned long mheap_scavenge_pages(unsigned long max);
 unsigned long mheap_retained_goal(void);
@@ -184,6 +181,13 @@ unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
 
 /* mheap.c: fault injection */
 extern unsigned int goslab_fail_page_alloc_nth;
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Static without KUnit (VISIBLE_IF_KUNIT), or for the tests alone. */
 extern atomic_long_t goslab_injected_failures;
+struct mspan *mheap_span_of(const void *p);
+struct mspan **mheap_arena_entry(const void *p);
+unsigned long mheap_pcache_pages(void);
+#endif
 
 #endif /* _GOSLAB_MHEAP_H */

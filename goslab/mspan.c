@@ -180,23 +180,6 @@ int mspan_free_index(struct mspan *s, unsigned int idx)
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_free_index);
 
-/**
- * mspan_free_index_local() - record a free on the CPU caching the span
- * @s: the span, in this CPU's mcache; IRQs off
- * @idx: slot index, below nelems
- *
- * Return: 0, or -EINVAL for a double free or a slot never allocated.
- */
-int mspan_free_index_local(struct mspan *s, unsigned int idx)
-{
-	int ret = mspan_free_check_local(s, idx);
-
-	if (!ret)
-		mspan_free_publish_local(s, idx);
-	return ret;
-}
-EXPORT_SYMBOL_IF_KUNIT(mspan_free_index_local);
-
 /* The slots overlapping kernel page @k of the span; false if none. */
 static bool mspan_kpage_slots(const struct mspan *s, unsigned int k,
 			      unsigned int *first, unsigned int *last)
@@ -527,3 +510,24 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 	return ok;
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_is_valid);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For goslab's KUnit suites: a local free without an object to write. */
+
+/**
+ * mspan_free_index_local() - record a free on the CPU caching the span
+ * @s: the span, in this CPU's mcache; IRQs off
+ * @idx: slot index, below nelems
+ *
+ * Return: 0, or -EINVAL for a double free or a slot never allocated.
+ */
+int mspan_free_index_local(struct mspan *s, unsigned int idx)
+{
+	int ret = mspan_free_check_local(s, idx);
+
+	if (!ret)
+		mspan_free_publish_local(s, idx);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(mspan_free_index_local);
+#endif

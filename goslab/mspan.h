@@ -353,8 +353,10 @@ static __always_inline void mspan_free_publish_local(struct mspan *s,
 }
 
 int mspan_free_index(struct mspan *s, unsigned int idx);
-int mspan_free_index_local(struct mspan *s, unsigned int idx);
 unsigned int mspan_dup_frees(const struct mspan *s);
+#if IS_ENABLED(CONFIG_KUNIT)
+int mspan_free_index_local(struct mspan *s, unsigned int idx);
+#endif
 
 unsigned int mspan_sweep(struct mspan *s, unsigned int *dup);
 u32 mspan_scavenge(struct mspan *s);

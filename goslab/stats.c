@@ -27,7 +27,8 @@ atomic_long_t goslab_large_nmalloc, goslab_large_nfree;
  * @nmalloc: allocations
  * @nfree: frees
  */
-void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree)
+VISIBLE_IF_KUNIT void goslab_large_counts(unsigned long *nmalloc,
+					  unsigned long *nfree)
 {
 	*nmalloc = atomic_long_read(&goslab_large_nmalloc);
 	*nfree = atomic_long_read(&goslab_large_nfree);
@@ -98,22 +99,6 @@ void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
 		pr_err("%s(%p) from %pS: %s\n", what, p, (void *)ip,
 		       goslab_error_text[err]);
 }
-
-/**
- * goslab_report_ratelimit_reset() - let the next reports through
- *
- * For tests that check a report's text, whatever was reported before.
- */
-void goslab_report_ratelimit_reset(void)
-{
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&goslab_report_rs.lock, flags);
-	goslab_report_rs.begin = 0;
-	goslab_report_rs.printed = 0;
-	raw_spin_unlock_irqrestore(&goslab_report_rs.lock, flags);
-}
-EXPORT_SYMBOL_IF_KUNIT(goslab_report_ratelimit_reset);
 
 /**
  * goslab_error_count() - how often a misuse was reported
@@ -410,7 +395,7 @@ static void memstats_span(struct mspan *s, void *arg)
  *
  * Walks every span in the heap; run it when nothing is in flight.
  */
-void goslab_read_memstats_slow(struct goslab_memstats *ms)
+VISIBLE_IF_KUNIT void goslab_read_memstats_slow(struct goslab_memstats *ms)
 {
 	struct goslab_heap_stats hs;
 
@@ -574,3 +559,23 @@ int goslab_validate_into(struct seq_file *m)
 	mutex_unlock(&problem_lock);
 	return bad;
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For goslab's KUnit suites. */
+
+/**
+ * goslab_report_ratelimit_reset() - let the next reports through
+ *
+ * For tests that check a report's text, whatever was reported before.
+ */
+void goslab_report_ratelimit_reset(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&goslab_report_rs.lock, flags);
+	goslab_report_rs.begin = 0;
+	goslab_report_rs.printed = 0;
+	raw_spin_unlock_irqrestore(&goslab_report_rs.lock, flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(goslab_report_ratelimit_reset);
+#endif

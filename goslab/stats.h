@@ -141,17 +141,21 @@ static __always_inline void goslab_irqsoff_end(enum goslab_irqsoff_site site,
 __printf(1, 2) void goslab_inv_err(const char *fmt, ...);
 int goslab_validate_into(struct seq_file *m);
 extern atomic_long_t goslab_large_nmalloc, goslab_large_nfree;
-void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree);
 void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
 		   const char *what);
 unsigned long goslab_error_count(enum goslab_error err);
-void goslab_report_ratelimit_reset(void);
 void goslab_report_dup_frees(struct goslab_class *cls, struct mspan *s,
 			     unsigned int n);
 void goslab_read_class_stats(struct goslab_class *cls,
 			     struct goslab_class_stats *st);
 void goslab_read_memstats(struct goslab_memstats *ms);
-void goslab_read_memstats_slow(struct goslab_memstats *ms);
 int goslab_validate(void);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Static without KUnit (VISIBLE_IF_KUNIT), or for the tests alone. */
+void goslab_large_counts(unsigned long *nmalloc, unsigned long *nfree);
+void goslab_read_memstats_slow(struct goslab_memstats *ms);
+void goslab_report_ratelimit_reset(void);
+#endif
 
 #endif /* _GOSLAB_STATS_H */

@@ -45,7 +45,7 @@ static atomic_long_t credit_pages_swept = ATOMIC_LONG_INIT(0);
  * Context: any but NMI.
  * Return: the pages of the span swept, 0 when nothing is unswept.
  */
-unsigned long goslab_sweepone(void)
+VISIBLE_IF_KUNIT unsigned long goslab_sweepone(void)
 {
 	unsigned int skip = atomic_inc_return(&sweep_cursor) % 64, pass;
 	struct goslab_class *cls;
@@ -111,17 +111,6 @@ void goslab_deduct_sweep_credit(unsigned int npages)
 		goslab_bg_kick();
 }
 
-/**
- * goslab_credit_pages_swept() - pages swept by the sweep credit
- *
- * Return: the count since load.
- */
-unsigned long goslab_credit_pages_swept(void)
-{
-	return atomic_long_read(&credit_pages_swept);
-}
-EXPORT_SYMBOL_IF_KUNIT(goslab_credit_pages_swept);
-
 /*
  * The background sweeper and scavenger (Go's bgsweep and bgscavenge): one
  * delayed work item, not a thread, queued when there is something to do
@@ -184,17 +173,6 @@ void goslab_bg_kick(void)
 }
 
 /**
- * goslab_bg_flush() - run the background work now, if it is queued
- *
- * Context: process context; sleeps.
- */
-void goslab_bg_flush(void)
-{
-	flush_delayed_work(&goslab_bg_work);
-}
-EXPORT_SYMBOL_IF_KUNIT(goslab_bg_flush);
-
-/**
  * goslab_bg_pause() - keep the background work and the shrinker from running
  *
  * For the validators and the tests that look at spans in a given state:
@@ -223,18 +201,6 @@ void goslab_bg_resume(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(goslab_bg_resume);
 
-/**
- * goslab_bg_counts() - what the background work did since load
- * @swept: goslab pages swept
- * @released: kernel pages given back
- */
-void goslab_bg_counts(unsigned long *swept, unsigned long *released)
-{
-	*swept = atomic_long_read(&bg_pages_swept);
-	*released = atomic_long_read(&bg_kpages_released);
-}
-EXPORT_SYMBOL_IF_KUNIT(goslab_bg_counts);
-
 /*
  * Memory pressure: a shrinker whose count is goslab's cached free memory
  * (free heap pages and the empty spans classes keep) and whose scan
@@ -249,7 +215,7 @@ static atomic_long_t shrinker_kpages_released = ATOMIC_LONG_INIT(0);
  *
  * Return: kernel pages goslab could give back now.
  */
-unsigned long goslab_shrinker_count(void)
+VISIBLE_IF_KUNIT unsigned long goslab_shrinker_count(void)
 {
 	unsigned long pages = mheap_free_pages();
 	struct goslab_class *cls;
@@ -268,7 +234,7 @@ EXPORT_SYMBOL_IF_KUNIT(goslab_shrinker_count);
  *
  * Return: kernel pages given back.
  */
-unsigned long goslab_shrinker_scan(unsigned long nr_kpages)
+VISIBLE_IF_KUNIT unsigned long goslab_shrinker_scan(unsigned long nr_kpages)
 {
 	struct goslab_class *cls;
 	unsigned long kpages;
@@ -292,17 +258,6 @@ unsigned long goslab_shrinker_scan(unsigned long nr_kpages)
 	return kpages;
 }
 EXPORT_SYMBOL_IF_KUNIT(goslab_shrinker_scan);
-
-/**
- * goslab_shrinker_released() - kernel pages the shrinker gave back
- *
- * Return: the count since load.
- */
-unsigned long goslab_shrinker_released(void)
-{
-	return atomic_long_read(&shrinker_kpages_released);
-}
-EXPORT_SYMBOL_IF_KUNIT(goslab_shrinker_released);
 
 static unsigned long goslab_count_objects(struct shrinker *sh,
 					  struct shrink_control *sc)
@@ -376,6 +331,38 @@ void goslab_bg_stop(void)
 EXPORT_SYMBOL_IF_KUNIT(goslab_bg_stop);
 
 /**
+ * goslab_read_sweep_stats() - who swept and gave back how much
+ * @st: filled with the counts since load, and the work pending now
+ *
+ * Context: any; the counters are read one at a time, not as one snapshot.
+ */
+void goslab_read_sweep_stats(struct goslab_sweep_stats *st)
+{
+	st->unswept_pages = max(atomic_long_read(&goslab_unswept_pages), 0L);
+	st->credit_pages_swept = atomic_long_read(&credit_pages_swept);
+	st->bg_pages_swept = atomic_long_read(&bg_pages_swept);
+	st->bg_kpages_released = atomic_long_read(&bg_kpages_released);
+	st->shrinker_kpages_released =
+		atomic_long_read(&shrinker_kpages_released);
+	st->reclaimable_kpages = goslab_shrinker_count();
+}
+EXPORT_SYMBOL_IF_KUNIT(goslab_read_sweep_stats);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For goslab's KUnit suites: they wait for, or on, the background work. */
+
+/**
+ * goslab_bg_flush() - run the background work now, if it is queued
+ *
+ * Context: process context; sleeps.
+ */
+void goslab_bg_flush(void)
+{
+	flush_delayed_work(&goslab_bg_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(goslab_bg_flush);
+
+/**
  * goslab_bg_pending() - whether the background work is queued or running
  *
  * Return: true when it is.
@@ -386,3 +373,4 @@ bool goslab_bg_pending(void)
 	       work_busy(&goslab_bg_work.work);
 }
 EXPORT_SYMBOL_IF_KUNIT(goslab_bg_pending);
+#endif

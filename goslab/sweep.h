@@ -18,21 +18,43 @@
  */
 #define GOSLAB_CREDIT_BUDGET	32
 
+/**
+ * struct goslab_sweep_stats - who swept, and who gave pages back
+ * @unswept_pages: goslab pages of spans not yet swept, now
+ * @credit_pages_swept: pages swept by allocations' sweep credit
+ * @bg_pages_swept: pages swept by the background sweeper
+ * @bg_kpages_released: kernel pages the background scavenger gave back
+ * @shrinker_kpages_released: kernel pages the shrinker gave back
+ * @reclaimable_kpages: kernel pages the shrinker could give back now
+ *
+ * Counts are since load, except the two that say "now".
+ */
+struct goslab_sweep_stats {
+	unsigned long unswept_pages;
+	unsigned long credit_pages_swept;
+	unsigned long bg_pages_swept;
+	unsigned long bg_kpages_released;
+	unsigned long shrinker_kpages_released;
+	unsigned long reclaimable_kpages;
+};
+
 /* sweep.c */
 extern atomic_long_t goslab_unswept_pages;
-unsigned long goslab_sweepone(void);
 void goslab_deduct_sweep_credit(unsigned int npages);
-unsigned long goslab_credit_pages_swept(void);
 void goslab_bg_kick(void);
-void goslab_bg_flush(void);
 void goslab_bg_pause(void);
 void goslab_bg_resume(void);
 int goslab_bg_start(void);
 void goslab_bg_stop(void);
-bool goslab_bg_pending(void);
+void goslab_read_sweep_stats(struct goslab_sweep_stats *st);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Static without KUnit (VISIBLE_IF_KUNIT), or for the tests alone. */
+unsigned long goslab_sweepone(void);
 unsigned long goslab_shrinker_count(void);
 unsigned long goslab_shrinker_scan(unsigned long nr_kpages);
-unsigned long goslab_shrinker_released(void);
-void goslab_bg_counts(unsigned long *swept, unsigned long *released);
+void goslab_bg_flush(void);
+bool goslab_bg_pending(void);
+#endif
 
 #endif /* _GOSLAB_SWEEP_H */

@@ -337,7 +337,7 @@ static void tiny_release_cpu(void *unused)
  *
  * Context: process context; may sleep.
  */
-void goslab_tiny_flush(void)
+VISIBLE_IF_KUNIT void goslab_tiny_flush(void)
 {
 	int cpu;
 

@@ -926,7 +926,7 @@ static void stress_memory_pressure_test(struct kunit *test)
 	goslab_bg_flush();
 	cached = goslab_shrinker_count();
 	held_before = stress_held_kpages();
-	released = goslab_shrinker_released();
+	released = goslab_test_sweep_stats().shrinker_kpages_released;
 	KUNIT_ASSERT_GT_MSG(test, cached, 0, "goslab holds no free memory");
 
 	/* No reporting (it allocates) until the pages are given back. */
@@ -936,7 +936,8 @@ static void stress_memory_pressure_test(struct kunit *test)
 		if (!(++hogged & 1023))
 			cond_resched();
 	}
-	released = goslab_shrinker_released() - released;
+	released = goslab_test_sweep_stats().shrinker_kpages_released -
+		   released;
 	held_after = stress_held_kpages();
 	cached_after = goslab_shrinker_count();
 	list_for_each_entry_safe(page, tmp, &pages, lru) {

@@ -98,15 +98,16 @@ static void sweep_credit_across_classes_test(struct kunit *test)
 	KUNIT_EXPECT_GE(test, atomic_long_read(&goslab_unswept_pages),
 			n / 2 - 1);
 	before = kpages_taken();
-	swept = goslab_credit_pages_swept();
+	swept = goslab_test_sweep_stats().credit_pages_swept;
 	for (i = 0; i < 2 * n; i++) {
 		obj[i] = goslab_alloc(2048, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 	}
 	kunit_info(test, "credit swept %lu pages; %lu kernel pages taken\n",
-		   goslab_credit_pages_swept() - swept,
+		   goslab_test_sweep_stats().credit_pages_swept - swept,
 		   kpages_taken() - before);
-	KUNIT_EXPECT_GT(test, goslab_credit_pages_swept(), swept);
+	KUNIT_EXPECT_GT(test, goslab_test_sweep_stats().credit_pages_swept,
+			swept);
 	/* At most a chunk's worth of slack, not the n pages a grow takes. */
 	KUNIT_EXPECT_LE(test, kpages_taken() - before, n / 8 + 16);
 	goslab_bg_resume();
@@ -148,12 +149,14 @@ static void sweep_background_test(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 	}
 	mcache_flush_all();
-	goslab_bg_counts(&swept, &released);
+	swept = goslab_test_sweep_stats().bg_pages_swept;
+	released = goslab_test_sweep_stats().bg_kpages_released;
 	for (i = 0; i < n; i++)
 		goslab_free(obj[i]);
 	vfree(obj);
 	goslab_bg_flush();
-	goslab_bg_counts(&swept2, &released2);
+	swept2 = goslab_test_sweep_stats().bg_pages_swept;
+	released2 = goslab_test_sweep_stats().bg_kpages_released;
 	mheap_read_stats(&st);
 	kunit_info(test, "background: swept %lu pages, gave back %lu kernel pages; %lu free pages kept (goal %lu)\n",
 		   swept2 - swept, released2 - released, st.pages_free,
@@ -251,11 +254,11 @@ static void sweep_credit_bounded_test(struct kunit *test)
 	void **obj = make_unswept(test, nspans);
 	void *p;
 
-	before = goslab_credit_pages_swept();
+	before = goslab_test_sweep_stats().credit_pages_swept;
 	local_irq_save(flags);
 	p = goslab_alloc(4000, GFP_ATOMIC);
 	local_irq_restore(flags);
-	swept = goslab_credit_pages_swept() - before;
+	swept = goslab_test_sweep_stats().credit_pages_swept - before;
 	kunit_info(test, "one atomic allocation swept %lu of %lu unswept pages\n",
 		   swept, nspans);
 	KUNIT_EXPECT_NOT_NULL(test, p);

@@ -39,6 +39,15 @@ static inline void goslab_test_resume_bg(struct kunit *test)
 	goslab_bg_resume();
 }
 
+/* The sweep counters of debugfs "sweep", as one value. */
+static inline struct goslab_sweep_stats goslab_test_sweep_stats(void)
+{
+	struct goslab_sweep_stats st;
+
+	goslab_read_sweep_stats(&st);
+	return st;
+}
+
 static void goslab_test_cache_destroy_action(void *c)
 {
 	goslab_cache_destroy(c);
