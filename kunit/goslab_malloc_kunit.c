@@ -79,19 +79,20 @@ static void malloc_every_small_size_test(struct kunit *test)
 /* Powers of two up to 8 KiB stay naturally aligned across a span. */
 static void malloc_pow2_alignment_test(struct kunit *test)
 {
+	const unsigned int n = 32;
+	void **p = goslab_test_objs(test, n);
 	size_t size;
 	unsigned int i;
-	void *p[32];
 
+	KUNIT_ASSERT_NOT_NULL(test, p);
 	for (size = 8; size <= 8192; size <<= 1) {
-		for (i = 0; i < ARRAY_SIZE(p); i++) {
+		for (i = 0; i < n; i++) {
 			p[i] = goslab_alloc(size, GFP_KERNEL);
 			KUNIT_ASSERT_NOT_NULL(test, p[i]);
 			KUNIT_EXPECT_EQ_MSG(test, (unsigned long)p[i] % size, 0,
 					    "size %zu", size);
 		}
-		for (i = 0; i < ARRAY_SIZE(p); i++)
-			goslab_free(p[i]);
+		goslab_test_free_objs(p, n);
 	}
 	goslab_expect_consistent(test);
 }
@@ -225,47 +226,51 @@ static void malloc_realloc_test(struct kunit *test)
 	u8 *p, *q;
 	size_t i;
 
-	p = goslab_realloc(NULL, 20, GFP_KERNEL);
+	/* Held by KUnit (goslab_test_realloc()): a failed assertion frees. */
+	p = goslab_test_realloc(test, NULL, 20, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_EQ(test, goslab_usable_size(p), 24);
 	for (i = 0; i < 20; i++)
 		p[i] = i;
 	/* Fits: the same object. */
-	KUNIT_EXPECT_PTR_EQ(test, goslab_realloc(p, 24, GFP_KERNEL), p);
+	KUNIT_EXPECT_PTR_EQ(test, goslab_test_realloc(test, p, 24, GFP_KERNEL),
+			    p);
 	/* Grows: moved, contents kept, new bytes zero with __GFP_ZERO. */
-	q = goslab_realloc(p, 5000, GFP_KERNEL | __GFP_ZERO);
+	q = goslab_test_realloc(test, p, 5000, GFP_KERNEL | __GFP_ZERO);
 	KUNIT_ASSERT_NOT_NULL(test, q);
 	KUNIT_EXPECT_PTR_NE(test, q, p);
 	for (i = 0; i < 20; i++)
 		KUNIT_EXPECT_EQ(test, q[i], i);
 	KUNIT_EXPECT_NULL(test, memchr_inv(q + 24, 0, 5000 - 24));
-	goslab_free(q);
+	goslab_test_free(test, q);
 	/*
 	 * Shrunk to 5 bytes, then grown: krealloc()'s contract keeps the
 	 * lesser of the old and new sizes, 5 bytes (with KASAN only those
 	 * are the caller's and copied).
 	 */
-	p = goslab_realloc(NULL, 20, GFP_KERNEL);
+	p = goslab_test_realloc(test, NULL, 20, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	for (i = 0; i < 20; i++)
 		p[i] = i;
-	KUNIT_EXPECT_PTR_EQ(test, goslab_realloc(p, 5, GFP_KERNEL), p);
-	q = goslab_realloc(p, 5000, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, goslab_test_realloc(test, p, 5, GFP_KERNEL),
+			    p);
+	q = goslab_test_realloc(test, p, 5000, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, q);
 	for (i = 0; i < 5; i++)
 		KUNIT_EXPECT_EQ(test, q[i], i);
-	goslab_free(q);
-	q = goslab_realloc(goslab_alloc(5000, GFP_KERNEL), 4000, GFP_KERNEL);
+	goslab_test_free(test, q);
+	q = goslab_test_realloc(test, goslab_test_alloc(test, 5000, GFP_KERNEL),
+				4000, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, q);
 	for (i = 0; i < 20; i++)
 		q[i] = i;
 	/* To a large object and back. */
-	p = goslab_realloc(q, 1 << 20, GFP_KERNEL);
+	p = goslab_test_realloc(test, q, 1 << 20, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	for (i = 0; i < 20; i++)
 		KUNIT_EXPECT_EQ(test, p[i], i);
 	/* Size 0 frees. */
-	KUNIT_EXPECT_NULL(test, goslab_realloc(p, 0, GFP_KERNEL));
+	KUNIT_EXPECT_NULL(test, goslab_test_realloc(test, p, 0, GFP_KERNEL));
 	goslab_expect_consistent(test);
 }
 
@@ -373,11 +378,11 @@ static void malloc_stale_pointer_test(struct kunit *test)
 	struct goslab_cache *c = goslab_test_cache_create(test, "kunit-stale",
 							  24, NULL, 0);
 	unsigned int i, nelems;
-	void **obj;
+	void **obj, *released, *freed;
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	nelems = goslab_cache_class(c)->nelems;
-	obj = kunit_kcalloc(test, nelems, sizeof(*obj), GFP_KERNEL);
+	obj = goslab_test_objs(test, nelems);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	migrate_disable();
 	for (i = 0; i < nelems; i++)
@@ -385,23 +390,31 @@ static void malloc_stale_pointer_test(struct kunit *test)
 	migrate_enable();
 	for (i = 0; i < nelems; i++)
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	/* The stale pointers; their array entries go (KUnit frees the rest). */
+	released = obj[200];
+	freed = obj[5];
 	/* Slots 170 on lie on the span's second kernel page: it goes back. */
-	for (i = 170; i < nelems; i++)
+	for (i = 170; i < nelems; i++) {
 		goslab_cache_free(c, obj[i]);
+		obj[i] = NULL;
+	}
 	goslab_cache_free(c, obj[5]);
+	obj[5] = NULL;
 	goslab_cache_shrink(c);
-	KUNIT_ASSERT_TRUE(test, goslab_test_on_released_page(obj[200]));
-	KUNIT_EXPECT_EQ(test, goslab_usable_size(obj[200]), 0);
-	KUNIT_EXPECT_NULL(test, goslab_realloc(obj[200], 8,
+	KUNIT_ASSERT_TRUE(test, goslab_test_on_released_page(released));
+	KUNIT_EXPECT_EQ(test, goslab_usable_size(released), 0);
+	KUNIT_EXPECT_NULL(test, goslab_realloc(released, 8,
 					       GFP_KERNEL | __GFP_ZERO));
-	KUNIT_EXPECT_EQ(test, goslab_usable_size(obj[5]), 0);
-	KUNIT_EXPECT_NULL(test, goslab_realloc(obj[5], 8, GFP_KERNEL));
+	KUNIT_EXPECT_EQ(test, goslab_usable_size(freed), 0);
+	KUNIT_EXPECT_NULL(test, goslab_realloc(freed, 8, GFP_KERNEL));
 	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
 			dbl + 4);
 	goslab_expect_consistent(test);
-	for (i = 0; i < 170; i++)
+	for (i = 0; i < 170; i++) {
 		if (i != 5)
 			goslab_cache_free(c, obj[i]);
+		obj[i] = NULL;
+	}
 	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
 }
@@ -439,7 +452,8 @@ static void malloc_misuse_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, v);
 
 	p = goslab_alloc(64, GFP_KERNEL);
-	keep = goslab_alloc(64, GFP_KERNEL);
+	/* Held across the assertions below: KUnit frees it if one fails. */
+	keep = goslab_test_alloc(test, 64, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	goslab_free(p + 8);
 	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_INTERIOR),
@@ -474,7 +488,7 @@ static void malloc_misuse_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_FOREIGN) +
 			goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
 			foreign + 4 + dbl + 2);
-	goslab_free(keep);
+	goslab_test_free(test, keep);
 	goslab_expect_consistent(test);
 	vfree(v);
 	kfree(k);
@@ -494,8 +508,8 @@ static void malloc_scavenge_span_pages_test(struct kunit *test)
 	unsigned int i, j, ngone = 0, bad = 0;
 	void **obj, **more;
 
-	obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
-	more = kunit_kcalloc(test, 4 * n, sizeof(*more), GFP_KERNEL);
+	obj = goslab_test_objs(test, n);
+	more = goslab_test_objs(test, 4 * n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	KUNIT_ASSERT_NOT_NULL(test, more);
 	goslab_shrink();
@@ -536,10 +550,8 @@ static void malloc_scavenge_span_pages_test(struct kunit *test)
 			dbl + 1);
 	goslab_expect_consistent(test);
 
-	for (i = 0; i < n; i++)
-		goslab_free(obj[i]);
-	for (i = 0; i < 4 * n; i++)
-		goslab_free(more[i]);
+	goslab_test_free_objs(obj, n);
+	goslab_test_free_objs(more, 4 * n);
 	goslab_shrink();
 	held_pages(&after);
 	mheap_read_stats(&st);
@@ -556,7 +568,7 @@ static void malloc_shrink_returns_everything_test(struct kunit *test)
 	struct goslab_heap_stats st;
 	void **obj;
 
-	obj = vmalloc(n * sizeof(*obj));
+	obj = goslab_test_objs(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	for (i = 0; i < n; i++) {
 		obj[i] = goslab_alloc(8 << (i % 13), GFP_KERNEL);
@@ -564,9 +576,7 @@ static void malloc_shrink_returns_everything_test(struct kunit *test)
 	}
 	held_pages(&held);
 	KUNIT_EXPECT_GT(test, held, 0);
-	for (i = 0; i < n; i++)
-		goslab_free(obj[i]);
-	vfree(obj);
+	goslab_test_free_objs(obj, n);
 	goslab_shrink();
 	mheap_read_stats(&st);
 	kunit_info(test, "took %lu kernel pages, gave back %lu\n",
@@ -606,10 +616,11 @@ static void malloc_rounds_test(struct kunit *test)
 	const unsigned int n = 50;
 	unsigned int s, round, i;
 	struct rnd_state seed = goslab_test_rnd(5);
-	void *obj[50];
+	void **obj = goslab_test_objs(test, n);
 	u8 perm[50];
 	unsigned long errors = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
 
+	KUNIT_ASSERT_NOT_NULL(test, obj);
 	for (s = 0; s < ARRAY_SIZE(sizes); s++) {
 		for (round = 0; round < 12; round++) {
 			for (i = 0; i < n; i++) {
@@ -623,8 +634,10 @@ static void malloc_rounds_test(struct kunit *test)
 
 				swap(perm[i], perm[j]);
 			}
-			for (i = 0; i < n; i++)
+			for (i = 0; i < n; i++) {
 				goslab_free(obj[perm[i]]);
+				obj[perm[i]] = NULL;
+			}
 			goslab_expect_consistent(test);
 		}
 	}

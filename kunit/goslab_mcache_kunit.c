@@ -28,7 +28,7 @@ static void mcache_refill_test(struct kunit *test)
 	unsigned int i;
 
 	KUNIT_ASSERT_EQ(test, cls->nelems, 64);
-	obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
+	obj = goslab_test_objs(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	migrate_disable();
 	mcache_flush_class(cls);
@@ -50,8 +50,7 @@ static void mcache_refill_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, slot->nmalloc - nmalloc, 3 * 64);
 	KUNIT_EXPECT_EQ(test, slot->span->alloc_count - slot->alloc_base, 1);
 	migrate_enable();
-	for (i = 0; i < n; i++)
-		goslab_free(obj[i]);
+	goslab_test_free_objs(obj, n);
 	goslab_expect_consistent(test);
 }
 
@@ -76,9 +75,12 @@ static void mcache_flush_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+#define ON_CPU_OBJS	16
+
+/* KUnit-managed, so that an assertion failing after the call frees them. */
 struct on_cpu_work {
-	void *obj[16];
-	struct mspan *span;
+	void **obj;		/* goslab_test_objs(), ON_CPU_OBJS */
+	struct mspan **span;	/* goslab_test_spans(), one */
 };
 
 static int alloc_on_cpu(void *arg)
@@ -87,10 +89,10 @@ static int alloc_on_cpu(void *arg)
 	struct on_cpu_work *w = arg;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(w->obj); i++)
+	for (i = 0; i < ON_CPU_OBJS; i++)
 		w->obj[i] = goslab_alloc(TEST_SIZE, GFP_KERNEL);
 	/* A fresh one-page span fills this CPU's page cache. */
-	w->span = mheap_alloc_span(cls, 1, GFP_KERNEL);
+	w->span[0] = mheap_alloc_span(cls, 1, GFP_KERNEL);
 	return 0;
 }
 
@@ -111,14 +113,19 @@ static void mcache_cpu_offline_test(struct kunit *test)
 	cpu = cpumask_last(cpu_online_mask);
 	w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, w);
-	KUNIT_ASSERT_EQ(test, smp_call_on_cpu(cpu, alloc_on_cpu, w, false), 0);
-	for (i = 0; i < ARRAY_SIZE(w->obj); i++)
-		KUNIT_ASSERT_NOT_NULL(test, w->obj[i]);
+	w->obj = goslab_test_objs(test, ON_CPU_OBJS);
+	KUNIT_ASSERT_NOT_NULL(test, w->obj);
+	w->span = goslab_test_spans(test, 1);
 	KUNIT_ASSERT_NOT_NULL(test, w->span);
+	KUNIT_ASSERT_EQ(test, smp_call_on_cpu(cpu, alloc_on_cpu, w, false), 0);
+	for (i = 0; i < ON_CPU_OBJS; i++)
+		KUNIT_ASSERT_NOT_NULL(test, w->obj[i]);
+	KUNIT_ASSERT_NOT_NULL(test, w->span[0]);
 	KUNIT_EXPECT_PTR_NE(test, per_cpu_ptr(cls->slot, cpu)->span,
 			    &goslab_emptymspan);
 	KUNIT_EXPECT_GT(test, mheap_pcache_pages_cpu(cpu), 0);
-	mheap_free_span(w->span);
+	mheap_free_span(w->span[0]);
+	w->span[0] = NULL;
 	ret = remove_cpu(cpu);
 	if (ret) {
 		kunit_skip(test, "CPU %u cannot go offline (%d)", cpu, ret);
@@ -129,8 +136,7 @@ static void mcache_cpu_offline_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mheap_pcache_pages_cpu(cpu), 0);
 	goslab_expect_consistent(test);
 	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
-	for (i = 0; i < ARRAY_SIZE(w->obj); i++)
-		goslab_free(w->obj[i]);
+	goslab_test_free_objs(w->obj, ON_CPU_OBJS);
 	goslab_shrink();
 	KUNIT_EXPECT_EQ(test, mheap_pcache_pages(), 0);
 	goslab_expect_consistent(test);
@@ -205,7 +211,7 @@ static void mcache_hardirq_test(struct kunit *test)
 	unsigned int i;
 
 	ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
-	obj = kunit_kcalloc(test, batch, sizeof(*obj), GFP_KERNEL);
+	obj = goslab_test_objs(test, batch);
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	migrate_disable();
@@ -230,6 +236,7 @@ static void mcache_hardirq_test(struct kunit *test)
 			if (!intact(obj[i], (unsigned long)obj[i] + 1))
 				corrupt++;
 			goslab_free(obj[i]);
+			obj[i] = NULL;
 		}
 		rounds++;
 		cond_resched();

@@ -153,7 +153,7 @@ static void mcentral_reuse_before_grow_test(struct kunit *test)
 	void **obj;
 	unsigned int i;
 
-	obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
+	obj = goslab_test_objs(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	empty_class(test, cls);
 	for (i = 0; i < n; i++) {
@@ -175,8 +175,7 @@ static void mcentral_reuse_before_grow_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cls->central.ngrow, ngrow);
 	KUNIT_EXPECT_EQ(test, cls->central.nspans, nspans);
 	goslab_expect_consistent(test);
-	for (i = 0; i < n; i++)
-		goslab_free(obj[i]);
+	goslab_test_free_objs(obj, n);
 	goslab_shrink();
 	KUNIT_EXPECT_EQ(test, cls->central.nspans, 0);
 	goslab_expect_consistent(test);

@@ -76,7 +76,7 @@ static void mheap_grow_and_release_test(struct kunit *test)
 	struct mspan **spans;
 	unsigned int i;
 
-	spans = kunit_kcalloc(test, n, sizeof(*spans), GFP_KERNEL);
+	spans = goslab_test_spans(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, spans);
 	goslab_shrink();
 	heap_stats(&before);
@@ -90,11 +90,15 @@ static void mheap_grow_and_release_test(struct kunit *test)
 	KUNIT_EXPECT_GE(test, mid.pages_total - mid.pages_free,
 			before.pages_total - before.pages_free);
 	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
-	for (i = 0; i < n; i += 2)
+	for (i = 0; i < n; i += 2) {
 		mheap_free_span(spans[i]);
+		spans[i] = NULL;
+	}
 	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
-	for (i = 1; i < n; i += 2)
+	for (i = 1; i < n; i += 2) {
 		mheap_free_span(spans[i]);
+		spans[i] = NULL;
+	}
 	mheap_scavenge();
 	heap_stats(&after);
 	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
@@ -116,7 +120,7 @@ static void mheap_scavenge_test(struct kunit *test)
 	unsigned long kpages;
 	unsigned int i;
 
-	spans = kunit_kcalloc(test, 2 * n, sizeof(*spans), GFP_KERNEL);
+	spans = goslab_test_spans(test, 2 * n);
 	KUNIT_ASSERT_NOT_NULL(test, spans);
 	goslab_shrink();
 	heap_stats(&before);
@@ -124,8 +128,10 @@ static void mheap_scavenge_test(struct kunit *test)
 		spans[i] = mheap_alloc_span(NULL, 1, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, spans[i]);
 	}
-	for (i = 0; i < n; i += 2)
+	for (i = 0; i < n; i += 2) {
 		mheap_free_span(spans[i]);
+		spans[i] = NULL;
+	}
 	heap_stats(&mid);
 	kpages = mheap_scavenge();
 	heap_stats(&after);
@@ -142,10 +148,14 @@ static void mheap_scavenge_test(struct kunit *test)
 		memset((void *)spans[n + i]->base, 0x11, GOSLAB_PAGE_SIZE);
 	}
 	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
-	for (i = 1; i < n; i += 2)
+	for (i = 1; i < n; i += 2) {
 		mheap_free_span(spans[i]);
-	for (i = n; i < 2 * n; i++)
+		spans[i] = NULL;
+	}
+	for (i = n; i < 2 * n; i++) {
 		mheap_free_span(spans[i]);
+		spans[i] = NULL;
+	}
 	mheap_scavenge();
 	heap_stats(&after);
 	KUNIT_EXPECT_EQ(test, after.kpages_taken - after.kpages_returned,
@@ -162,10 +172,12 @@ static void mheap_page_cache_test(struct kunit *test)
 {
 	unsigned int spc = goslab_span_class(goslab_size_to_class(128), false);
 	struct goslab_class *cls = &goslab_classes[spc];
+	const unsigned int n = 8;
+	struct mspan **s = goslab_test_spans(test, n);
 	struct goslab_heap_stats a, b;
-	struct mspan *s[8];
 	unsigned int i, k;
 
+	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_ASSERT_EQ(test, cls->npages, 1);
 	goslab_shrink();
 	KUNIT_EXPECT_EQ(test, mheap_pcache_pages(), 0);
@@ -174,7 +186,7 @@ static void mheap_page_cache_test(struct kunit *test)
 	s[0] = mheap_alloc_span(cls, 1, GFP_ATOMIC);
 	mheap_read_stats(&a);
 	/* ...from which the next ones come, the heap untouched. */
-	k = min_t(unsigned long, a.pages_pcache, ARRAY_SIZE(s) - 1);
+	k = min_t(unsigned long, a.pages_pcache, n - 1);
 	for (i = 1; i <= k; i++)
 		s[i] = mheap_alloc_span(cls, 1, GFP_ATOMIC);
 	mheap_read_stats(&b);
@@ -192,8 +204,10 @@ static void mheap_page_cache_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, b.pages_free, a.pages_free);
 	KUNIT_EXPECT_EQ(test, b.pages_small, a.pages_small);
 	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
-	for (i = 0; i <= k; i++)
+	for (i = 0; i <= k; i++) {
 		mheap_free_span(s[i]);
+		s[i] = NULL;
+	}
 	KUNIT_EXPECT_TRUE(test, mheap_is_valid());
 	goslab_shrink();
 	KUNIT_EXPECT_EQ(test, mheap_pcache_pages(), 0);
@@ -210,25 +224,27 @@ static void mheap_page_cache_test(struct kunit *test)
 static void mheap_free_span_keeps_reused_entry_test(struct kunit *test)
 {
 	struct mspan *s, sentinel = { .state = MSPAN_DEAD }, **entry;
+	const unsigned int n = 8;
+	void **obj = goslab_test_objs(test, n);
 	unsigned long page1;
-	void *obj[8];
 	unsigned int i;
 
+	KUNIT_ASSERT_NOT_NULL(test, obj);
 	goslab_shrink();
 	/* 3072-byte objects: spans of three goslab pages, 8 objects. */
 	migrate_disable();
-	for (i = 0; i < ARRAY_SIZE(obj); i++)
+	for (i = 0; i < n; i++)
 		obj[i] = goslab_alloc(3000, GFP_KERNEL);
 	migrate_enable();
-	for (i = 0; i < ARRAY_SIZE(obj); i++)
+	for (i = 0; i < n; i++)
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 	s = mheap_span_of(obj[0]);
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	KUNIT_ASSERT_EQ(test, s->npages, 3);
-	KUNIT_ASSERT_EQ(test, s->nelems, ARRAY_SIZE(obj));
+	KUNIT_ASSERT_EQ(test, s->nelems, n);
 	page1 = s->base + GOSLAB_PAGE_SIZE;
 	/* Free every object touching the second goslab page. */
-	for (i = 0; i < ARRAY_SIZE(obj); i++) {
+	for (i = 0; i < n; i++) {
 		KUNIT_ASSERT_PTR_EQ(test, mheap_span_of(obj[i]), s);
 		if ((unsigned long)obj[i] + 3072 > page1 &&
 		    (unsigned long)obj[i] < page1 + GOSLAB_PAGE_SIZE) {
@@ -243,8 +259,7 @@ static void mheap_free_span_keeps_reused_entry_test(struct kunit *test)
 	entry = mheap_arena_entry((void *)page1);
 	KUNIT_ASSERT_NOT_NULL(test, entry);
 	WRITE_ONCE(*entry, &sentinel);
-	for (i = 0; i < ARRAY_SIZE(obj); i++)
-		goslab_free(obj[i]);
+	goslab_test_free_objs(obj, n);
 	goslab_shrink();
 	KUNIT_EXPECT_PTR_EQ_MSG(test, READ_ONCE(*entry), &sentinel,
 				"freeing a span erased the entry of a page it had given back");

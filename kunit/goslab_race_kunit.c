@@ -117,7 +117,7 @@ static unsigned int race_handed_twice(struct kunit *test,
 				      struct goslab_cache *c, unsigned int n,
 				      size_t size)
 {
-	void **obj = kcalloc(n, sizeof(*obj), GFP_KERNEL);
+	void **obj = goslab_test_objs(test, n);
 	unsigned int i, bad;
 
 	KUNIT_ASSERT_NOT_NULL(test, obj);
@@ -126,9 +126,10 @@ static unsigned int race_handed_twice(struct kunit *test,
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 	}
 	bad = goslab_test_overlaps(test, obj, n, size);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		goslab_cache_free(c, obj[i]);
-	kfree(obj);
+		obj[i] = NULL;
+	}
 	return bad;
 }
 

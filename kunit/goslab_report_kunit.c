@@ -110,14 +110,14 @@ static void report_free_foreign_test(struct kunit *test)
 static void report_free_interior_test(struct kunit *test)
 {
 	unsigned long before = goslab_error_count(GOSLAB_ERR_INTERIOR);
-	char *p = goslab_alloc(64, GFP_KERNEL);
+	char *p = goslab_test_alloc(test, 64, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	report_arm();
 	goslab_free(p + 8);
 	report_expect(test, "goslab_free", __func__, GOSLAB_ERR_INTERIOR,
 		      before, TEXT_INTERIOR);
-	goslab_free(p);
+	goslab_test_free(test, p);
 	goslab_expect_consistent(test);
 }
 
@@ -126,7 +126,7 @@ static void report_tiny_interior_test(struct kunit *test)
 {
 	unsigned long before = goslab_error_count(GOSLAB_ERR_INTERIOR);
 	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
-	char *p = goslab_alloc_tiny(8, GFP_KERNEL);
+	char *p = goslab_test_hold(test, goslab_alloc_tiny(8, GFP_KERNEL));
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	report_arm();
@@ -140,24 +140,25 @@ static void report_tiny_interior_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, goslab_usable_size(p + 7), 0);
 	report_expect(test, "goslab_usable_size", __func__,
 		      GOSLAB_ERR_INTERIOR, before, TEXT_INTERIOR);
-	goslab_free(p);
+	goslab_test_free(test, p);
 	goslab_expect_consistent(test);
 }
 
 static void report_tiny_double_test(struct kunit *test)
 {
 	unsigned long before = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
-	char *keep = goslab_alloc_tiny(4, GFP_KERNEL);
-	char *p = goslab_alloc_tiny(4, GFP_KERNEL);
+	char *keep = goslab_test_hold(test, goslab_alloc_tiny(4, GFP_KERNEL));
+	char *p = goslab_test_hold(test, goslab_alloc_tiny(4, GFP_KERNEL));
 
 	KUNIT_ASSERT_NOT_NULL(test, keep);
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	goslab_free(p);
+	goslab_test_free(test, p);
 	report_arm();
+	/* The double free: p is no longer KUnit's to free. */
 	goslab_free(p);
 	report_expect(test, "goslab_free", __func__, GOSLAB_ERR_DOUBLE_FREE,
 		      before, TEXT_DOUBLE);
-	goslab_free(keep);
+	goslab_test_free(test, keep);
 	goslab_expect_consistent(test);
 }
 
@@ -166,7 +167,7 @@ static void report_cache_wrong_test(struct kunit *test)
 	unsigned long before = goslab_error_count(GOSLAB_ERR_WRONG_CACHE);
 	struct goslab_cache *c = goslab_test_cache_create(test, "report-wrong",
 							  64, NULL, 0);
-	void *p = goslab_alloc(64, GFP_KERNEL);
+	void *p = goslab_test_alloc(test, 64, GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	KUNIT_ASSERT_NOT_NULL(test, p);
@@ -174,7 +175,7 @@ static void report_cache_wrong_test(struct kunit *test)
 	goslab_cache_free(c, p);
 	report_expect(test, "goslab_cache_free", __func__,
 		      GOSLAB_ERR_WRONG_CACHE, before, TEXT_WRONG);
-	goslab_free(p);
+	goslab_test_free(test, p);
 	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
 }

@@ -34,7 +34,7 @@ struct stress_obj {
 
 struct stress_ctx {
 	struct kunit *test;
-	struct stress_obj *objs;
+	void **objs;		/* goslab_test_objs(): object i of stress_size(i) */
 	unsigned long nobjs;
 	/* ring: head written by the producer only, tail by the consumer only */
 	struct stress_obj ring[STRESS_RING_LEN];
@@ -217,8 +217,7 @@ static int remote_alloc_fn(void *arg)
 
 		if (!p)
 			continue;
-		c->objs[i].p = p;
-		c->objs[i].size = size;
+		c->objs[i] = p;
 		if (!(i & 1023))
 			cond_resched();
 	}
@@ -232,14 +231,14 @@ static int remote_free_fn(void *arg)
 	unsigned long i;
 
 	for (i = 0; i < c->nobjs; i++) {
-		struct stress_obj *o = &c->objs[(i * 7919) % c->nobjs];
+		unsigned long k = (i * 7919) % c->nobjs;
 
-		if (!o->p)
+		if (!c->objs[k])
 			continue;
-		if (!stress_intact(o->p, o->size))
+		if (!stress_intact(c->objs[k], stress_size(k)))
 			c->corrupt++;
-		goslab_free(o->p);
-		o->p = NULL;
+		goslab_free(c->objs[k]);
+		c->objs[k] = NULL;
 		if (!(i & 1023))
 			cond_resched();
 	}
@@ -333,7 +332,7 @@ static void stress_remote_free_test(struct kunit *test)
 	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	c->nobjs = 20000;	/* prime to 7919, so the free order is a permutation */
-	c->objs = vzalloc(c->nobjs * sizeof(*c->objs));
+	c->objs = goslab_test_objs(test, c->nobjs);
 	KUNIT_ASSERT_NOT_NULL(test, c->objs);
 
 	stress_faults_begin(test, &faults);
@@ -376,7 +375,6 @@ static void stress_remote_free_test(struct kunit *test)
 	if (!faults.fail_nth)
 		KUNIT_EXPECT_EQ(test, c->alloc_failed, 0);
 	KUNIT_EXPECT_EQ(test, c->corrupt, 0);
-	vfree(c->objs);
 	stress_expect_all_back(test);
 }
 
@@ -898,29 +896,25 @@ static void stress_memory_pressure_test(struct kunit *test)
 {
 	unsigned long released, held_before, held_after, cached, cached_after;
 	unsigned long hogged = 0, i;
-	struct stress_obj *live;
 	struct page *page, *tmp;
 	LIST_HEAD(pages);
-	void **tmpobjs;
+	void **live, **tmpobjs;	/* live[i]: an object of stress_size(i) */
 	long corrupt = 0;
 
-	live = kunit_kcalloc(test, PRESSURE_LIVE, sizeof(*live), GFP_KERNEL);
-	tmpobjs = kunit_kcalloc(test, PRESSURE_CACHED, sizeof(void *),
-				GFP_KERNEL);
+	live = goslab_test_objs(test, PRESSURE_LIVE);
+	tmpobjs = goslab_test_objs(test, PRESSURE_CACHED);
 	KUNIT_ASSERT_NOT_NULL(test, live);
 	KUNIT_ASSERT_NOT_NULL(test, tmpobjs);
 	for (i = 0; i < PRESSURE_LIVE; i++) {
-		live[i].size = stress_size(i);
-		live[i].p = goslab_alloc(live[i].size, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, live[i].p);
-		stress_fill(live[i].p, live[i].size);
+		live[i] = goslab_alloc(stress_size(i), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, live[i]);
+		stress_fill(live[i], stress_size(i));
 	}
 	for (i = 0; i < PRESSURE_CACHED; i++) {
 		tmpobjs[i] = goslab_alloc(2048, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, tmpobjs[i]);
 	}
-	for (i = 0; i < PRESSURE_CACHED; i++)
-		goslab_free(tmpobjs[i]);
+	goslab_test_free_objs(tmpobjs, PRESSURE_CACHED);
 	/* The background work settles at its goal: what it keeps is cached. */
 	mcache_flush_all();
 	goslab_bg_flush();
@@ -952,9 +946,10 @@ static void stress_memory_pressure_test(struct kunit *test)
 			    "the shrinker gave nothing back under pressure");
 	KUNIT_EXPECT_LT(test, held_after, held_before);
 	for (i = 0; i < PRESSURE_LIVE; i++) {
-		if (!stress_intact(live[i].p, live[i].size))
+		if (!stress_intact(live[i], stress_size(i)))
 			corrupt++;
-		goslab_free(live[i].p);
+		goslab_free(live[i]);
+		live[i] = NULL;
 	}
 	KUNIT_EXPECT_EQ(test, corrupt, 0);
 	stress_expect_all_back(test);

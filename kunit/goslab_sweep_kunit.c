@@ -44,7 +44,7 @@ static void sweep_reuse_before_growth_test(struct kunit *test)
 	struct rnd_state seed = goslab_test_rnd(11);
 	void **obj;
 
-	obj = vmalloc(n * sizeof(*obj));
+	obj = goslab_test_objs(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	for (i = 0; i < n; i++) {
 		obj[i] = goslab_alloc(256, GFP_KERNEL);
@@ -52,8 +52,7 @@ static void sweep_reuse_before_growth_test(struct kunit *test)
 	}
 	goslab_bg_pause();
 	shuffle(obj, n, &seed);
-	for (i = 0; i < nfree; i++)
-		goslab_free(obj[i]);
+	goslab_test_free_objs(obj, nfree);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&goslab_unswept_pages), 0);
 	before = kpages_taken();
 	for (i = 0; i < nfree; i++) {
@@ -63,9 +62,7 @@ static void sweep_reuse_before_growth_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kpages_taken(), before);
 	goslab_bg_resume();
 	goslab_expect_consistent(test);
-	for (i = 0; i < n; i++)
-		goslab_free(obj[i]);
-	vfree(obj);
+	goslab_test_free_objs(obj, n);
 	goslab_shrink();
 	goslab_expect_consistent(test);
 }
@@ -82,7 +79,7 @@ static void sweep_credit_across_classes_test(struct kunit *test)
 	struct rnd_state seed = goslab_test_rnd(3);
 	void **obj;
 
-	obj = vmalloc(2 * n * sizeof(*obj));
+	obj = goslab_test_objs(test, 2 * n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	goslab_shrink();
 	/* The unswept spans are for the credit to sweep, not the sweeper. */
@@ -93,8 +90,7 @@ static void sweep_credit_across_classes_test(struct kunit *test)
 	}
 	mcache_flush_all();
 	shuffle(obj, n, &seed);
-	for (i = 0; i < n; i++)
-		goslab_free(obj[i]);
+	goslab_test_free_objs(obj, n);
 	KUNIT_EXPECT_GE(test, atomic_long_read(&goslab_unswept_pages),
 			n / 2 - 1);
 	before = kpages_taken();
@@ -112,9 +108,7 @@ static void sweep_credit_across_classes_test(struct kunit *test)
 	KUNIT_EXPECT_LE(test, kpages_taken() - before, n / 8 + 16);
 	goslab_bg_resume();
 	goslab_expect_consistent(test);
-	for (i = 0; i < 2 * n; i++)
-		goslab_free(obj[i]);
-	vfree(obj);
+	goslab_test_free_objs(obj, 2 * n);
 	goslab_shrink();
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goslab_unswept_pages), 0);
 	goslab_expect_consistent(test);
@@ -141,7 +135,7 @@ static void sweep_background_test(struct kunit *test)
 	struct goslab_heap_stats st;
 	void **obj;
 
-	obj = vmalloc(n * sizeof(*obj));
+	obj = goslab_test_objs(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	goslab_shrink();
 	for (i = 0; i < n; i++) {
@@ -151,9 +145,7 @@ static void sweep_background_test(struct kunit *test)
 	mcache_flush_all();
 	swept = goslab_test_sweep_stats().bg_pages_swept;
 	released = goslab_test_sweep_stats().bg_kpages_released;
-	for (i = 0; i < n; i++)
-		goslab_free(obj[i]);
-	vfree(obj);
+	goslab_test_free_objs(obj, n);
 	goslab_bg_flush();
 	swept2 = goslab_test_sweep_stats().bg_pages_swept;
 	released2 = goslab_test_sweep_stats().bg_kpages_released;
@@ -175,7 +167,7 @@ static void sweep_shrinker_test(struct kunit *test)
 	unsigned long n = scaled(4000), i, count, got, before;
 	void **obj;
 
-	obj = vmalloc(n * sizeof(*obj));
+	obj = goslab_test_objs(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	goslab_bg_pause();
 	goslab_shrink();
@@ -184,9 +176,7 @@ static void sweep_shrinker_test(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 	}
 	mcache_flush_all();
-	for (i = 0; i < n; i++)
-		goslab_free(obj[i]);
-	vfree(obj);
+	goslab_test_free_objs(obj, n);
 	/* Sweep, so that the freed spans are empty and counted. */
 	while (goslab_sweepone())
 		;
@@ -211,7 +201,7 @@ static void sweep_shrinker_test(struct kunit *test)
 static void **make_unswept(struct kunit *test, unsigned long nspans)
 {
 	unsigned long n = nspans * 8, i;
-	void **obj = vmalloc(n * sizeof(*obj));
+	void **obj = goslab_test_objs(test, n);
 
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	goslab_bg_pause();
@@ -235,11 +225,7 @@ static void **make_unswept(struct kunit *test, unsigned long nspans)
 
 static void free_unswept(void **obj, unsigned long nspans)
 {
-	unsigned long i;
-
-	for (i = 0; i < nspans * 8; i++)
-		goslab_free(obj[i]);
-	vfree(obj);
+	goslab_test_free_objs(obj, nspans * 8);
 	goslab_bg_resume();
 }
 
@@ -298,7 +284,7 @@ static void sweep_churn_test(struct kunit *test)
 	u16 *size;
 	void **obj;
 
-	obj = vmalloc(live * sizeof(*obj));
+	obj = goslab_test_objs(test, live);
 	size = vmalloc(live * sizeof(*size));
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	KUNIT_ASSERT_NOT_NULL(test, size);
@@ -330,9 +316,7 @@ static void sweep_churn_test(struct kunit *test)
 		   kpages_held());
 	KUNIT_EXPECT_LE(test, peak, bound);
 	goslab_expect_consistent(test);
-	for (i = 0; i < live; i++)
-		goslab_free(obj[i]);
-	vfree(obj);
+	goslab_test_free_objs(obj, live);
 	vfree(size);
 	goslab_shrink();
 	KUNIT_EXPECT_EQ(test, kpages_held(), 0);
@@ -347,7 +331,7 @@ static void sweep_memory_states_test(struct kunit *test)
 	unsigned long i, sum = 0;
 	void **obj, *big;
 
-	obj = kunit_kcalloc(test, n, sizeof(*obj), GFP_KERNEL);
+	obj = goslab_test_objs(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	goslab_bg_pause();
 	for (i = 0; i < n; i++) {
@@ -356,8 +340,10 @@ static void sweep_memory_states_test(struct kunit *test)
 	}
 	big = goslab_alloc(100000, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, big);
-	for (i = 0; i < n; i += 3)
+	for (i = 0; i < n; i += 3) {
 		goslab_free(obj[i]);
+		obj[i] = NULL;
+	}
 	goslab_read_memstats(&fast);
 	goslab_read_memstats_slow(&slow);
 	for (i = 0; i < GOSLAB_NR_MEM_STATES; i++) {
@@ -375,9 +361,7 @@ static void sweep_memory_states_test(struct kunit *test)
 			fast.bytes[GOSLAB_MEM_SWEPT], 0);
 	KUNIT_EXPECT_GT(test, fast.bytes[GOSLAB_MEM_PERCPU], 0);
 	goslab_expect_consistent(test);
-	for (i = 0; i < n; i++)
-		if (i % 3)
-			goslab_free(obj[i]);
+	goslab_test_free_objs(obj, n);	/* the rest: i % 3 != 0 */
 	goslab_free(big);
 	goslab_bg_resume();
 	goslab_shrink();

@@ -92,19 +92,21 @@ static void goslab_test_objs_action(void *arg)
 
 	for (i = 0; i < t->n; i++)
 		goslab_free(t->obj[i]);
+	kvfree(t);
 }
 
 /*
  * Room for @n objects, KUnit-managed: whatever the case has not freed
  * (and set back to NULL) when it ends, by a failed assertion too, is
  * freed then, before the case's caches are destroyed (actions run in
- * reverse order). Return: the array, zeroed, or NULL.
+ * reverse order). kvzalloc(): the big scenarios hold 10^5 objects.
+ * Return: the array, zeroed, or NULL.
  */
 static inline void **goslab_test_objs(struct kunit *test, unsigned long n)
 {
 	struct goslab_test_objs *t;
 
-	t = kunit_kzalloc(test, struct_size(t, obj, n), GFP_KERNEL);
+	t = kvzalloc(struct_size(t, obj, n), GFP_KERNEL);
 	if (!t)
 		return NULL;
 	t->n = n;
@@ -122,6 +124,95 @@ static inline void goslab_test_free_objs(void **obj, unsigned long n)
 		goslab_free(obj[i]);
 		obj[i] = NULL;
 	}
+}
+
+static void goslab_test_free_action(void *p)
+{
+	goslab_free(p);
+}
+
+/*
+ * One object a case holds across a KUNIT_ASSERT, KUnit-managed: a failed
+ * assertion would otherwise leave it allocated into the next case, whose
+ * page counts and validators it skews. goslab_test_hold() has KUnit free
+ * @p (from goslab_alloc(), goslab_alloc_tiny(), ...) when the case ends;
+ * give it back earlier with goslab_test_free(), never goslab_free() (the
+ * action would free it again: a double free). A deliberate second free
+ * after goslab_test_free() is the case's own. Return: @p, or NULL (@p
+ * then freed) if KUnit could not record it.
+ */
+static inline void *goslab_test_hold(struct kunit *test, void *p)
+{
+	if (p && kunit_add_action_or_reset(test, goslab_test_free_action, p))
+		return NULL;
+	return p;
+}
+
+static inline void *goslab_test_alloc(struct kunit *test, size_t size,
+				      gfp_t gfp)
+{
+	return goslab_test_hold(test, goslab_alloc(size, gfp));
+}
+
+/*
+ * goslab_realloc() of a held object (or NULL): what KUnit frees at the
+ * end follows the object returned. On failure @p stays held.
+ */
+static inline void *goslab_test_realloc(struct kunit *test, void *p,
+					size_t size, gfp_t gfp)
+{
+	void *q = goslab_realloc(p, size, gfp);
+
+	if (q == p)
+		return q;
+	/* Moved, or freed by a size of 0: @p is gone. */
+	if (p && (q || !size))
+		kunit_remove_action(test, goslab_test_free_action, p);
+	return goslab_test_hold(test, q);
+}
+
+/* Free a held object now, once. */
+static inline void goslab_test_free(struct kunit *test, void *p)
+{
+	if (p)
+		kunit_release_action(test, goslab_test_free_action, p);
+}
+
+/* An array of mheap spans whose non-NULL entries are freed at the end. */
+struct goslab_test_spans {
+	unsigned long n;
+	struct mspan *span[];
+};
+
+static void goslab_test_spans_action(void *arg)
+{
+	struct goslab_test_spans *t = arg;
+	unsigned long i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->span[i])
+			mheap_free_span(t->span[i]);
+	kvfree(t);
+}
+
+/*
+ * Room for @n spans of mheap_alloc_span(), KUnit-managed like
+ * goslab_test_objs(): the entries still set when the case ends go back
+ * with mheap_free_span(). Set an entry to NULL when the case frees it.
+ * Return: the array, zeroed, or NULL.
+ */
+static inline struct mspan **goslab_test_spans(struct kunit *test,
+					       unsigned long n)
+{
+	struct goslab_test_spans *t;
+
+	t = kvzalloc(struct_size(t, span, n), GFP_KERNEL);
+	if (!t)
+		return NULL;
+	t->n = n;
+	if (kunit_add_action_or_reset(test, goslab_test_spans_action, t))
+		return NULL;
+	return t->span;
 }
 
 /*

@@ -32,18 +32,20 @@ static unsigned long tiny_blocks_live(void)
 /* Every size 1-15: Go's alignment, exact size, packed, no overlap. */
 static void tiny_packing_test(struct kunit *test)
 {
+	const unsigned int n = 40;
+	void **obj = goslab_test_objs(test, n);
 	unsigned int size, i;
-	void *obj[40];
 
+	KUNIT_ASSERT_NOT_NULL(test, obj);
 	for (size = 1; size < 16; size++) {
 		unsigned int align = go_align(size), packed = 0;
 
 		migrate_disable();
 		goslab_tiny_flush();
-		for (i = 0; i < ARRAY_SIZE(obj); i++)
+		for (i = 0; i < n; i++)
 			obj[i] = goslab_alloc_tiny(size, GFP_ATOMIC);
 		migrate_enable();
-		for (i = 0; i < ARRAY_SIZE(obj); i++) {
+		for (i = 0; i < n; i++) {
 			KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 			KUNIT_EXPECT_EQ_MSG(test, (unsigned long)obj[i] % align,
 					    0, "size %u", size);
@@ -58,9 +60,10 @@ static void tiny_packing_test(struct kunit *test)
 		/* On one CPU, the next object follows in the same block. */
 		if (size <= 8)
 			KUNIT_EXPECT_GT_MSG(test, packed, 0, "size %u", size);
-		for (i = 0; i < ARRAY_SIZE(obj); i++) {
+		for (i = 0; i < n; i++) {
 			KUNIT_EXPECT_NULL(test, memchr_inv(obj[i], i, size));
 			goslab_free(obj[i]);
+			obj[i] = NULL;
 		}
 	}
 	KUNIT_EXPECT_PTR_EQ(test, goslab_alloc_tiny(0, GFP_KERNEL), NULL);
@@ -69,16 +72,18 @@ static void tiny_packing_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, obj[0]);
 	KUNIT_EXPECT_EQ(test, goslab_usable_size(obj[0]), 16);
 	goslab_free(obj[0]);
+	obj[0] = NULL;
 	goslab_expect_consistent(test);
 }
 
 /* A block goes back exactly when its last object is freed. */
 static void tiny_block_reclaim_test(struct kunit *test)
 {
+	void **o = goslab_test_objs(test, 4);
 	unsigned long before;
-	void *o[4];
 	unsigned int i;
 
+	KUNIT_ASSERT_NOT_NULL(test, o);
 	goslab_tiny_flush();
 	before = tiny_blocks_live();
 	migrate_disable();
@@ -91,10 +96,14 @@ static void tiny_block_reclaim_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, o[3], o[0] + 12);
 	KUNIT_EXPECT_EQ(test, tiny_blocks_live(), before + 1);
 	goslab_free(o[1]);
+	o[1] = NULL;
 	goslab_free(o[3]);
+	o[3] = NULL;
 	goslab_free(o[0]);
+	o[0] = NULL;
 	KUNIT_EXPECT_EQ(test, tiny_blocks_live(), before + 1);
 	goslab_free(o[2]);
+	o[2] = NULL;
 	KUNIT_EXPECT_EQ(test, tiny_blocks_live(), before);
 	goslab_expect_consistent(test);
 }
@@ -111,6 +120,9 @@ static void tiny_misuse_test(struct kunit *test)
 	a = goslab_alloc_tiny(6, GFP_ATOMIC);
 	b = goslab_alloc_tiny(6, GFP_ATOMIC);
 	migrate_enable();
+	/* KUnit frees them if an assertion fails (a's double free is ours). */
+	a = goslab_test_hold(test, a);
+	b = goslab_test_hold(test, b);
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	memset(b, 0x77, 6);
@@ -118,14 +130,14 @@ static void tiny_misuse_test(struct kunit *test)
 	goslab_free(a + 1);
 	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_INTERIOR),
 			interior + 1);
-	goslab_free(a);
+	goslab_test_free(test, a);
 	goslab_free(a);
 	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
 			dbl + 1);
 	/* Its neighbour is untouched and still allocated. */
 	KUNIT_EXPECT_NULL(test, memchr_inv(b, 0x77, 6));
 	KUNIT_EXPECT_EQ(test, goslab_usable_size(b), 6);
-	goslab_free(b);
+	goslab_test_free(test, b);
 	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
 			dbl + 1);
 	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_INTERIOR),
