@@ -179,7 +179,8 @@ static __always_inline bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp,
  * @c: the cache
  * @gfp: GFP flags; __GFP_ZERO is refused on a cache with a constructor
  *
- * Context: any context @gfp allows; sleeps only if @gfp allows.
+ * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
+ * IRQs or preemption off); sleeps only if @gfp allows.
  * Return: the object, or NULL.
  */
 void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp)
@@ -197,10 +198,11 @@ EXPORT_SYMBOL_GPL(goslab_cache_alloc);
  * @n: how many
  * @p: where to put them
  *
- * Takes whole runs of the CPU's span with IRQs off once, refilling as
- * the single-object slow path does.
+ * Takes whole runs of the CPU's span under one hold of the cpu lock,
+ * refilling as the single-object slow path does.
  *
- * Context: any context @gfp allows.
+ * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
+ * IRQs or preemption off).
  * Return: @n, or 0 (and nothing allocated) on failure.
  */
 int goslab_cache_alloc_bulk(struct goslab_cache *c, gfp_t gfp, size_t n,

@@ -20,7 +20,7 @@ static_assert(GOSLAB_MAX_SPAN_PAGES <= GOSLAB_CACHE_MAX_SPAN_PAGES);
 /**
  * struct goslab_class_ops - what only one kind of class knows
  * @free_object: free the object at @p inside slot-sized blocks of @s (the
- *	tiny class); IRQs off. Returns 0 or -GOSLAB_ERR_*
+ *	tiny class); the cpu lock held. Returns 0 or -GOSLAB_ERR_*
  * @object_size: the size of the object at @p, or 0 with *@err set
  * @span_is_valid: check what the kind keeps per span (mspan_is_valid())
  * @flush: every CPU lets go of what it holds of the class above its

@@ -25,8 +25,9 @@
 /*
  * The span and slot of @p if it is the start of an object goslab handed
  * out, else NULL and an error (GOSLAB_ERR_*). A tiny span's slot is
- * UINT_MAX: its objects lie inside blocks, which the class checks. IRQs
- * off or under rcu_read_lock(), for as long as the caller uses the span.
+ * UINT_MAX: its objects lie inside blocks, which the class checks. Under
+ * goslab_cpu_lock or rcu_read_lock(), for as long as the caller uses the
+ * span.
  */
 static __always_inline struct mspan *
 goslab_object_span(const void *p, unsigned int *idx, int *err)
@@ -54,8 +55,9 @@ goslab_object_span(const void *p, unsigned int *idx, int *err)
 
 /*
  * A large object's span: the free that takes nfreed from 0 to 1 owns it.
- * IRQs off on entry; restored here, before the object is cleared and the
- * span given back (no lookup reads it after that: the winner alone).
+ * The cpu lock is held on entry and dropped here, before the object is
+ * cleared and the span given back (no lookup reads it after that: the
+ * winner alone).
  */
 static noinline int goslab_free_large(struct mspan *s, unsigned long flags)
 {
@@ -66,7 +68,7 @@ static noinline int goslab_free_large(struct mspan *s, unsigned long flags)
 	if (won)
 		WRITE_ONCE(s->nfreed, 1);
 	raw_spin_unlock(&s->free_lock);
-	local_irq_restore(flags);
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (!won)
 		return -GOSLAB_ERR_DOUBLE_FREE;
 	atomic_long_inc(&goslab_large_nfree);
@@ -82,8 +84,8 @@ static noinline int goslab_free_large(struct mspan *s, unsigned long flags)
 
 /*
  * A free from a CPU that does not cache the span: under the span's
- * free_lock, against sweeps and other frees. IRQs off: the descriptor
- * stays readable (see internal.h) through mcentral_note_free(), which
+ * free_lock, against sweeps and other frees. Under the cpu lock: the
+ * descriptor stays readable (see internal.h) through mcentral_note_free(), which
  * checks under the class's lock that the span is still on its lists.
  * @p is the object to clear, or NULL for a tiny block (its objects were
  * cleared one by one; the block is only poisoned).
@@ -118,7 +120,7 @@ static noinline int goslab_free_remote(struct goslab_class *cls,
 
 /*
  * The free of slot @idx of @s: local when this CPU caches the span, else
- * remote. IRQs off. @p as for goslab_free_remote(). Returns 0 or
+ * remote. Under the cpu lock. @p as for goslab_free_remote(). Returns 0 or
  * -GOSLAB_ERR_*.
  */
 static __always_inline int goslab_free_index(struct goslab_class *cls,
@@ -145,10 +147,11 @@ static __always_inline int goslab_free_index(struct goslab_class *cls,
 
 /*
  * The fast path is the free of an object whose span this CPU caches:
- * IRQs off, one bit set, no lock, no atomic. The lookup and everything
- * that reads the span happen with IRQs off, so that a racing release of
+ * under goslab_cpu_lock (IRQs off without PREEMPT_RT), one bit set, no
+ * shared lock, no atomic. The lookup and everything that reads the span
+ * happen under it, an RCU read-side section, so that a racing release of
  * the span cannot free the descriptor under us. Misuse is reported after
- * IRQs are back on. Inlined into each API's entry point.
+ * the lock is dropped. Inlined into each API's entry point.
  */
 static __always_inline int free_object(const void *p, unsigned long ip,
 				       struct goslab_class *expect,
@@ -162,7 +165,7 @@ static __always_inline int free_object(const void *p, unsigned long ip,
 
 	if (unlikely(!p))
 		return 0;
-	local_irq_save(flags);
+	local_lock_irqsave(&goslab_cpu_lock, flags);
 	s = goslab_object_span(p, &idx, &err);
 	if (unlikely(!s))
 		goto out;
@@ -180,7 +183,7 @@ static __always_inline int free_object(const void *p, unsigned long ip,
 	else
 		err = -goslab_free_index(cls, s, idx, (void *)p);
 out:
-	local_irq_restore(flags);
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 reported:
 	if (unlikely(err)) {
 		goslab_report(err, p, ip, api);
@@ -196,7 +199,8 @@ reported:
  * @expect: the class the caller says @p belongs to, or NULL for any
  * @api: the function the caller called, named in reports
  *
- * Context: any context but NMI.
+ * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
+ * or preemption off).
  * Return: 0, or -EINVAL when @p was reported as misuse.
  */
 int goslab_free_object(const void *p, unsigned long ip,
@@ -212,7 +216,8 @@ int goslab_free_object(const void *p, unsigned long ip,
  * A pointer goslab did not return, a pointer inside an object and a
  * double free are reported with pr_err, counted, and otherwise ignored.
  *
- * Context: any context but NMI.
+ * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
+ * or preemption off).
  */
 void goslab_free(const void *p)
 {
@@ -229,7 +234,8 @@ EXPORT_SYMBOL_GPL(goslab_free);
  * pr_err, counted and not freed, as are foreign pointers, interior
  * pointers and double frees.
  *
- * Context: any context but NMI.
+ * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
+ * or preemption off).
  */
 void goslab_cache_free(struct goslab_cache *c, void *obj)
 {
@@ -245,24 +251,25 @@ EXPORT_SYMBOL_GPL(goslab_cache_free);
  * For the tiny allocator, which frees a block when its last object goes;
  * the objects in it were freed (and cleared) one by one.
  *
- * Context: IRQs off.
+ * Context: goslab_cpu_lock held.
  * Return: 0, or -GOSLAB_ERR_DOUBLE_FREE.
  */
 int goslab_free_slot(struct mspan *s, unsigned int idx)
 {
-	lockdep_assert_irqs_disabled();
+	goslab_assert_cpu_locked();
 	return goslab_free_index(s->cls, s, idx, NULL);
 }
 
 /**
- * goslab_free_bulk_class() - free objects of one class with IRQs off once
+ * goslab_free_bulk_class() - free objects of one class, the cpu lock once
  * @cls: the class they must belong to
  * @n: how many
  * @p: the objects; NULL entries are skipped
  * @ip: the caller's return address, named in reports
  * @api: the function the caller called, named in reports
  *
- * Context: any context but NMI.
+ * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
+ * or preemption off).
  */
 void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 			    unsigned long ip, const char *api)
@@ -274,7 +281,7 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 	size_t i;
 	int err;
 
-	local_irq_save(flags);
+	local_lock_irqsave(&goslab_cpu_lock, flags);
 	since = goslab_irqsoff_begin();
 	for (i = 0; i < n; i++) {
 		/* One load: known non-NULL below, as goslab_free_index() needs. */
@@ -315,7 +322,7 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 			goslab_report(err, obj, ip, api);
 	}
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
-	local_irq_restore(flags);
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 }
 
 /**
@@ -324,7 +331,8 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
  * @n: how many
  * @p: the objects; each is checked as by goslab_cache_free()
  *
- * Context: any context but NMI.
+ * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
+ * or preemption off).
  */
 void goslab_cache_free_bulk(struct goslab_cache *c, size_t n, void **p)
 {
@@ -339,7 +347,8 @@ EXPORT_SYMBOL_GPL(goslab_cache_free_bulk);
  * @api: the function the caller called, named in reports
  * @tiny: set when @p is a tiny object (KASAN checks those per block)
  *
- * Context: any context but NMI.
+ * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
+ * or preemption off).
  * Return: the size, or 0 when @p is not an object handed out and not
  * freed (reported).
  */

@@ -53,8 +53,8 @@
  * bits. A slot is live iff it is allocated and neither free bit is set.
  *
  *  - A free on the CPU whose mcache holds the span (the common case)
- *    checks the slot and sets bit i of local_free_bits with IRQs off, no
- *    lock and no atomic (mspan_free_check_local(), _publish_local()).
+ *    checks the slot and sets bit i of local_free_bits under
+ *    goslab_cpu_lock, no other lock and no atomic (mspan_free_check_local(), _publish_local()).
  *  - Any other free takes the span's free_lock (a raw spinlock, IRQs
  *    off), checks the slot and sets bit i of free_bits (nfreed counts
  *    them). The sweep and the scavenger take free_lock too, so a remote
@@ -75,7 +75,7 @@
  *
  * Span states and owners (mspan.state, under the class's mcentral lock):
  *
- *   CACHED    in one CPU's mcache slot; only that CPU (IRQs off) changes
+ *   CACHED    in one CPU's mcache slot; only that CPU (its cpu lock) changes
  *             freeindex, alloc_cache and alloc_count, and sweeps it in
  *             place when it is used up and has frees (mcache_refill()).
  *   PARTIAL   on mcentral.partial: swept, has a free slot. Spans with no
@@ -93,8 +93,8 @@
  *             writes into the object and gives the span back.
  *   DEAD      descriptor of a span given back to mheap. Freed (with its
  *             tiny words) only after an RCU grace period: every path
- *             that looks a pointer up in the arena index does so with
- *             IRQs off or under rcu_read_lock() and uses the span only
+ *             that looks a pointer up in the arena index does so under
+ *             the cpu lock, IRQs off or rcu_read_lock() and uses the span only
  *             there, so a double free or a stale pointer racing the
  *             span's release reads a descriptor that still exists, and a
  *             remote free that took nfreed from 0 to 1 may find the span
@@ -103,7 +103,9 @@
  *
  * Lock order: see "DOC: Lock order" below.
  *
- * Nothing sleeps under the spinning locks. mcentral_grow() runs with no
+ * Nothing sleeps under the spinning locks (on PREEMPT_RT: nothing takes
+ * a sleeping lock, the page allocator or the slab allocator under the
+ * raw ones). mcentral_grow() runs with no
  * lock held and IRQs in the caller's state, so that alloc_pages() can
  * sleep when gfp allows; the mcache slow path re-reads this_cpu state
  * after it. The sweep credit runs there too, taking one mcentral lock at
@@ -111,10 +113,11 @@
  * caller may have IRQs off. The background sweeper and scavenger (a
  * delayed work item) and the shrinker take the same locks in the same
  * order, one span or one batch of pages per lock hold; goslab_bg_stop()
- * unregisters the shrinker and disables the work before anything is torn
- * down.
+ * unregisters the shrinker and stops the work for good before anything
+ * is torn down.
  *
- * Fast-path choice: IRQs off (local_irq_save) around the mcache. Go's
+ * Fast-path choice: goslab_cpu_lock around the mcache, which is IRQs off
+ * (local_irq_save) and nothing more on !PREEMPT_RT without lockdep. Go's
  * allocation state is three fields of the span (alloc_cache, freeindex,
  * alloc_count) plus the slot's span pointer; SLUB's transaction-id scheme
  * commits one pointer with this_cpu_cmpxchg, and here would need a
@@ -122,6 +125,7 @@
  * retry loop. Saving and restoring IRQ state is a few unlocked
  * instructions on x86 and makes hardirq allocation and free on the same
  * CPU safe without any atomic. The benchmark (make bench) measures it.
+ * On PREEMPT_RT the lock sleeps and goslab is not for hardirq callers.
  *
  * Invariants sit above the structure they constrain, in the layer's
  * header, each naming its validator: mspan.h (mspan_is_valid()),
@@ -150,15 +154,20 @@
  * scan in flight), goslab_class_mutex (mcentral.c: changes to the class
  * list, the slow recount, class observers; class.c flushes the tiny
  * blocks under it), cpus_read_lock() (the
- * flushes of mcaches, page caches and tiny blocks). Then the spinning
- * ones, every one taken with IRQs disabled because allocation and free
- * work in hardirq context:
+ * flushes of mcaches, page caches and tiny blocks), goslab_cpu_work_mutex
+ * (mheap.c: one goslab_on_each_cpu() at a time; its work items take the
+ * locks below on each CPU). Then the spinning ones, every one taken with
+ * IRQs disabled on !PREEMPT_RT because allocation and free work in
+ * hardirq context there (on PREEMPT_RT, 1, 2 and mheap.lock are sleeping
+ * locks and IRQs stay on; free_lock and the locks of 4 are raw):
  *
- *   1. IRQs off on the local CPU: the mcache (one CPU's slots), the
- *      CPU's page cache and its tiny block. The fast path takes no lock
- *      and no locked instruction. A CPU that went offline runs nothing,
- *      so the cpuhp callback (goslab_cpu_dead()) empties all three from
- *      another CPU; debugfs/goslab/cpus reads them racily.
+ *   1. goslab_cpu_lock (mheap.h; a local_lock_t, local_lock_irqsave()):
+ *      the mcache (one CPU's slots), the CPU's page cache and its tiny
+ *      block. The fast path takes no other lock and no locked
+ *      instruction. A CPU that went offline runs nothing, so the cpuhp
+ *      callback (goslab_cpu_dead()) empties all three from another CPU,
+ *      under that other CPU's own lock (what the layers below assert);
+ *      debugfs/goslab/cpus reads them racily.
  *   2. mcentral.lock (one per span class): the four span lists, every
  *      span's state and list linkage, nspans, nempty, released_kpages and
  *      npinned; and the allocation state of every span of the class that
@@ -170,13 +179,14 @@
  *      flushing page caches, and writes to the arena index (except a
  *      page cache's own pages, written by its CPU). Pages go back to
  *      the buddy allocator under it (its zone->lock nests inside).
- *   4. problem_sink_lock (stats.c) and irqsoff_lock (stats.c),
+ *   4. problem_sink_lock (stats.c) and irqsoff_lock (stats.c), raw,
  *      innermost and never nested with each other: validators report
  *      under any of the above, and the end of a measured IRQs-off
  *      section (mcentral.lock, mheap.lock) records its length. The
  *      reports' rate limits are innermost too: goslab_report_rs
- *      (stats.c; misuse is reported with no goslab lock held, IRQs
- *      maybe off) and goslab_report_dup_frees()'s (under mcentral.lock
+ *      (stats.c; misuse is reported with no goslab lock held, or
+ *      under the cpu lock by the bulk free) and
+ *      goslab_report_dup_frees()'s (under mcentral.lock
  *      or on the CPU sweeping its cached span).
  *
  * Checked against what lockdep records (scripts/goslab-lockorder after
@@ -194,6 +204,8 @@
 #ifndef _GOSLAB_INTERNAL_H
 #define _GOSLAB_INTERNAL_H
 
+#include "compat.h"
+
 #include <linux/atomic.h>
 #include <linux/bitops.h>
 #include <linux/gfp.h>
@@ -209,10 +221,6 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/goslab.h>
-/* Before 6.2, Kbuild supplies these (compat/kunit_visibility.h). */
-#ifndef EXPORT_SYMBOL_IF_KUNIT
-#include <kunit/visibility.h>
-#endif
 
 /*
  * A state-machine precondition (Go's throw("...")): a WARN in kernels

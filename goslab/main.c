@@ -80,5 +80,6 @@ static void __exit goslab_exit(void)
 module_init(goslab_init);
 module_exit(goslab_exit);
 
+MODULE_VERSION(GOSLAB_VERSION);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("goslab: Go's runtime memory allocator as a kernel object allocator");

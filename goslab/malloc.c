@@ -54,7 +54,8 @@ static void *goslab_alloc_large(size_t size, gfp_t gfp, unsigned long ip)
  * Objects are at least 8-byte aligned, and power-of-two sizes up to 8 KiB
  * are naturally aligned.
  *
- * Context: any context @gfp allows; sleeps only if @gfp allows.
+ * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
+ * IRQs or preemption off); sleeps only if @gfp allows.
  * Return: the object, or NULL when @size is 0, above 4 MiB, @gfp asks
  * for a DMA zone, or memory could not be had.
  */
@@ -79,7 +80,8 @@ EXPORT_SYMBOL_GPL(goslab_alloc);
  * As with ksize(), the caller may then use all of them: KASAN is told
  * so.
  *
- * Context: any context but NMI.
+ * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
+ * or preemption off).
  * Return: the object's size class (or a large object's page-rounded
  * size, or a tiny object's exact size); 0 for NULL or a pointer goslab
  * did not return (reported).
@@ -110,7 +112,8 @@ EXPORT_SYMBOL_GPL(goslab_usable_size);
  * size asked for, or the usable size after goslab_usable_size()). On
  * failure @p is untouched.
  *
- * Context: any context @gfp allows.
+ * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
+ * IRQs or preemption off).
  * Return: the object, or NULL.
  */
 void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)

@@ -3,14 +3,18 @@
  * mcache.c - the per-CPU span cache and the allocation slow path.
  *
  * Go gives each P an mcache holding one span per span class, so that most
- * allocations need no lock: mcache_alloc() (internal.h) runs
- * mspan_next_free_fast() on the slot's span with IRQs off. When the
- * allocCache window is used up, mspan_next_free() moves to the next
- * window; when the span is full, mcache_refill() sweeps it in place if
- * it has received frees, else gives it back to mcentral and takes
- * another, growing the class from mheap as a last resort. Growing may
- * sleep, so it runs with IRQs back in the caller's state and the slow
- * path starts over on whatever CPU it wakes up on.
+ * allocations need no shared lock: mcache_alloc() (mcache.h) runs
+ * mspan_next_free_fast() on the slot's span under goslab_cpu_lock (IRQs
+ * off, without PREEMPT_RT). When the allocCache window is used up,
+ * mspan_next_free() moves to the next window; when the span is full,
+ * mcache_refill() sweeps it in place if it has received frees, else
+ * gives it back to mcentral and takes another, growing the class from
+ * mheap as a last resort. Growing may sleep, so it runs with the cpu
+ * lock dropped and IRQs back in the caller's state, and the slow path
+ * starts over on whatever CPU it wakes up on.
+ *
+ * Other CPUs' slots are emptied by goslab_on_each_cpu(), a work item on
+ * each CPU, never an IPI (mcentral locks sleep on PREEMPT_RT).
  *
  * A slot that holds nothing points at goslab_emptymspan (mspan.c), a span
  * with no free slot, so the fast path needs no NULL check (Go's
@@ -62,13 +66,14 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	}
 	if (!s) {
 		/*
-		 * Back to the caller's IRQ state to grow (alloc_pages() may
-		 * sleep if gfp allows), then off again; the caller's saved
-		 * state is unchanged, so its local_irq_restore() is right.
+		 * Unlocked, in the caller's IRQ state, to grow (alloc_pages()
+		 * may sleep if gfp allows), then locked again, maybe on
+		 * another CPU; the caller's saved state is unchanged, so its
+		 * local_unlock_irqrestore() is right.
 		 */
-		local_irq_restore(flags);
+		local_unlock_irqrestore(&goslab_cpu_lock, flags);
 		s = mcentral_grow(cls, gfp);
-		local_irq_disable();
+		local_lock_irq(&goslab_cpu_lock);
 		if (!s)
 			return false;
 		slot = this_cpu_ptr(cls->slot);
@@ -88,17 +93,19 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
  * mcache_next_free() - the allocation slow path
  * @cls: the span class
  * @gfp: how hard to try
- * @flags: the caller's saved IRQ state; IRQs are off on entry and exit
+ * @flags: the caller's saved IRQ state, from local_lock_irqsave()
  *
  * Go's mcache.nextFree: the next window of the cached span, else a
- * refill. May re-enable IRQs (and sleep, if @gfp allows) while growing.
+ * refill. May drop the cpu lock (and sleep, if @gfp allows) while
+ * growing.
  *
+ * Context: goslab_cpu_lock held, on entry and on return.
  * Return: the object, or NULL when no memory could be had.
  */
 void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 		       unsigned long flags)
 {
-	lockdep_assert_irqs_disabled();
+	goslab_assert_cpu_locked();
 	this_cpu_ptr(cls->slot)->nalloc_slow++;
 	for (;;) {
 		struct mspan *s = this_cpu_ptr(cls->slot)->span;
@@ -130,8 +137,8 @@ static void mcache_undo_bulk(struct goslab_class *cls, void **p, size_t n)
 	int r;
 
 	for (i = 0; i < n; i++) {
-		/* The descriptor stays readable while IRQs are off. */
-		local_irq_save(flags);
+		/* The descriptor stays readable under the cpu lock. */
+		local_lock_irqsave(&goslab_cpu_lock, flags);
 		s = __mheap_span_of(p[i]);
 		r = mspan_free_index(s, mspan_obj_index(s, (unsigned long)p[i]));
 		if (r > 0)
@@ -139,7 +146,7 @@ static void mcache_undo_bulk(struct goslab_class *cls, void **p, size_t n)
 		GOSLAB_WARN_ON_ONCE(r < 0);
 		if (r >= 0)
 			__this_cpu_inc(cls->slot->nfree);
-		local_irq_restore(flags);
+		local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	}
 }
 
@@ -151,8 +158,8 @@ static void mcache_undo_bulk(struct goslab_class *cls, void **p, size_t n)
  * @n: how many
  * @p: where to put them
  *
- * Whole runs of the slot's span are taken with IRQs off once; only the
- * refills go through the slow path.
+ * Whole runs of the slot's span are taken under one hold of the cpu
+ * lock; only the refills go through the slow path.
  *
  * Return: @n, or 0 with nothing allocated.
  */
@@ -164,7 +171,7 @@ int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 	u64 since;
 	void *v;
 
-	local_irq_save(flags);
+	local_lock_irqsave(&goslab_cpu_lock, flags);
 	since = goslab_irqsoff_begin();
 	while (i < n) {
 		struct mspan *s = this_cpu_ptr(cls->slot)->span;
@@ -174,14 +181,14 @@ int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 			break;
 		v = mcache_next_free(cls, gfp, flags);
 		if (unlikely(!v)) {
-			local_irq_restore(flags);
+			local_unlock_irqrestore(&goslab_cpu_lock, flags);
 			mcache_undo_bulk(cls, p, i);
 			return 0;
 		}
 		p[i++] = v;
 	}
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
-	local_irq_restore(flags);
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	for (j = 0; j < n; j++)
 		goslab_post_alloc(cls, p[j], size, gfp);
 	return n;
@@ -199,7 +206,10 @@ static void mcache_flush_slot(struct goslab_class *cls,
 	mcentral_uncache_span(cls, s);
 }
 
-/* An IPI: every class's slot on this CPU, each span swept and filed. */
+/*
+ * goslab_on_each_cpu(): every class's slot on this CPU (or @arg's only),
+ * each span swept and filed.
+ */
 static void mcache_flush_cpu(void *arg)
 {
 	struct goslab_class *only = arg, *cls;
@@ -222,14 +232,17 @@ static void mcache_flush(struct goslab_class *only)
 	int cpu;
 
 	cpus_read_lock();
-	on_each_cpu(mcache_flush_cpu, only, 1);
-	/* Offline CPUs do not run: their slots can be emptied from here. */
+	goslab_on_each_cpu(mcache_flush_cpu, only);
+	/*
+	 * Offline CPUs do not run: their slots can be emptied from here,
+	 * under this CPU's lock (what the layers below assert).
+	 */
 	for_each_possible_cpu(cpu) {
 		struct goslab_class *cls;
 
 		if (cpu_online(cpu))
 			continue;
-		local_irq_save(flags);
+		local_lock_irqsave(&goslab_cpu_lock, flags);
 		if (only) {
 			mcache_flush_slot(only, per_cpu_ptr(only->slot, cpu));
 		} else {
@@ -239,7 +252,7 @@ static void mcache_flush(struct goslab_class *only)
 						  per_cpu_ptr(cls->slot, cpu));
 			rcu_read_unlock();
 		}
-		local_irq_restore(flags);
+		local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	}
 	cpus_read_unlock();
 }
@@ -247,18 +260,20 @@ static void mcache_flush(struct goslab_class *only)
 /**
  * mcache_flush_dead_cpu() - empty the slots of a CPU that went offline
  * @cpu: the CPU; it runs nothing any more
+ *
+ * Under this CPU's lock, which the layers below assert.
  */
 void mcache_flush_dead_cpu(unsigned int cpu)
 {
 	struct goslab_class *cls;
 	unsigned long flags;
 
-	local_irq_save(flags);
+	local_lock_irqsave(&goslab_cpu_lock, flags);
 	rcu_read_lock();
 	for_each_goslab_class(cls)
 		mcache_flush_slot(cls, per_cpu_ptr(cls->slot, cpu));
 	rcu_read_unlock();
-	local_irq_restore(flags);
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 }
 
 /**

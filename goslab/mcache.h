@@ -21,7 +21,7 @@
  * @alloc_fast_base: what "alloc_fastpath" read when last cleared
  * @free_fast_base: what "free_fastpath" read when last cleared
  *
- * Written only by its CPU with IRQs off (nfree with this_cpu_inc()).
+ * Written only by its CPU under goslab_cpu_lock.
  */
 struct mcache_slot {
 	struct mspan *span;
@@ -61,11 +61,11 @@ static __always_inline void *mcache_alloc(struct goslab_class *cls,
 	unsigned long flags;
 	void *v;
 
-	local_irq_save(flags);
+	local_lock_irqsave(&goslab_cpu_lock, flags);
 	v = mspan_next_free_fast(this_cpu_ptr(cls->slot)->span);
 	if (unlikely(!v))
 		v = mcache_next_free(cls, gfp, flags);
-	local_irq_restore(flags);
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (likely(v))
 		goslab_post_alloc(cls, v, size, gfp);
 	return v;

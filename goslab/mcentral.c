@@ -195,14 +195,14 @@ static void __mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
  * mcentral_cache_span() - a span with a free slot, for an mcache
  * @cls: the span class
  *
- * Context: IRQs off.
+ * Context: goslab_cpu_lock held.
  * Return: the span, now CACHED, or NULL when the class must grow.
  */
 struct mspan *mcentral_cache_span(struct goslab_class *cls)
 {
 	struct mspan *s;
 
-	lockdep_assert_irqs_disabled();
+	goslab_assert_cpu_locked();
 	mcentral_lock(&cls->central);
 	s = __mcentral_cache_span(cls);
 	mcentral_unlock(&cls->central);
@@ -218,7 +218,7 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_cache_span);
  * mcentral_uncache_span() and mcentral_cache_span() in one trip under
  * the lock: the refill of a busy class.
  *
- * Context: IRQs off.
+ * Context: goslab_cpu_lock held.
  * Return: the span, now CACHED, or NULL when the class must grow.
  */
 struct mspan *mcentral_exchange_span(struct goslab_class *cls,
@@ -226,7 +226,7 @@ struct mspan *mcentral_exchange_span(struct goslab_class *cls,
 {
 	struct mspan *s;
 
-	lockdep_assert_irqs_disabled();
+	goslab_assert_cpu_locked();
 	mcentral_lock(&cls->central);
 	__mcentral_uncache_span(cls, old);
 	s = __mcentral_cache_span(cls);
@@ -290,11 +290,11 @@ unsigned long mcentral_release_empty(struct goslab_class *cls)
  *
  * Sweeps the frees it received while cached, then files it.
  *
- * Context: IRQs off.
+ * Context: goslab_cpu_lock held.
  */
 void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
 {
-	lockdep_assert_irqs_disabled();
+	goslab_assert_cpu_locked();
 	mcentral_lock(&cls->central);
 	__mcentral_uncache_span(cls, s);
 	mcentral_unlock(&cls->central);

@@ -42,6 +42,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/workqueue.h>
 #include "internal.h"
 
 #define ARENA_L2_LEN		BIT(GOSLAB_ARENA_L2_BITS)
@@ -97,11 +98,11 @@ static __always_inline void heap_unlock(unsigned long flags)
  *	object a span carved there starts with)
  * @cache: bit i set: page @first + i of @chunk is free and this CPU's
  *
- * One-page spans (most size classes) are carved from it with IRQs off
- * and no heap lock. Pages in a page cache are marked in use in their
+ * One-page spans (most size classes) are carved from it under the cpu
+ * lock and no heap lock. Pages in a page cache are marked in use in their
  * chunk and counted in pages_small (and in pcache_pages) from the moment
  * the cache takes them, so carving one touches no heap counter. Only its
- * CPU touches it, with IRQs off, except when the CPU is offline.
+ * CPU touches it, under goslab_cpu_lock, except when the CPU is offline.
  */
 struct page_cache {
 	struct heap_chunk *chunk;
@@ -110,6 +111,74 @@ struct page_cache {
 };
 
 static DEFINE_PER_CPU(struct page_cache, goslab_pcache);
+
+DEFINE_PER_CPU(local_lock_t, goslab_cpu_lock) =
+	INIT_LOCAL_LOCK(goslab_cpu_lock);
+
+/*
+ * Runs goslab_on_each_cpu()'s work: WQ_MEM_RECLAIM, as SLUB's flushwq,
+ * since a shrink may be asked for from reclaim.
+ */
+static struct workqueue_struct *goslab_cpu_wq;
+
+/**
+ * struct goslab_cpu_work - goslab_on_each_cpu()'s work on one CPU
+ * @work: queued on that CPU
+ * @fn: what to run there, under goslab_cpu_lock
+ * @arg: its argument
+ */
+struct goslab_cpu_work {
+	struct work_struct work;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+static DEFINE_PER_CPU(struct goslab_cpu_work, goslab_cpu_work);
+/* One goslab_on_each_cpu() at a time: the per-CPU work items are shared. */
+static DEFINE_MUTEX(goslab_cpu_work_mutex);
+
+static void goslab_cpu_work_fn(struct work_struct *work)
+{
+	struct goslab_cpu_work *w = container_of(work, struct goslab_cpu_work,
+						 work);
+	unsigned long flags;
+
+	local_lock_irqsave(&goslab_cpu_lock, flags);
+	w->fn(w->arg);
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
+}
+
+/**
+ * goslab_on_each_cpu() - run @fn on every online CPU, under its cpu lock
+ * @fn: the function; it finds its CPU's state with this_cpu_ptr()
+ * @arg: its argument
+ *
+ * A work item bound to each CPU, not an IPI: @fn takes mcentral and heap
+ * locks, which are sleeping locks on PREEMPT_RT, where an IPI runs in
+ * hardirq context. Returns when every CPU has run it. The caller empties
+ * offline CPUs' state itself.
+ *
+ * Context: process context, cpus_read_lock() held; sleeps.
+ */
+void goslab_on_each_cpu(void (*fn)(void *arg), void *arg)
+{
+	int cpu;
+
+	might_sleep();
+	mutex_lock(&goslab_cpu_work_mutex);
+	for_each_online_cpu(cpu) {
+		struct goslab_cpu_work *w = per_cpu_ptr(&goslab_cpu_work, cpu);
+
+		INIT_WORK(&w->work, goslab_cpu_work_fn);
+		w->fn = fn;
+		w->arg = arg;
+		queue_work_on(cpu, goslab_cpu_wq, &w->work);
+	}
+	for_each_online_cpu(cpu)
+		flush_work(&per_cpu_ptr(&goslab_cpu_work, cpu)->work);
+	mutex_unlock(&goslab_cpu_work_mutex);
+}
+EXPORT_SYMBOL_IF_KUNIT(goslab_on_each_cpu);
 static atomic_long_t pcache_pages = ATOMIC_LONG_INIT(0);
 /* Span descriptors, counted apart: page-cache spans take no heap lock. */
 static atomic_long_t span_meta_bytes = ATOMIC_LONG_INIT(0);
@@ -441,19 +510,18 @@ void mheap_span_meta(long bytes)
 }
 
 /*
- * Fill an empty page cache with the free pages of the 64-page window of
- * @chunk around page @start (Go's allocToCache). Heap lock held, IRQs off.
+ * Fill the empty page cache @pc with the free pages of the 64-page window
+ * of @chunk around page @start (Go's allocToCache): marked in use and
+ * counted as a page cache's from now on. Heap lock and cpu lock held.
  */
-static void pcache_refill_locked(struct page_cache *pc,
-				 struct heap_chunk *chunk, unsigned int start)
+static void pcache_take_window(struct page_cache *pc,
+			       struct heap_chunk *chunk, unsigned int start)
 {
 	unsigned int first = round_down(start, 64), i, n = 0;
 	unsigned int end = min(first + 64, chunk->npages);
 	u64 bits = 0;
 
 	lockdep_assert_held(&mheap.lock);
-	if (pc->cache)
-		return;
 	for (i = first; i < end; i++) {
 		if (test_bit(i, chunk->inuse))
 			continue;
@@ -508,17 +576,17 @@ static bool mheap_alloc_from_pcache(struct mspan *s, struct goslab_class *cls)
 	struct goslab_arena *a;
 	unsigned int bit;
 
-	local_irq_save(flags);
+	local_lock_irqsave(&goslab_cpu_lock, flags);
 	pc = this_cpu_ptr(&goslab_pcache);
 	if (!pc->cache) {
-		local_irq_restore(flags);
+		local_unlock_irqrestore(&goslab_cpu_lock, flags);
 		return false;
 	}
 	bit = __ffs64(pc->cache);
 	pc->cache &= pc->cache - 1;
 	chunk = pc->chunk;
 	base = chunk->base + (pc->first + bit) * GOSLAB_PAGE_SIZE;
-	local_irq_restore(flags);
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	atomic_long_dec(&pcache_pages);
 	atomic_long_add(kmalloc_size_roundup(span_desc_size(cls, cls->nelems)),
 			&span_meta_bytes);
@@ -534,6 +602,27 @@ static bool mheap_alloc_from_pcache(struct mspan *s, struct goslab_class *cls)
 	return true;
 }
 
+/*
+ * Fill this CPU's page cache, if empty, from the window of @chunk around
+ * page @start: the cpu lock, then the heap lock (the lock order). @chunk
+ * holds the span just carved around @start, so it stays.
+ */
+static void pcache_refill(struct heap_chunk *chunk, unsigned int start)
+{
+	unsigned long flags, hflags;
+	struct page_cache *pc;
+
+	local_lock_irqsave(&goslab_cpu_lock, flags);
+	pc = this_cpu_ptr(&goslab_pcache);
+	if (!pc->cache) {
+		heap_lock(hflags);
+		pcache_take_window(pc, chunk, start);
+		heap_unlock(hflags);
+	}
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
+}
+
+/* goslab_on_each_cpu(): this CPU's page cache back to the heap. */
 static void pcache_flush_cpu(void *unused)
 {
 	unsigned long flags;
@@ -545,7 +634,7 @@ static void pcache_flush_cpu(void *unused)
 
 /**
  * mheap_pcache_flush_cpu() - empty the page cache of an offline CPU
- * @cpu: the CPU, offline (or the caller runs on it with IRQs off)
+ * @cpu: the CPU, offline: it runs nothing, so no cpu lock is needed
  */
 void mheap_pcache_flush_cpu(unsigned int cpu)
 {
@@ -566,7 +655,7 @@ void mheap_pcache_flush_all(void)
 	int cpu;
 
 	cpus_read_lock();
-	on_each_cpu(pcache_flush_cpu, NULL, 1);
+	goslab_on_each_cpu(pcache_flush_cpu, NULL);
 	for_each_possible_cpu(cpu)
 		if (!cpu_online(cpu))
 			mheap_pcache_flush_cpu(cpu);
@@ -660,9 +749,9 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	}
 	s->chunk = chunk;
 	arena_set(s, s);
-	if (cls && npages == 1)
-		pcache_refill_locked(this_cpu_ptr(&goslab_pcache), chunk, start);
 	heap_unlock(flags);
+	if (cls && npages == 1)
+		pcache_refill(chunk, start);
 carved:
 	/* Nothing in it is handed out yet; the caller unpoisons objects. */
 	goslab_kasan_poison((void *)s->base, npages * GOSLAB_PAGE_SIZE,
@@ -1193,9 +1282,14 @@ int mheap_init(void)
 	/* Twice the memory present at load; it grows for memory added later. */
 	goslab_arena_l1_len = DIV_ROUND_UP(2 * (u64)top,
 					   GOSLAB_ARENA_SIZE * ARENA_L2_LEN);
-	l1 = kzalloc(struct_size(l1, l2, goslab_arena_l1_len), GFP_KERNEL);
-	if (!l1)
+	goslab_cpu_wq = alloc_workqueue("goslab_cpu", WQ_MEM_RECLAIM, 0);
+	if (!goslab_cpu_wq)
 		return -ENOMEM;
+	l1 = kzalloc(struct_size(l1, l2, goslab_arena_l1_len), GFP_KERNEL);
+	if (!l1) {
+		destroy_workqueue(goslab_cpu_wq);
+		return -ENOMEM;
+	}
 	goslab_arena_l1 = l1->l2;
 	mheap.st.meta_bytes += kmalloc_size_roundup(struct_size(l1, l2,
 								goslab_arena_l1_len));
@@ -1222,6 +1316,7 @@ void mheap_exit(void)
 		kfree(goslab_arena_l1[i]);
 	}
 	kfree(container_of(goslab_arena_l1, struct arena_l1_block, l2[0]));
+	destroy_workqueue(goslab_cpu_wq);
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -1231,13 +1326,19 @@ void mheap_exit(void)
  * mheap_span_of() - the span owning the memory at @p
  * @p: any pointer
  *
- * The out-of-line __mheap_span_of(), for the layers' tests.
+ * The out-of-line __mheap_span_of(), for the layers' tests, which keep
+ * the span alive themselves (they hold an object of it, or the span).
  *
  * Return: the span, or NULL when goslab does not own @p.
  */
 struct mspan *mheap_span_of(const void *p)
 {
-	return __mheap_span_of(p);
+	struct mspan *s;
+
+	rcu_read_lock();
+	s = __mheap_span_of(p);
+	rcu_read_unlock();
+	return s;
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_span_of);
 
@@ -1268,4 +1369,26 @@ unsigned long mheap_pcache_pages(void)
 	return atomic_long_read(&pcache_pages);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_pcache_pages);
+
+/**
+ * goslab_test_cpu_lock() - take this CPU's goslab_cpu_lock
+ * @flags: the saved IRQ state, for goslab_test_cpu_unlock()
+ *
+ * For the tests that drive the layers below mcache themselves.
+ */
+void goslab_test_cpu_lock(unsigned long *flags)
+{
+	local_lock_irqsave(&goslab_cpu_lock, *flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(goslab_test_cpu_lock);
+
+/**
+ * goslab_test_cpu_unlock() - release what goslab_test_cpu_lock() took
+ * @flags: the IRQ state it saved
+ */
+void goslab_test_cpu_unlock(unsigned long *flags)
+{
+	local_unlock_irqrestore(&goslab_cpu_lock, *flags);
+}
+EXPORT_SYMBOL_IF_KUNIT(goslab_test_cpu_unlock);
 #endif

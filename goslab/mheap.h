@@ -104,7 +104,7 @@ extern struct goslab_arena ***goslab_arena_l1;
 extern unsigned long goslab_arena_l1_len;
 
 /*
- * The arena of physical address @pa, or NULL. IRQs off or under
+ * The arena of physical address @pa, or NULL. The cpu lock, IRQs off or
  * rcu_read_lock(): arena_l1[] may be replaced by a larger copy, which is
  * published before its length (so a length read first never indexes
  * past the array read after it) and the old one freed after a grace
@@ -138,8 +138,9 @@ static __always_inline struct goslab_arena *goslab_arena_of(phys_addr_t pa)
  * which grows when memory is hot-added. Three dependent loads, no lock;
  * the span may be changing state concurrently.
  *
- * Context: IRQs off or under rcu_read_lock(), until the caller is done
- * with the span (its descriptor is freed after a grace period).
+ * Context: goslab_cpu_lock held, IRQs off or under rcu_read_lock(),
+ * until the caller is done with the span (its descriptor is freed after
+ * a grace period).
  * Return: the span, or NULL when goslab does not own @p.
  */
 static __always_inline struct mspan *__mheap_span_of(const void *p)
@@ -148,6 +149,9 @@ static __always_inline struct mspan *__mheap_span_of(const void *p)
 	struct goslab_arena *a;
 	phys_addr_t pa;
 
+	/* On PREEMPT_RT the cpu lock is an RCU reader through rt_spin_lock(). */
+	RCU_LOCKDEP_WARN(!rcu_read_lock_any_held(),
+			 "goslab: span lookup outside an RCU read-side section");
 	if (unlikely(addr - PAGE_OFFSET >=
 		     (unsigned long)READ_ONCE(high_memory) - PAGE_OFFSET))
 		return NULL;
@@ -159,7 +163,30 @@ static __always_inline struct mspan *__mheap_span_of(const void *p)
 				  GOSLAB_PAGE_SHIFT]);
 }
 
+/*
+ * goslab_cpu_lock - a CPU's own goslab state: its mcache slots, its page
+ * cache and its tiny block.
+ *
+ * local_lock_irqsave(): without PREEMPT_RT it disables IRQs, and nothing
+ * more unless lockdep is on, so that allocation and free work in hardirq
+ * context and the fast path costs what local_irq_save() costs. On
+ * PREEMPT_RT it is a per-CPU sleeping spinlock taken with migration
+ * disabled, IRQs stay on, and the locks goslab takes inside it (mcentral
+ * and heap locks, spinlock_t) may sleep: goslab is then not for hardirq
+ * context, as SLUB is not (include/linux/goslab.h). Either way the holder
+ * is in an RCU read-side section, which keeps span descriptors readable
+ * (the span state DEAD, internal.h).
+ */
+DECLARE_PER_CPU(local_lock_t, goslab_cpu_lock);
+
+/* What the functions documented "Context: goslab_cpu_lock held" check. */
+static __always_inline void goslab_assert_cpu_locked(void)
+{
+	lockdep_assert_held(this_cpu_ptr(&goslab_cpu_lock));
+}
+
 /* mheap.c */
+void goslab_on_each_cpu(void (*fn)(void *arg), void *arg);
 int mheap_init(void);
 void mheap_exit(void);
 struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
@@ -188,6 +215,8 @@ extern atomic_long_t goslab_injected_failures;
 struct mspan *mheap_span_of(const void *p);
 struct mspan **mheap_arena_entry(const void *p);
 unsigned long mheap_pcache_pages(void);
+void goslab_test_cpu_lock(unsigned long *flags);
+void goslab_test_cpu_unlock(unsigned long *flags);
 #endif
 
 #endif /* _GOSLAB_MHEAP_H */

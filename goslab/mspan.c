@@ -230,8 +230,8 @@ static void mspan_repin(struct mspan *s)
 
 /**
  * mspan_sweep() - make the slots freed since the last sweep allocatable
- * @s: the span; its owner (the CPU caching it, IRQs off, or the holder
- *	of its class's mcentral lock)
+ * @s: the span; its owner (the CPU caching it, under its cpu lock, or
+ *	the holder of its class's mcentral lock)
  * @dup: where to put the number of slots freed twice at once (a local
  *	and a remote free that raced; see internal.h), or NULL
  *
@@ -325,7 +325,7 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_live);
  * mspan_scavenge() - pin the slots of the span's kernel pages that hold
  *	no object
  * @s: a span no CPU caches, off its class's lists or under its mcentral
- *	lock; IRQs off
+ *	lock; IRQs off (its mcentral lock, on !PREEMPT_RT)
  *
  * A goslab page is two kernel pages, and with 8 KiB spans a span with
  * one live object keeps 8 KiB where SLUB, with 4 KiB slabs, would keep 4
@@ -516,7 +516,7 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_is_valid);
 
 /**
  * mspan_free_index_local() - record a free on the CPU caching the span
- * @s: the span, in this CPU's mcache; IRQs off
+ * @s: the span, in this CPU's mcache; the cpu lock held
  * @idx: slot index, below nelems
  *
  * Return: 0, or -EINVAL for a double free or a slot never allocated.

@@ -72,7 +72,7 @@ struct heap_chunk;
  * @state: enum mspan_state; under the class's mcentral lock
  * @list: linkage on an mcentral list; under the mcentral lock
  * @free_lock: serializes remote frees with the sweep and the scavenger
- *	(see the header comment); innermost, IRQs off
+ *	(see the header comment); raw, innermost, IRQs off
  * @nfreed: free bits set since the last sweep; under @free_lock (a large
  *	span's: 1 once its object is freed)
  * @nlocal_freed: local free bits set since the last sweep; owner only
@@ -82,7 +82,7 @@ struct heap_chunk;
  * @local_free_bits: frees made by the CPU caching the span, with IRQs
  *	off and no lock; owner only
  * @rcu: the descriptor is freed after a grace period: every lookup of
- *	a pointer runs with IRQs off or under rcu_read_lock()
+ *	a pointer runs under the cpu lock, IRQs off or rcu_read_lock()
  * @bits: storage for the three bitmaps
  *
  * Fields before @alloc_cache are set before the span is published in the
@@ -310,7 +310,7 @@ static __always_inline bool mspan_free_publish(struct mspan *s,
 
 /**
  * mspan_free_check_local() - may the CPU caching the span free @idx?
- * @s: the span, in this CPU's mcache; IRQs off
+ * @s: the span, in this CPU's mcache; the cpu lock held
  * @idx: slot index, below nelems
  *
  * The owner's check: no lock, since only this CPU allocates from the

@@ -38,12 +38,13 @@ EXPORT_SYMBOL_IF_KUNIT(goslab_large_counts);
 /*
  * While goslab_validate_into() runs, the validators' reports go to its
  * seq_file as well: problem_lock (a mutex) lets one run at a time,
- * problem_sink_lock (innermost) guards the sink against reports made
- * under any of goslab's locks.
+ * problem_sink_lock (innermost, raw: validators report under
+ * mspan.free_lock too) guards the sink against reports made under any of
+ * goslab's locks.
  */
 static DEFINE_MUTEX(problem_lock);
 static struct seq_file *problem_sink;
-static DEFINE_SPINLOCK(problem_sink_lock);
+static DEFINE_RAW_SPINLOCK(problem_sink_lock);
 
 /**
  * goslab_inv_err() - report an inconsistency a validator found
@@ -62,10 +63,10 @@ void goslab_inv_err(const char *fmt, ...)
 	vaf.fmt = fmt;
 	vaf.va = &args;
 	pr_err("%pV", &vaf);
-	spin_lock_irqsave(&problem_sink_lock, flags);
+	raw_spin_lock_irqsave(&problem_sink_lock, flags);
 	if (problem_sink)
 		seq_printf(problem_sink, "%pV", &vaf);
-	spin_unlock_irqrestore(&problem_sink_lock, flags);
+	raw_spin_unlock_irqrestore(&problem_sink_lock, flags);
 	va_end(args);
 }
 
@@ -549,13 +550,13 @@ int goslab_validate_into(struct seq_file *m)
 	int bad;
 
 	mutex_lock(&problem_lock);
-	spin_lock_irqsave(&problem_sink_lock, flags);
+	raw_spin_lock_irqsave(&problem_sink_lock, flags);
 	problem_sink = m;
-	spin_unlock_irqrestore(&problem_sink_lock, flags);
+	raw_spin_unlock_irqrestore(&problem_sink_lock, flags);
 	bad = goslab_validate();
-	spin_lock_irqsave(&problem_sink_lock, flags);
+	raw_spin_lock_irqsave(&problem_sink_lock, flags);
 	problem_sink = NULL;
-	spin_unlock_irqrestore(&problem_sink_lock, flags);
+	raw_spin_unlock_irqrestore(&problem_sink_lock, flags);
 	mutex_unlock(&problem_lock);
 	return bad;
 }

@@ -106,12 +106,14 @@ enum goslab_error {
 /*
  * stats.c: how long goslab keeps IRQs off, measured while debugfs
  * "irqsoff" says so (a static key: nothing is done otherwise). Each
- * site keeps its longest section and where it ended.
+ * site keeps its longest section and where it ended. On PREEMPT_RT,
+ * where those locks leave IRQs on, the figures are how long the locks
+ * were held, preemption included.
  */
 enum goslab_irqsoff_site {
 	GOSLAB_IRQSOFF_CENTRAL,	/* an mcentral lock held */
 	GOSLAB_IRQSOFF_HEAP,	/* the heap lock held */
-	GOSLAB_IRQSOFF_FLUSH,	/* a CPU emptying its caches (IPI) */
+	GOSLAB_IRQSOFF_FLUSH,	/* a CPU emptying its caches (work item) */
 	GOSLAB_IRQSOFF_CREDIT,	/* the sweep credit paid with IRQs off */
 	GOSLAB_IRQSOFF_BULK,	/* a bulk allocation or free */
 	GOSLAB_NR_IRQSOFF_SITES,

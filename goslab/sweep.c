@@ -26,7 +26,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/shrinker.h>
 #include <linux/workqueue.h>
 #include "internal.h"
 
@@ -163,13 +162,17 @@ static void goslab_bg_work_fn(struct work_struct *work)
  */
 void goslab_bg_kick(void)
 {
+	/* goslab_bg_stop() waits for a grace period: see there. */
+	rcu_read_lock();
 	if (READ_ONCE(goslab_bg_stopped) || atomic_read(&goslab_bg_paused) ||
 	    delayed_work_pending(&goslab_bg_work))
-		return;
+		goto out;
 	if (atomic_long_read(&goslab_unswept_pages) > 0 ||
 	    mheap_free_pages() > mheap_retained_goal())
 		queue_delayed_work(system_unbound_wq, &goslab_bg_work,
 				   GOSLAB_BG_DELAY);
+out:
+	rcu_read_unlock();
 }
 
 /**
@@ -282,9 +285,6 @@ static unsigned long goslab_scan_objects(struct shrinker *sh,
 	return kpages ?: SHRINK_STOP;
 }
 
-/* Whether goslab_bg_stop() disabled the work (goslab_bg_start() enables). */
-static bool goslab_bg_disabled;
-
 /**
  * goslab_bg_start() - start the background work and the shrinker
  *
@@ -298,10 +298,6 @@ int goslab_bg_start(void)
 		return -ENOMEM;
 	goslab_shrinker->count_objects = goslab_count_objects;
 	goslab_shrinker->scan_objects = goslab_scan_objects;
-	if (goslab_bg_disabled) {
-		enable_delayed_work(&goslab_bg_work);
-		goslab_bg_disabled = false;
-	}
 	WRITE_ONCE(goslab_bg_stopped, false);
 	shrinker_register(goslab_shrinker);
 	return 0;
@@ -309,13 +305,17 @@ int goslab_bg_start(void)
 EXPORT_SYMBOL_IF_KUNIT(goslab_bg_start);
 
 /**
- * goslab_bg_stop() - drop the shrinker, stop and disable the background work
+ * goslab_bg_stop() - drop the shrinker, stop the background work
  *
  * In the order the kernel's own subsystems tear down: the shrinker goes
  * first (shrinker_free() waits for a scan in flight, which may free spans
- * and so queue the work), then the work is cancelled and disabled, so
- * that a late goslab_bg_kick() cannot queue it again. After it returns
- * nothing runs in the background that touches goslab's structures.
+ * and so queue the work), then the work is stopped for good. A
+ * goslab_bg_kick() tests goslab_bg_stopped and queues inside one RCU
+ * read-side section, so after the grace period every kick either saw
+ * the flag or has queued the work, and the cancel below catches that
+ * (disable_delayed_work_sync() does the same from 6.10 on; this works on
+ * every kernel goslab supports). After it returns nothing runs in the
+ * background that touches goslab's structures.
  *
  * Context: process context; sleeps.
  */
@@ -324,9 +324,8 @@ void goslab_bg_stop(void)
 	shrinker_free(goslab_shrinker);
 	goslab_shrinker = NULL;
 	WRITE_ONCE(goslab_bg_stopped, true);
-	if (!goslab_bg_disabled)
-		disable_delayed_work_sync(&goslab_bg_work);
-	goslab_bg_disabled = true;
+	synchronize_rcu();
+	cancel_delayed_work_sync(&goslab_bg_work);
 }
 EXPORT_SYMBOL_IF_KUNIT(goslab_bg_stop);
 

@@ -13,8 +13,9 @@
  * (no object ends at byte 15 then: an object that would is the block's
  * last, and the CPU lets go of the block as it places it, so bit 31 then
  * marks that object's end). Letting go clears the hold; whoever takes the
- * word to zero frees the block. The CPU's block state is used with IRQs
- * off, so hardirq and process context on one CPU share it safely.
+ * word to zero frees the block. The CPU's block state is used under
+ * goslab_cpu_lock, so hardirq and process context on one CPU share it
+ * safely (softirq and tasks, on PREEMPT_RT).
  *
  * Alignment is Go's: 8 for sizes that are multiples of 8, 4 for multiples
  * of 4, 2 for multiples of 2, else 1. Tiny objects share a cache line and
@@ -74,8 +75,8 @@ static unsigned int tiny_obj_bits(unsigned int off, size_t size)
 }
 
 /*
- * Let go of the CPU's block; free it if its objects are all gone. IRQs
- * off. Under the span's free_lock, as every change of a block's word but
+ * Let go of the CPU's block; free it if its objects are all gone. Under
+ * the cpu lock. Under the span's free_lock, as every change of a block's word but
  * the owner's additions: see tiny_free_object().
  */
 static void tiny_release(struct tiny_cache *tc)
@@ -101,7 +102,8 @@ static void tiny_release(struct tiny_cache *tc)
  * @size: bytes wanted; 16 and more are goslab_alloc(size, gfp)
  * @gfp: GFP flags
  *
- * Context: any context @gfp allows.
+ * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
+ * IRQs or preemption off).
  * Return: the object (aligned to 8, 4, 2 or 1 by its size, as Go does),
  * or NULL.
  */
@@ -117,7 +119,7 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 		return NULL;
 	if (size >= GOSLAB_TINY_SIZE)
 		return goslab_alloc(size, gfp);
-	local_irq_save(flags);
+	local_lock_irqsave(&goslab_cpu_lock, flags);
 	tc = this_cpu_ptr(&goslab_tiny);
 	while (1) {
 		if (tc->block) {
@@ -130,7 +132,7 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 		if (!block)
 			block = mcache_next_free(&goslab_tiny_class, gfp, flags);
 		if (unlikely(!block)) {
-			local_irq_restore(flags);
+			local_unlock_irqrestore(&goslab_cpu_lock, flags);
 			return NULL;
 		}
 		tc = this_cpu_ptr(&goslab_tiny);
@@ -158,7 +160,7 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 	/* Placing an object that ends the block lets go of it. */
 	if (tc->offset == GOSLAB_TINY_SIZE)
 		tc->block = NULL;
-	local_irq_restore(flags);
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (want_init_on_alloc(gfp))
 		memset(block, 0, size);
 	kmemleak_alloc(block, size, 1, gfp);
@@ -194,8 +196,8 @@ static int tiny_misuse(u32 w, unsigned int off)
 }
 
 /*
- * The size of the tiny object at @p, or 0 with *@err set. IRQs off or
- * under rcu_read_lock().
+ * The size of the tiny object at @p, or 0 with *@err set. Under the cpu
+ * lock or rcu_read_lock().
  */
 static size_t tiny_object_size(struct mspan *s, const void *p, int *err)
 {
@@ -222,7 +224,7 @@ static size_t tiny_object_size(struct mspan *s, const void *p, int *err)
  * other free can take the block's word to zero and free the block: the
  * block is reused only after a sweep, which takes that lock too.
  *
- * IRQs off (the descriptor and its words stay readable). Returns 0,
+ * Under the cpu lock (the descriptor and its words stay readable). Returns 0,
  * -GOSLAB_ERR_INTERIOR for a pointer into an object (or past the span's
  * blocks), else -GOSLAB_ERR_DOUBLE_FREE.
  */
@@ -234,7 +236,7 @@ static int tiny_free_object(struct mspan *s, const void *p)
 	atomic_t *word;
 	int old, new;
 
-	lockdep_assert_irqs_disabled();
+	goslab_assert_cpu_locked();
 	if (rel / GOSLAB_TINY_SIZE >= s->nelems)
 		return -GOSLAB_ERR_INTERIOR;
 	word = &s->tiny[rel / GOSLAB_TINY_SIZE];
@@ -323,13 +325,10 @@ void goslab_tiny_stats(unsigned long *nalloc, unsigned long *nfree,
 	}
 }
 
+/* goslab_on_each_cpu(): this CPU lets go of its block. */
 static void tiny_release_cpu(void *unused)
 {
-	unsigned long flags;
-
-	local_irq_save(flags);
 	tiny_release(this_cpu_ptr(&goslab_tiny));
-	local_irq_restore(flags);
 }
 
 /**
@@ -342,16 +341,10 @@ VISIBLE_IF_KUNIT void goslab_tiny_flush(void)
 	int cpu;
 
 	cpus_read_lock();
-	on_each_cpu(tiny_release_cpu, NULL, 1);
-	for_each_possible_cpu(cpu) {
-		unsigned long flags;
-
-		if (cpu_online(cpu))
-			continue;
-		local_irq_save(flags);
-		tiny_release(per_cpu_ptr(&goslab_tiny, cpu));
-		local_irq_restore(flags);
-	}
+	goslab_on_each_cpu(tiny_release_cpu, NULL);
+	for_each_possible_cpu(cpu)
+		if (!cpu_online(cpu))
+			goslab_tiny_flush_dead_cpu(cpu);
 	cpus_read_unlock();
 }
 EXPORT_SYMBOL_IF_KUNIT(goslab_tiny_flush);
@@ -359,14 +352,16 @@ EXPORT_SYMBOL_IF_KUNIT(goslab_tiny_flush);
 /**
  * goslab_tiny_flush_dead_cpu() - let go of the tiny block of an offline CPU
  * @cpu: the CPU; it runs nothing any more
+ *
+ * Under this CPU's lock, which the layers below assert.
  */
 void goslab_tiny_flush_dead_cpu(unsigned int cpu)
 {
 	unsigned long flags;
 
-	local_irq_save(flags);
+	local_lock_irqsave(&goslab_cpu_lock, flags);
 	tiny_release(per_cpu_ptr(&goslab_tiny, cpu));
-	local_irq_restore(flags);
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 }
 
 /**

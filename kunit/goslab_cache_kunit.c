@@ -306,7 +306,7 @@ static void cache_bulk_fail_test(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	KUNIT_ASSERT_EQ(test, cls->nelems, 8);
-	goslab_bg_pause();
+	goslab_test_bg_pause(test);
 	migrate_disable();
 	first = goslab_cache_alloc(c, GFP_KERNEL);
 	obj[0] = first;
@@ -317,7 +317,7 @@ static void cache_bulk_fail_test(struct kunit *test)
 	got = goslab_cache_alloc_bulk(c, GFP_KERNEL | __GFP_NOWARN, 5, obj + 1);
 	WRITE_ONCE(goslab_fail_page_alloc_nth, 0);
 	migrate_enable();
-	goslab_bg_resume();
+	goslab_test_bg_resume(test);
 	KUNIT_ASSERT_NOT_NULL(test, first);
 	KUNIT_EXPECT_EQ(test, got, 0);
 	goslab_read_class_stats(cls, &st);
@@ -512,6 +512,7 @@ static void cache_timer_context(struct kunit *test, enum hrtimer_mode mode)
 
 static void cache_hardirq_test(struct kunit *test)
 {
+	goslab_test_need_hardirq(test);
 	cache_timer_context(test, HRTIMER_MODE_REL_HARD);
 }
 

@@ -215,10 +215,10 @@ static void mcache_hardirq_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	migrate_disable();
-	hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, GOSLAB_TEST_IRQ_TIMER_MODE);
 	ctx->timer.function = irq_alloc_free;
 	hrtimer_start(&ctx->timer, ns_to_ktime(20 * NSEC_PER_USEC),
-		      HRTIMER_MODE_REL_PINNED_HARD);
+		      GOSLAB_TEST_IRQ_TIMER_MODE);
 	deadline = ktime_get_ns() + 3 * NSEC_PER_SEC;
 	while (ktime_get_ns() < deadline &&
 	       (READ_ONCE(ctx->fired) < 2000 || rounds < 200)) {

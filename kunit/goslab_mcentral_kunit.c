@@ -31,12 +31,12 @@ static void *own_alloc(struct mspan *s)
 	unsigned long flags;
 	void *p;
 
-	local_irq_save(flags);
+	goslab_test_cpu_lock(&flags);
 	p = mspan_next_free_fast(s) ?: mspan_next_free(s);
 	/* Counted as an mcache would, so that the statistics add up. */
 	if (p)
 		this_cpu_inc(s->cls->slot->nmalloc);
-	local_irq_restore(flags);
+	goslab_test_cpu_unlock(&flags);
 	return p;
 }
 
@@ -55,9 +55,9 @@ static struct mspan *cache_span(struct goslab_class *cls)
 	unsigned long flags;
 	struct mspan *s;
 
-	local_irq_save(flags);
+	goslab_test_cpu_lock(&flags);
 	s = mcentral_cache_span(cls);
-	local_irq_restore(flags);
+	goslab_test_cpu_unlock(&flags);
 	return s;
 }
 
@@ -65,9 +65,9 @@ static void uncache_span(struct goslab_class *cls, struct mspan *s)
 {
 	unsigned long flags;
 
-	local_irq_save(flags);
+	goslab_test_cpu_lock(&flags);
 	mcentral_uncache_span(cls, s);
-	local_irq_restore(flags);
+	goslab_test_cpu_unlock(&flags);
 }
 
 /* grow -> full -> a free makes it unswept -> cache_span sweeps it. */

@@ -252,7 +252,7 @@ static void mheap_free_span_keeps_reused_entry_test(struct kunit *test)
 			obj[i] = NULL;
 		}
 	}
-	goslab_bg_pause();
+	goslab_test_bg_pause(test);
 	goslab_shrink();
 	KUNIT_ASSERT_EQ(test, s->released_kpages & 0xc, 0xc);
 
@@ -264,7 +264,7 @@ static void mheap_free_span_keeps_reused_entry_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ_MSG(test, READ_ONCE(*entry), &sentinel,
 				"freeing a span erased the entry of a page it had given back");
 	WRITE_ONCE(*entry, NULL);
-	goslab_bg_resume();
+	goslab_test_bg_resume(test);
 	goslab_expect_consistent(test);
 }
 
@@ -296,21 +296,24 @@ static void mheap_fault_injection_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
-/* GFP_ATOMIC growth works with IRQs off (no sleeping in the heap). */
+/*
+ * GFP_ATOMIC growth works in an atomic caller's context, IRQs off (no
+ * sleeping in the heap; on PREEMPT_RT, migration off).
+ */
 static void mheap_atomic_test(struct kunit *test)
 {
 	unsigned long flags;
 	struct mspan *s;
 
 	goslab_shrink();
-	local_irq_save(flags);
+	goslab_test_atomic_begin(&flags);
 	s = mheap_alloc_span(NULL, 2, GFP_ATOMIC);
-	local_irq_restore(flags);
+	goslab_test_atomic_end(&flags);
 	KUNIT_ASSERT_NOT_NULL(test, s);
-	local_irq_save(flags);
+	goslab_test_atomic_begin(&flags);
 	s->state = MSPAN_DEAD;
 	mheap_free_span(s);
-	local_irq_restore(flags);
+	goslab_test_atomic_end(&flags);
 	goslab_expect_consistent(test);
 }
 

@@ -268,6 +268,7 @@ static void race_sweep_double_free_test(struct kunit *test)
 static int release_race_owner(void *arg)
 {
 	struct race *r = arg;
+	unsigned long flags;
 	unsigned int i;
 
 	for (i = 0; i < r->nrounds; i++) {
@@ -284,10 +285,10 @@ static int release_race_owner(void *arg)
 		race_meet(r, 2 * i + 1);
 		if (READ_ONCE(r->stop))
 			break;
-		local_irq_disable();
+		goslab_test_atomic_begin(&flags);
 		s->state = MSPAN_DEAD;
 		mheap_free_span(s);
-		local_irq_enable();
+		goslab_test_atomic_end(&flags);
 		race_meet(r, 2 * i + 2);
 	}
 	complete(&r->done[0]);

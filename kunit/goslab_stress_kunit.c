@@ -344,7 +344,7 @@ static void stress_remote_free_test(struct kunit *test)
 	 * then grew new chunks, up to 120 pages above the first peak, in 2
 	 * of 12 runs. It stays paused while the rounds run.
 	 */
-	goslab_bg_pause();
+	goslab_test_bg_pause(test);
 	for (round = 0; round < 2; round++) {
 		unsigned long held;
 
@@ -368,7 +368,7 @@ static void stress_remote_free_test(struct kunit *test)
 			KUNIT_EXPECT_LE_MSG(test, held, first_peak + 64,
 					    "remote frees were not reused");
 	}
-	goslab_bg_resume();
+	goslab_test_bg_resume(test);
 	stress_faults_end(test, &faults);
 	kunit_info(test, "%lu of %lu allocations failed, %ld page allocations failed\n",
 		   c->alloc_failed, 2 * c->nobjs, faults.injected);
@@ -812,10 +812,10 @@ static int irq_proc_fn(void *arg)
 	unsigned long i;
 
 	WRITE_ONCE(ic->stop, false);
-	hrtimer_init(&ic->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	hrtimer_init(&ic->timer, CLOCK_MONOTONIC, GOSLAB_TEST_IRQ_TIMER_MODE);
 	ic->timer.function = irq_replace;
 	hrtimer_start(&ic->timer, ns_to_ktime(IRQ_PERIOD_NS),
-		      HRTIMER_MODE_REL_PINNED_HARD);
+		      GOSLAB_TEST_IRQ_TIMER_MODE);
 	for (i = 0; i < c->ops; i++) {
 		unsigned int idx = prandom_u32_state(&ic->seed) % IRQ_PROC_SLOTS;
 

@@ -50,7 +50,7 @@ static void sweep_reuse_before_growth_test(struct kunit *test)
 		obj[i] = goslab_alloc(256, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 	}
-	goslab_bg_pause();
+	goslab_test_bg_pause(test);
 	shuffle(obj, n, &seed);
 	goslab_test_free_objs(obj, nfree);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&goslab_unswept_pages), 0);
@@ -60,7 +60,7 @@ static void sweep_reuse_before_growth_test(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 	}
 	KUNIT_EXPECT_EQ(test, kpages_taken(), before);
-	goslab_bg_resume();
+	goslab_test_bg_resume(test);
 	goslab_expect_consistent(test);
 	goslab_test_free_objs(obj, n);
 	goslab_shrink();
@@ -83,7 +83,7 @@ static void sweep_credit_across_classes_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, obj);
 	goslab_shrink();
 	/* The unswept spans are for the credit to sweep, not the sweeper. */
-	goslab_bg_pause();
+	goslab_test_bg_pause(test);
 	for (i = 0; i < n; i++) {
 		obj[i] = goslab_alloc(4096, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
@@ -106,7 +106,7 @@ static void sweep_credit_across_classes_test(struct kunit *test)
 			swept);
 	/* At most a chunk's worth of slack, not the n pages a grow takes. */
 	KUNIT_EXPECT_LE(test, kpages_taken() - before, n / 8 + 16);
-	goslab_bg_resume();
+	goslab_test_bg_resume(test);
 	goslab_expect_consistent(test);
 	goslab_test_free_objs(obj, 2 * n);
 	goslab_shrink();
@@ -169,7 +169,7 @@ static void sweep_shrinker_test(struct kunit *test)
 
 	obj = goslab_test_objs(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
-	goslab_bg_pause();
+	goslab_test_bg_pause(test);
 	goslab_shrink();
 	for (i = 0; i < n; i++) {
 		obj[i] = goslab_alloc(1024, GFP_KERNEL);
@@ -189,7 +189,7 @@ static void sweep_shrinker_test(struct kunit *test)
 	KUNIT_EXPECT_GE(test, got, count);
 	KUNIT_EXPECT_EQ(test, kpages_held(), before - got);
 	KUNIT_EXPECT_EQ(test, goslab_shrinker_count(), 0);
-	goslab_bg_resume();
+	goslab_test_bg_resume(test);
 	goslab_expect_consistent(test);
 }
 
@@ -204,7 +204,7 @@ static void **make_unswept(struct kunit *test, unsigned long nspans)
 	void **obj = goslab_test_objs(test, n);
 
 	KUNIT_ASSERT_NOT_NULL(test, obj);
-	goslab_bg_pause();
+	goslab_test_bg_pause(test);
 	goslab_shrink();
 	for (i = 0; i < n; i++) {
 		obj[i] = goslab_alloc(1024, GFP_KERNEL);
@@ -223,10 +223,10 @@ static void **make_unswept(struct kunit *test, unsigned long nspans)
 	return obj;
 }
 
-static void free_unswept(void **obj, unsigned long nspans)
+static void free_unswept(struct kunit *test, void **obj, unsigned long nspans)
 {
 	goslab_test_free_objs(obj, nspans * 8);
-	goslab_bg_resume();
+	goslab_test_bg_resume(test);
 }
 
 /*
@@ -241,9 +241,9 @@ static void sweep_credit_bounded_test(struct kunit *test)
 	void *p;
 
 	before = goslab_test_sweep_stats().credit_pages_swept;
-	local_irq_save(flags);
+	goslab_test_atomic_begin(&flags);
 	p = goslab_alloc(4000, GFP_ATOMIC);
-	local_irq_restore(flags);
+	goslab_test_atomic_end(&flags);
 	swept = goslab_test_sweep_stats().credit_pages_swept - before;
 	kunit_info(test, "one atomic allocation swept %lu of %lu unswept pages\n",
 		   swept, nspans);
@@ -251,7 +251,7 @@ static void sweep_credit_bounded_test(struct kunit *test)
 	KUNIT_EXPECT_LE(test, swept, GOSLAB_CREDIT_BUDGET);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&goslab_unswept_pages), 0);
 	goslab_free(p);
-	free_unswept(obj, nspans);
+	free_unswept(test, obj, nspans);
 	goslab_expect_consistent(test);
 }
 
@@ -267,7 +267,7 @@ static void sweep_shrinker_bounded_test(struct kunit *test)
 		   atomic_long_read(&goslab_unswept_pages), unswept);
 	KUNIT_EXPECT_GE(test, atomic_long_read(&goslab_unswept_pages),
 			unswept - GOSLAB_SWEEP_BUDGET);
-	free_unswept(obj, nspans);
+	free_unswept(test, obj, nspans);
 	goslab_expect_consistent(test);
 }
 
@@ -333,7 +333,7 @@ static void sweep_memory_states_test(struct kunit *test)
 
 	obj = goslab_test_objs(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
-	goslab_bg_pause();
+	goslab_test_bg_pause(test);
 	for (i = 0; i < n; i++) {
 		obj[i] = goslab_alloc(64 << (i % 5), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
@@ -363,7 +363,7 @@ static void sweep_memory_states_test(struct kunit *test)
 	goslab_expect_consistent(test);
 	goslab_test_free_objs(obj, n);	/* the rest: i % 3 != 0 */
 	goslab_free(big);
-	goslab_bg_resume();
+	goslab_test_bg_resume(test);
 	goslab_shrink();
 	goslab_read_memstats(&fast);
 	KUNIT_EXPECT_EQ(test, fast.held, 0);

@@ -8,6 +8,7 @@
 #define _GOSLAB_TEST_H
 
 #include <kunit/test.h>
+#include <linux/hrtimer.h>
 #include <linux/module.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
@@ -46,6 +47,73 @@ static inline struct goslab_sweep_stats goslab_test_sweep_stats(void)
 
 	goslab_read_sweep_stats(&st);
 	return st;
+}
+
+/*
+ * The hrtimer mode of the cases that allocate and free from an interrupt
+ * on the CPU a process-context loop uses: hardirq context, except on
+ * PREEMPT_RT, where goslab does not serve hardirq callers
+ * (include/linux/goslab.h) and the timer runs as a softirq, the most
+ * constrained context goslab serves there.
+ */
+#define GOSLAB_TEST_IRQ_TIMER_MODE					\
+	(IS_ENABLED(CONFIG_PREEMPT_RT) ? HRTIMER_MODE_REL_PINNED_SOFT :	\
+					 HRTIMER_MODE_REL_PINNED_HARD)
+#define GOSLAB_TEST_IRQ_NAME	\
+	(IS_ENABLED(CONFIG_PREEMPT_RT) ? "softirq" : "hardirq")
+
+/*
+ * An atomic caller's context around a GFP_ATOMIC call: IRQs off; on
+ * PREEMPT_RT, where goslab's locks sleep and IRQs-off callers are not
+ * served, migration disabled, as under the spinlock_t an atomic caller
+ * holds there.
+ */
+static inline void goslab_test_atomic_begin(unsigned long *flags)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		migrate_disable();
+	else
+		local_irq_save(*flags);
+}
+
+static inline void goslab_test_atomic_end(unsigned long *flags)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		migrate_enable();
+	else
+		local_irq_restore(*flags);
+}
+
+/* A case that needs hardirq context: not on PREEMPT_RT. */
+static inline void goslab_test_need_hardirq(struct kunit *test)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		kunit_skip(test, "PREEMPT_RT: goslab is not for hardirq context");
+}
+
+static void goslab_test_bg_resume_action(void *unused)
+{
+	goslab_bg_resume();
+}
+
+/*
+ * goslab_bg_pause() for part of a case: undone by goslab_test_bg_resume(),
+ * or when the case ends, however it ends, so that a failed assertion
+ * does not leave the background work paused for the cases after it.
+ */
+static inline void goslab_test_bg_pause(struct kunit *test)
+{
+	int err;
+
+	goslab_bg_pause();
+	err = kunit_add_action_or_reset(test, goslab_test_bg_resume_action,
+					NULL);
+	KUNIT_ASSERT_EQ(test, err, 0);
+}
+
+static inline void goslab_test_bg_resume(struct kunit *test)
+{
+	kunit_release_action(test, goslab_test_bg_resume_action, NULL);
 }
 
 static void goslab_test_cache_destroy_action(void *c)

@@ -232,10 +232,10 @@ static void tiny_hardirq_test(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	migrate_disable();
-	hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	hrtimer_init(&ctx->timer, CLOCK_MONOTONIC, GOSLAB_TEST_IRQ_TIMER_MODE);
 	ctx->timer.function = tiny_irq_fn;
 	hrtimer_start(&ctx->timer, ns_to_ktime(25 * NSEC_PER_USEC),
-		      HRTIMER_MODE_REL_PINNED_HARD);
+		      GOSLAB_TEST_IRQ_TIMER_MODE);
 	deadline = ktime_get_ns() + 2 * NSEC_PER_SEC;
 	while (ktime_get_ns() < deadline &&
 	       (READ_ONCE(ctx->fired) < 1000 || rounds < 100)) {

@@ -9,7 +9,12 @@
  *
  * Contexts: allocation works wherever the gfp flags allow (GFP_ATOMIC in
  * hardirq and softirq context) and sleeps only when they allow it; free
- * works in any context but NMI. Misuse (a pointer goslab did not return,
+ * works in any context but NMI. On PREEMPT_RT kernels, as with SLUB,
+ * neither may be called from hardirq context (an hrtimer in hard mode,
+ * an IPI) or with IRQs or preemption disabled (under a raw spinlock):
+ * goslab's locks are sleeping locks there. Threaded interrupt handlers,
+ * softirqs and spinlock_t sections, which is where such code runs on
+ * PREEMPT_RT, are fine. Misuse (a pointer goslab did not return,
  * a pointer into the middle of an object, a double free) is reported with
  * a rate-limited pr_err naming the caller, counted, and not acted on.
  */
