@@ -7,15 +7,21 @@
 OUTPUT_FILE holds the concatenated /sys/kernel/debug/kunit/<suite>/results
 files. Every SUITE named must be there, with as many case results as its
 plan announces and a closing suite line; a missing or truncated suite is
-a failure. A parameterised case counts once per parameter. Prints one
-line per case ("PASS"/"FAIL"/"SKIP" LABEL suite.case[/param]) and, last,
+a failure. A parameterised case counts once per parameter. 6.1's KUnit
+keeps only the last parameter's line in the results file, with a line
+"# <case>: pass:P fail:F skip:S total:T" after it: the counts come from
+that line then. It may also lose a case's name when the log before it
+filled the buffer ("ok 7    # <log line>"): the case counts as case-7.
+Prints one line per case ("PASS"/"FAIL"/"SKIP" LABEL suite.case[/param]) and, last,
 "cases: P passed, F failed, S skipped".
 """
 
 import re
 import sys
 
-CASE = re.compile(r"^    (not ok|ok) (\d+) (\S+)(.*)$")
+CASE = re.compile(r"^    (not ok|ok) (\d+)(?: (\S+))?(.*)$")
+PARAM_COUNTS = re.compile(
+    r"^    # (\S+): pass:(\d+) fail:(\d+) skip:(\d+) total:(\d+)$")
 PARAM = re.compile(r"^        (not ok|ok) (\d+) (.*?)( # SKIP.*)?$")
 PLAN = re.compile(r"^    1\.\.(\d+)$")
 SUBTEST = re.compile(r"^    # Subtest: (\S+)$")
@@ -51,17 +57,31 @@ def parse(lines):
             params.append((m.group(3).strip(),
                            status_of(m.group(1), m.group(4))))
             continue
+        m = PARAM_COUNTS.match(line)
+        if m:
+            counts = [int(m.group(i)) for i in (2, 3, 4, 5)]
+            if len(params) < counts[3]:
+                params = ([("param-%d" % i, "PASS")
+                           for i in range(counts[0])] +
+                          [("param-f%d" % i, "FAIL")
+                           for i in range(counts[1])] +
+                          [("param-s%d" % i, "SKIP")
+                           for i in range(counts[2])])
+            continue
         m = CASE.match(line)
         if m:
+            name = m.group(3)
+            if not name or name.startswith("#"):
+                name = "case-%s" % m.group(2)
             status = status_of(m.group(1), m.group(4))
             cur["ncases"] += 1
             if params:
                 for desc, st in params:
-                    cur["cases"].append(("%s/%s" % (m.group(3), desc), st))
+                    cur["cases"].append(("%s/%s" % (name, desc), st))
                 if status == "FAIL" and all(st != "FAIL" for _, st in params):
-                    cur["cases"].append((m.group(3), "FAIL"))
+                    cur["cases"].append((name, "FAIL"))
             else:
-                cur["cases"].append((m.group(3), status))
+                cur["cases"].append((name, status))
             params = []
             continue
         m = SUITE_END.match(line)
