@@ -14,8 +14,14 @@
 #                           options: ratios, tables, CSV and plots
 #   make torture            the randomized torture test for as long as
 #                           asked: SEED= OPS= THREADS= SECONDS= SMP=
+#   make dkms-install       (root) copy the sources to /usr/src/goslab-<ver>
+#                           and dkms add, build and install them, for
+#                           every kernel whose headers are installed
+#   make dkms-remove        (root) dkms remove, and the copy goes
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+VERSION := $(shell cat VERSION)
+DKMS_SRC := /usr/src/goslab-$(VERSION)
 
 all: modules
 
@@ -46,4 +52,22 @@ bench:
 torture:
 	SECONDS_TOTAL=$(or $(SECONDS),600) scripts/goslab-torture
 
-.PHONY: all modules modules_install clean run check bench torture
+# The files DKMS builds from, with dkms.conf's @VERSION@ filled in.
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)/scripts
+	cp -r Kbuild VERSION goslab include $(DKMS_SRC)/
+	cp scripts/dkms-post-build $(DKMS_SRC)/scripts/
+	sed 's/@VERSION@/$(VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
+
+dkms-install: dkms-source
+	dkms add -m goslab -v $(VERSION)
+	dkms build -m goslab -v $(VERSION)
+	dkms install -m goslab -v $(VERSION)
+
+dkms-remove:
+	dkms remove -m goslab -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+.PHONY: all modules modules_install clean run check bench torture \
+	dkms-source dkms-install dkms-remove
