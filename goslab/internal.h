@@ -190,10 +190,14 @@
  *      or on the CPU sweeping its cached span).
  *
  * Checked against what lockdep records (scripts/goslab-lockorder after
- * every KUnit suite and the control-file tests, 4 CPUs): the control
- * mutex and problem_lock before goslab_shrinker_mutex,
- * goslab_class_mutex and cpu_hotplug_lock; goslab_class_mutex before
- * cpu_hotplug_lock; those before mcentral.lock; mcentral.lock before
+ * every KUnit suite and the control-file tests, 4 CPUs, x86_64 debug
+ * kernel): the control mutex and problem_lock before
+ * goslab_shrinker_mutex, goslab_class_mutex and cpu_hotplug_lock;
+ * goslab_class_mutex before cpu_hotplug_lock; cpu_hotplug_lock before
+ * goslab_cpu_work_mutex, whose work items (the goslab_cpu workqueue)
+ * take goslab_cpu_lock; goslab_cpu_lock (which /proc/lockdep names
+ * "(null)": a per-CPU lock in module memory) before mcentral.lock,
+ * free_lock, mheap.lock and irqsoff_lock; mcentral.lock before
  * free_lock, mheap.lock and irqsoff_lock; mheap.lock before
  * irqsoff_lock; problem_lock before problem_sink_lock; no other nesting
  * among goslab's locks. Kernel locks nest inside them: debugfs's inode
