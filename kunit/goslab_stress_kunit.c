@@ -27,6 +27,20 @@
 
 #define STRESS_RING_LEN		1024	/* power of two */
 
+/*
+ * Every case runs all of its steps at any scale; the scale sets how many
+ * objects and operations go through them. make check runs half on the
+ * PREEMPT_RT debug kernel, whose four emulated CPUs share two real ones.
+ */
+static unsigned int scale = 100;
+module_param(scale, uint, 0444);
+MODULE_PARM_DESC(scale, "percent of the full number of objects and operations of each case");
+
+static unsigned long stress_scaled(unsigned long n)
+{
+	return max(1UL, n * scale / 100);
+}
+
 struct stress_obj {
 	void *p;
 	u32 size;
@@ -331,7 +345,8 @@ static void stress_remote_free_test(struct kunit *test)
 		return;
 	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	c->nobjs = 20000;	/* prime to 7919, so the free order is a permutation */
+	/* Prime to 7919 (below 7919 * 100), so the free order is a permutation. */
+	c->nobjs = stress_scaled(20000);
 	c->objs = goslab_test_objs(test, c->nobjs);
 	KUNIT_ASSERT_NOT_NULL(test, c->objs);
 
@@ -467,7 +482,7 @@ static void stress_producer_consumer_test(struct kunit *test)
 		return;
 	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	c->nobjs = 100000;
+	c->nobjs = stress_scaled(100000);
 	stress_faults_begin(test, &faults);
 	c->base_kpages = stress_held_kpages();
 	for (round = 0; round < 4; round++) {
@@ -565,7 +580,7 @@ static void stress_larson_test(struct kunit *test)
 	}
 	c = vzalloc(sizeof(*c));
 	KUNIT_ASSERT_NOT_NULL(test, c);
-	c->ops = 25000;
+	c->ops = stress_scaled(25000);
 	for (i = 0; i < n; i++) {
 		lt[i].c = c;
 		prandom_seed_state(&lt[i].seed, 12345 + i);
@@ -591,7 +606,7 @@ static void stress_larson_test(struct kunit *test)
 }
 
 #define CHURN_CPUS		4	/* the creator, then allocators, the reclaimer */
-#define CHURN_ROUNDS		300	/* caches made, in CHURN_PHASES phases */
+#define CHURN_ROUNDS		300	/* caches made at scale 100, in CHURN_PHASES phases */
 #define CHURN_PHASES		3
 #define CHURN_OBJS		64
 
@@ -602,10 +617,11 @@ struct churn_ctx {
 	atomic_long_t failed;
 	atomic_long_t corrupt;
 	atomic_long_t created;
-	unsigned int first;	/* of this phase's CHURN_ROUNDS / CHURN_PHASES */
+	unsigned int first;	/* of this phase's rounds */
+	unsigned int rounds;	/* per phase */
 };
 
-/* Create a cache, fill and empty it, destroy it; CHURN_ROUNDS times. */
+/* Create a cache, fill and empty it, destroy it; c->rounds times. */
 static int churn_creator_fn(void *arg)
 {
 	struct churn_ctx *c = arg;
@@ -613,8 +629,7 @@ static int churn_creator_fn(void *arg)
 	unsigned int round, i;
 	char name[32];
 
-	for (round = c->first; round < c->first + CHURN_ROUNDS / CHURN_PHASES;
-	     round++) {
+	for (round = c->first; round < c->first + c->rounds; round++) {
 		u32 size = stress_size(round);
 		struct goslab_cache *gc;
 
@@ -739,9 +754,10 @@ static void stress_cache_churn_test(struct kunit *test)
 	c->shared = goslab_test_cache_create(test, "stress-shared", 128, NULL,
 					     0);
 	KUNIT_ASSERT_NOT_NULL(test, c->shared);
+	c->rounds = stress_scaled(CHURN_ROUNDS / CHURN_PHASES);
 	stress_faults_begin(test, &faults);
 	for (phase = 0; phase < CHURN_PHASES; phase++) {
-		c->first = phase * (CHURN_ROUNDS / CHURN_PHASES);
+		c->first = phase * c->rounds;
 		churn_phase(test, c);
 		stress_validate(test, "between churn phases");
 	}
@@ -750,7 +766,8 @@ static void stress_cache_churn_test(struct kunit *test)
 		   atomic_long_read(&c->created),
 		   min(num_online_cpus(), CHURN_CPUS),
 		   atomic_long_read(&c->failed));
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->created), CHURN_ROUNDS);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->created),
+			CHURN_PHASES * c->rounds);
 	if (!faults.fail_nth)
 		KUNIT_EXPECT_EQ(test, atomic_long_read(&c->failed), 0);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&c->corrupt), 0);
@@ -850,7 +867,7 @@ static void stress_hardirq_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, c);
 	ics = kunit_kcalloc(test, n, sizeof(*ics), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, ics);
-	c->ops = 20000;
+	c->ops = stress_scaled(20000);
 	for (i = 0; i < n; i++) {
 		ics[i].c = c;
 		prandom_seed_state(&ics[i].seed, 777 + i);
