@@ -40,7 +40,7 @@ while [ $round -le 3 ]; do
 	# held, a cache with objects, and frees just made.
 	cpu=0
 	while [ $cpu -lt "$n" ]; do
-		on $cpu "churn 100000 3000 $round$cpu"
+		on $cpu "churn 30000 3000 $round$cpu"
 		cpu=$((cpu + 1))
 	done
 	cmd "create u$round 320"
