@@ -59,7 +59,7 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	}
 	if (s != &goslab_emptymspan) {
 		slot->nmalloc += s->alloc_count - slot->alloc_base;
-		slot->span = &goslab_emptymspan;
+		WRITE_ONCE(slot->span, &goslab_emptymspan);
 		s = mcentral_exchange_span(cls, s);
 	} else {
 		s = mcentral_cache_span(cls);
@@ -83,7 +83,7 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 			return true;
 		}
 	}
-	slot->span = s;
+	WRITE_ONCE(slot->span, s);
 	slot->alloc_base = s->alloc_count;
 	slot->nrefill++;
 	return true;
@@ -106,17 +106,22 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 		       unsigned long flags)
 {
 	goslab_assert_cpu_locked();
-	this_cpu_ptr(cls->slot)->nalloc_slow++;
 	for (;;) {
-		struct mspan *s = this_cpu_ptr(cls->slot)->span;
+		struct mcache_slot *slot = this_cpu_ptr(cls->slot);
 		void *v;
 
-		v = mspan_next_free_fast(s);
-		if (v)
+		/*
+		 * Counted on the CPU that hands the object out, which the
+		 * caller's count of allocations is too: a refill that grew
+		 * may have moved us.
+		 */
+		v = mspan_next_free_fast(slot->span);
+		if (!v)
+			v = mspan_next_free(slot->span);
+		if (v) {
+			slot->nalloc_slow++;
 			return v;
-		v = mspan_next_free(s);
-		if (v)
-			return v;
+		}
 		if (!mcache_refill(cls, gfp, flags))
 			return NULL;
 	}
@@ -202,7 +207,7 @@ static void mcache_flush_slot(struct goslab_class *cls,
 	if (s == &goslab_emptymspan)
 		return;
 	slot->nmalloc += s->alloc_count - slot->alloc_base;
-	slot->span = &goslab_emptymspan;
+	WRITE_ONCE(slot->span, &goslab_emptymspan);
 	mcentral_uncache_span(cls, s);
 }
 
@@ -226,13 +231,23 @@ static void mcache_flush_cpu(void *arg)
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_FLUSH, since);
 }
 
+static bool mcache_has_spans(unsigned int cpu, void *arg)
+{
+	struct goslab_class *only = arg;
+
+	if (only)
+		return READ_ONCE(per_cpu_ptr(only->slot, cpu)->span) !=
+		       &goslab_emptymspan;
+	return mcache_cached_spans_cpu(cpu);
+}
+
 static void mcache_flush(struct goslab_class *only)
 {
 	unsigned long flags;
 	int cpu;
 
 	cpus_read_lock();
-	goslab_on_each_cpu(mcache_flush_cpu, only);
+	goslab_on_each_cpu(mcache_flush_cpu, mcache_has_spans, only);
 	/*
 	 * Offline CPUs do not run: their slots can be emptied from here,
 	 * under this CPU's lock (what the layers below assert).

@@ -136,6 +136,8 @@ struct goslab_cpu_work {
 static DEFINE_PER_CPU(struct goslab_cpu_work, goslab_cpu_work);
 /* One goslab_on_each_cpu() at a time: the per-CPU work items are shared. */
 static DEFINE_MUTEX(goslab_cpu_work_mutex);
+/* The CPUs it queued work on; under goslab_cpu_work_mutex. */
+static struct cpumask goslab_cpu_work_queued;
 
 static void goslab_cpu_work_fn(struct work_struct *work)
 {
@@ -144,37 +146,50 @@ static void goslab_cpu_work_fn(struct work_struct *work)
 	unsigned long flags;
 
 	local_lock_irqsave(&goslab_cpu_lock, flags);
+	/* Bound to its CPU: cpus_read_lock() keeps the CPU from going. */
+	GOSLAB_WARN_ON_ONCE(w != this_cpu_ptr(&goslab_cpu_work));
 	w->fn(w->arg);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 }
 
 /**
- * goslab_on_each_cpu() - run @fn on every online CPU, under its cpu lock
+ * goslab_on_each_cpu() - run @fn on every online CPU that has work for it
  * @fn: the function; it finds its CPU's state with this_cpu_ptr()
- * @arg: its argument
+ * @has_work: whether a CPU holds anything for @fn (a racy read), or NULL
+ * @arg: the argument of both
  *
  * A work item bound to each CPU, not an IPI: @fn takes mcentral and heap
  * locks, which are sleeping locks on PREEMPT_RT, where an IPI runs in
- * hardirq context. Returns when every CPU has run it. The caller empties
+ * hardirq context. Only CPUs @has_work says hold something get one (as
+ * SLUB's has_cpu_slab()): a CPU held by a real-time task, or isolated,
+ * cannot then stall a flush it has nothing for. State a CPU took before
+ * the call is seen by the racy read; what it takes after may stay.
+ * Returns when each of those CPUs has run @fn. The caller empties
  * offline CPUs' state itself.
  *
  * Context: process context, cpus_read_lock() held; sleeps.
  */
-void goslab_on_each_cpu(void (*fn)(void *arg), void *arg)
+void goslab_on_each_cpu(void (*fn)(void *arg),
+			bool (*has_work)(unsigned int cpu, void *arg),
+			void *arg)
 {
-	int cpu;
+	unsigned int cpu;
 
 	might_sleep();
 	mutex_lock(&goslab_cpu_work_mutex);
+	cpumask_clear(&goslab_cpu_work_queued);
 	for_each_online_cpu(cpu) {
 		struct goslab_cpu_work *w = per_cpu_ptr(&goslab_cpu_work, cpu);
 
+		if (has_work && !has_work(cpu, arg))
+			continue;
 		INIT_WORK(&w->work, goslab_cpu_work_fn);
 		w->fn = fn;
 		w->arg = arg;
 		queue_work_on(cpu, goslab_cpu_wq, &w->work);
+		cpumask_set_cpu(cpu, &goslab_cpu_work_queued);
 	}
-	for_each_online_cpu(cpu)
+	for_each_cpu(cpu, &goslab_cpu_work_queued)
 		flush_work(&per_cpu_ptr(&goslab_cpu_work, cpu)->work);
 	mutex_unlock(&goslab_cpu_work_mutex);
 }
@@ -537,7 +552,7 @@ static void pcache_take_window(struct page_cache *pc,
 	atomic_long_add(n, &pcache_pages);
 	pc->chunk = chunk;
 	pc->first = first;
-	pc->cache = bits;
+	WRITE_ONCE(pc->cache, bits);
 }
 
 /* Give a page cache's pages back to the heap. Heap lock held. */
@@ -552,7 +567,7 @@ static void pcache_flush_locked(struct page_cache *pc)
 	first = pc->first;
 	while (pc->cache) {
 		bit = __ffs64(pc->cache);
-		pc->cache &= pc->cache - 1;
+		WRITE_ONCE(pc->cache, pc->cache & (pc->cache - 1));
 		__clear_bit(first + bit, chunk->inuse);
 		n++;
 	}
@@ -583,7 +598,7 @@ static bool mheap_alloc_from_pcache(struct mspan *s, struct goslab_class *cls)
 		return false;
 	}
 	bit = __ffs64(pc->cache);
-	pc->cache &= pc->cache - 1;
+	WRITE_ONCE(pc->cache, pc->cache & (pc->cache - 1));
 	chunk = pc->chunk;
 	base = chunk->base + (pc->first + bit) * GOSLAB_PAGE_SIZE;
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
@@ -632,6 +647,11 @@ static void pcache_flush_cpu(void *unused)
 	heap_unlock(flags);
 }
 
+static bool pcache_has_pages(unsigned int cpu, void *unused)
+{
+	return mheap_pcache_pages_cpu(cpu);
+}
+
 /**
  * mheap_pcache_flush_cpu() - empty the page cache of an offline CPU
  * @cpu: the CPU, offline: it runs nothing, so no cpu lock is needed
@@ -655,7 +675,7 @@ void mheap_pcache_flush_all(void)
 	int cpu;
 
 	cpus_read_lock();
-	goslab_on_each_cpu(pcache_flush_cpu, NULL);
+	goslab_on_each_cpu(pcache_flush_cpu, pcache_has_pages, NULL);
 	for_each_possible_cpu(cpu)
 		if (!cpu_online(cpu))
 			mheap_pcache_flush_cpu(cpu);

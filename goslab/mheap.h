@@ -186,7 +186,9 @@ static __always_inline void goslab_assert_cpu_locked(void)
 }
 
 /* mheap.c */
-void goslab_on_each_cpu(void (*fn)(void *arg), void *arg);
+void goslab_on_each_cpu(void (*fn)(void *arg),
+			bool (*has_work)(unsigned int cpu, void *arg),
+			void *arg);
 int mheap_init(void);
 void mheap_exit(void);
 struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,

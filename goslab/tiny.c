@@ -86,7 +86,7 @@ static void tiny_release(struct tiny_cache *tc)
 	atomic_t *word = tc->word;
 	u32 left;
 
-	tc->block = NULL;
+	WRITE_ONCE(tc->block, NULL);
 	if (!block)
 		return;
 	raw_spin_lock(&s->free_lock);
@@ -145,7 +145,7 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 		}
 		/* Tiny objects are checked by KASAN per block. */
 		goslab_kasan_unpoison(block, GOSLAB_TINY_SIZE);
-		tc->block = block;
+		WRITE_ONCE(tc->block, block);
 		tc->span = s;
 		tc->word = &s->tiny[((unsigned long)block - s->base) / GOSLAB_TINY_SIZE];
 		tc->offset = 0;
@@ -159,7 +159,7 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 	block = tc->block + off;
 	/* Placing an object that ends the block lets go of it. */
 	if (tc->offset == GOSLAB_TINY_SIZE)
-		tc->block = NULL;
+		WRITE_ONCE(tc->block, NULL);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (want_init_on_alloc(gfp))
 		memset(block, 0, size);
@@ -331,6 +331,11 @@ static void tiny_release_cpu(void *unused)
 	tiny_release(this_cpu_ptr(&goslab_tiny));
 }
 
+static bool tiny_has_block(unsigned int cpu, void *unused)
+{
+	return goslab_tiny_held_cpu(cpu);
+}
+
 /**
  * goslab_tiny_flush() - every CPU lets go of its tiny block
  *
@@ -341,7 +346,7 @@ VISIBLE_IF_KUNIT void goslab_tiny_flush(void)
 	int cpu;
 
 	cpus_read_lock();
-	goslab_on_each_cpu(tiny_release_cpu, NULL);
+	goslab_on_each_cpu(tiny_release_cpu, tiny_has_block, NULL);
 	for_each_possible_cpu(cpu)
 		if (!cpu_online(cpu))
 			goslab_tiny_flush_dead_cpu(cpu);
