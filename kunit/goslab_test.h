@@ -50,17 +50,27 @@ static inline struct goslab_sweep_stats goslab_test_sweep_stats(void)
 }
 
 /*
+ * No goslab call from hardirq context: on PREEMPT_RT, where goslab does
+ * not serve hardirq callers (include/linux/goslab.h), and where lockdep
+ * checks locks as PREEMPT_RT would take them (PROVE_RAW_LOCK_NESTING: a
+ * hardirq caller is then an invalid wait context by design, as for
+ * SLUB), so that such a kernel checks everything else goslab does.
+ */
+#define GOSLAB_TEST_NO_HARDIRQ						\
+	(IS_ENABLED(CONFIG_PREEMPT_RT) ||				\
+	 IS_ENABLED(CONFIG_PROVE_RAW_LOCK_NESTING))
+
+/*
  * The hrtimer mode of the cases that allocate and free from an interrupt
- * on the CPU a process-context loop uses: hardirq context, except on
- * PREEMPT_RT, where goslab does not serve hardirq callers
- * (include/linux/goslab.h) and the timer runs as a softirq, the most
+ * on the CPU a process-context loop uses: hardirq context, except where
+ * GOSLAB_TEST_NO_HARDIRQ, where the timer runs as a softirq, the most
  * constrained context goslab serves there.
  */
 #define GOSLAB_TEST_IRQ_TIMER_MODE					\
-	(IS_ENABLED(CONFIG_PREEMPT_RT) ? HRTIMER_MODE_REL_PINNED_SOFT :	\
-					 HRTIMER_MODE_REL_PINNED_HARD)
+	(GOSLAB_TEST_NO_HARDIRQ ? HRTIMER_MODE_REL_PINNED_SOFT :	\
+				  HRTIMER_MODE_REL_PINNED_HARD)
 #define GOSLAB_TEST_IRQ_NAME	\
-	(IS_ENABLED(CONFIG_PREEMPT_RT) ? "softirq" : "hardirq")
+	(GOSLAB_TEST_NO_HARDIRQ ? "softirq" : "hardirq")
 
 /*
  * An atomic caller's context around a GFP_ATOMIC call: IRQs off; on
@@ -84,11 +94,13 @@ static inline void goslab_test_atomic_end(unsigned long *flags)
 		local_irq_restore(*flags);
 }
 
-/* A case that needs hardirq context: not on PREEMPT_RT. */
+/* A case that needs hardirq context: not where GOSLAB_TEST_NO_HARDIRQ. */
 static inline void goslab_test_need_hardirq(struct kunit *test)
 {
 	if (IS_ENABLED(CONFIG_PREEMPT_RT))
 		kunit_skip(test, "PREEMPT_RT: goslab is not for hardirq context");
+	if (GOSLAB_TEST_NO_HARDIRQ)
+		kunit_skip(test, "PROVE_RAW_LOCK_NESTING: hardirq callers are invalid by design");
 }
 
 static void goslab_test_bg_resume_action(void *unused)

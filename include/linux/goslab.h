@@ -14,9 +14,12 @@
  * an IPI) or with IRQs or preemption disabled (under a raw spinlock):
  * goslab's locks are sleeping locks there. Threaded interrupt handlers,
  * softirqs and spinlock_t sections, which is where such code runs on
- * PREEMPT_RT, are fine. Misuse (a pointer goslab did not return,
- * a pointer into the middle of an object, a double free) is reported with
- * a rate-limited pr_err naming the caller, counted, and not acted on.
+ * PREEMPT_RT, are fine. Lockdep with CONFIG_PROVE_RAW_LOCK_NESTING judges
+ * every kernel by those rules, and so reports a hardirq caller (an
+ * invalid wait context), as it does SLUB's slow path there. Misuse (a
+ * pointer goslab did not return, a pointer into the middle of an object,
+ * a double free) is reported with a rate-limited pr_err naming the
+ * caller, counted, and not acted on.
  */
 #ifndef _LINUX_GOSLAB_H
 #define _LINUX_GOSLAB_H
