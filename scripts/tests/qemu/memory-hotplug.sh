@@ -28,7 +28,10 @@ errors() {
 }
 
 before=$(ls -d $mem/memory* | wc -l)
-echo "GOSLAB-HOTPLUG-MEM"
+# To the console itself, which goslab-hotplug-mem follows: the test's
+# output may be going to a file (make check runs the shell tests in one
+# boot and prints each one's output after it ends).
+echo "GOSLAB-HOTPLUG-MEM" > /dev/console
 n=0
 while [ "$(ls -d $mem/memory* | wc -l)" -eq "$before" ] && [ $n -lt 300 ]; do
 	sleep 0.1
