@@ -180,6 +180,37 @@ static __always_inline u64 __pair_loop(enum bench_alloc a, size_t size,
 	return bench_now() - t0;
 }
 
+/*
+ * The pair's halves: batches of HALF_BATCH allocations, then their frees,
+ * each half timed apart; the cost of reading the clock (calibrated by
+ * half_overhead()) is taken out of both. Returns the allocations' ticks,
+ * the frees' in *@tfree.
+ */
+#define HALF_BATCH	8
+
+static __always_inline u64 __halves_loop(enum bench_alloc a, size_t size,
+					 unsigned long n, u64 *tfree)
+{
+	void *obj[HALF_BATCH];
+	u64 ta = 0, tf = 0, t0, t1, t2;
+	unsigned long i;
+	unsigned int j;
+
+	for (i = 0; i < n; i += HALF_BATCH) {
+		t0 = bench_now();
+		for (j = 0; j < HALF_BATCH; j++)
+			obj[j] = do_alloc(a, size);
+		t1 = bench_now();
+		for (j = 0; j < HALF_BATCH; j++)
+			do_free(a, obj[j]);
+		t2 = bench_now();
+		ta += t1 - t0;
+		tf += t2 - t1;
+	}
+	*tfree = tf;
+	return ta;
+}
+
 static __always_inline u64 __alloc_loop(enum bench_alloc a, size_t size,
 					unsigned long n)
 {
@@ -232,6 +263,27 @@ static noinline u64 pair_loop(enum bench_alloc a, size_t size, unsigned long n)
 	if (a == A_GCACHE)
 		return __pair_loop(A_GCACHE, size, n);
 	return __pair_loop(A_KMALLOC, size, n);
+}
+
+static noinline u64 halves_loop(enum bench_alloc a, size_t size,
+				unsigned long n, u64 *tfree)
+{
+	if (a == A_GOSLAB)
+		return __halves_loop(A_GOSLAB, size, n, tfree);
+	return __halves_loop(A_SLUB, size, n, tfree);
+}
+
+/* The ticks of one empty timed interval, for each batch of n / HALF_BATCH. */
+static noinline u64 half_overhead(unsigned long n)
+{
+	u64 t = 0, t0;
+	unsigned long i;
+
+	for (i = 0; i < n; i += HALF_BATCH) {
+		t0 = bench_now();
+		t += bench_now() - t0;
+	}
+	return t;
 }
 
 static noinline u64 alloc_loop(enum bench_alloc a, size_t size,
@@ -380,6 +432,21 @@ static int bench_fastpath(void)
 					raw_time(test, sizes[i], n, a, rep,
 						 pair_loop(a, sizes[i], n), n);
 				}
+			}
+		}
+		/* The halves of the pair, goslab_alloc() against SLUB. */
+		for (rep = 0; rep < b.reps; rep++) {
+			for (k = 0; k < 2; k++) {
+				enum bench_alloc a = order_of(A_SLUB, rep, k);
+				u64 over = half_overhead(n), ta, tf;
+
+				ta = halves_loop(a, sizes[i], n, &tf);
+				raw_time("fastpath-alloc", sizes[i], n, a, rep,
+					 ta > over ? ta - over : 0, n);
+				raw_time("fastpath-free", sizes[i], n, a, rep,
+					 tf > over ? tf - over : 0, n);
+				/* Counted once, with the allocations. */
+				b.objects -= n;
 			}
 		}
 		cond_resched();
@@ -960,6 +1027,11 @@ static int bench_run(bool quick, bool xcpu, bool fastpath_only)
 check:
 	out("check: objects=%lu invalid=%lu goslab_validate=%d\n", b.objects,
 	    b.invalid, goslab_validate());
+	/* What SLUB can check on free in this kernel (goslab always checks). */
+	out("slub: slub_debug_built=%d freelist_hardened=%d kfence=%d memcg=%d\n",
+	    IS_ENABLED(CONFIG_SLUB_DEBUG),
+	    IS_ENABLED(CONFIG_SLAB_FREELIST_HARDENED),
+	    IS_ENABLED(CONFIG_KFENCE), IS_ENABLED(CONFIG_MEMCG));
 out:
 	kmem_cache_destroy(b.cache);
 	goslab_cache_destroy(b.gcache);
