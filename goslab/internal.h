@@ -166,8 +166,9 @@
  *      block. The fast path takes no other lock and no locked
  *      instruction. A CPU that went offline runs nothing, so the cpuhp
  *      callback (goslab_cpu_dead()) empties all three from another CPU,
- *      under that other CPU's own lock (what the layers below assert);
- *      debugfs/goslab/cpus reads them racily.
+ *      holding that CPU's own cpu lock: it excludes nothing the dead CPU
+ *      could do, but is what the layers below assert; debugfs/goslab/cpus
+ *      reads them racily.
  *   2. mcentral.lock (one per span class): the four span lists, every
  *      span's state and list linkage, nspans, nempty, released_kpages and
  *      npinned; and the allocation state of every span of the class that

@@ -38,9 +38,10 @@ EXPORT_SYMBOL_IF_KUNIT(goslab_large_counts);
 /*
  * While goslab_validate_into() runs, the validators' reports go to its
  * seq_file as well: problem_lock (a mutex) lets one run at a time,
- * problem_sink_lock (innermost, raw: validators report under
- * mspan.free_lock too) guards the sink against reports made under any of
- * goslab's locks.
+ * problem_sink_lock (innermost; raw, so that goslab_inv_err() may be
+ * called under any of goslab's locks, raw ones included, on PREEMPT_RT
+ * too) guards the sink. Writing to the seq_file's existing buffer
+ * allocates nothing.
  */
 static DEFINE_MUTEX(problem_lock);
 static struct seq_file *problem_sink;
