@@ -43,8 +43,19 @@ goslab_object_span(const void *p, unsigned int *idx, int *err)
 		*idx = UINT_MAX;
 		return s;
 	}
-	/* A large span holds one object: no division needed (or exact). */
-	*idx = likely(s->cls) ? mspan_obj_index(s, addr) : 0;
+	/*
+	 * A large span holds one object, at its base. Its own return, so
+	 * that the caller's test of s->cls folds into this one.
+	 */
+	if (unlikely(!s->cls)) {
+		*idx = 0;
+		if (unlikely(s->base != addr)) {
+			*err = GOSLAB_ERR_INTERIOR;
+			return NULL;
+		}
+		return s;
+	}
+	*idx = mspan_obj_index(s, addr);
 	if (unlikely(s->base + (unsigned long)*idx * s->elemsize != addr ||
 		     *idx >= s->nelems)) {
 		*err = GOSLAB_ERR_INTERIOR;

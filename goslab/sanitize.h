@@ -59,7 +59,8 @@ void goslab_forget_live_objects(struct mspan *s);
 static __always_inline void goslab_post_alloc(const struct goslab_class *cls,
 					      void *p, size_t size, gfp_t gfp)
 {
-	bool init = !cls->ctor && want_init_on_alloc(gfp);
+	/* The static key first: the class is not read when it is off. */
+	bool init = want_init_on_alloc(gfp) && !cls->ctor;
 
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
 		goslab_kasan_alloc(p, size, cls->elemsize, init);
@@ -80,7 +81,7 @@ static __always_inline void goslab_post_alloc(const struct goslab_class *cls,
 static __always_inline void goslab_pre_free(const struct goslab_class *cls,
 					    void *p)
 {
-	bool init = !cls->ctor && want_init_on_free();
+	bool init = want_init_on_free() && !cls->ctor;
 
 	kmemleak_free(p);
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
