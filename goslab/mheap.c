@@ -162,8 +162,11 @@ static void goslab_cpu_work_fn(struct work_struct *work)
  * locks, which are sleeping locks on PREEMPT_RT, where an IPI runs in
  * hardirq context. Only CPUs @has_work says hold something get one (as
  * SLUB's has_cpu_slab()): a CPU held by a real-time task, or isolated,
- * cannot then stall a flush it has nothing for. State a CPU took before
- * the call is seen by the racy read; what it takes after may stay.
+ * cannot then stall a flush it has nothing for. State ordered before
+ * the call (by the caller's own synchronization with whoever took it)
+ * is seen by the racy read; what a CPU takes after, or holds through a
+ * refill in flight (the slot is empty while it grows), may stay, as
+ * before this test.
  * Returns when each of those CPUs has run @fn. The caller empties
  * offline CPUs' state itself.
  *
