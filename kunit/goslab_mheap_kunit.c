@@ -3,6 +3,7 @@
  * goslab_mheap: spans from the page heap, the arena index, growth,
  * giving pages back and injected page-allocation failures.
  */
+#include <linux/cpu.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include "goslab_test.h"
@@ -317,6 +318,57 @@ static void mheap_atomic_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+struct on_cpu_ctx {
+	atomic_t ran;
+	atomic_t off_target;
+	unsigned int target;	/* UINT_MAX: any CPU */
+};
+
+static void on_cpu_note(void *arg)
+{
+	struct on_cpu_ctx *c = arg;
+
+	atomic_inc(&c->ran);
+	if (c->target != UINT_MAX && smp_processor_id() != c->target)
+		atomic_inc(&c->off_target);
+}
+
+static bool on_cpu_is_target(unsigned int cpu, void *arg)
+{
+	const struct on_cpu_ctx *c = arg;
+
+	return cpu == c->target;
+}
+
+/*
+ * goslab_on_each_cpu() runs its function once on every online CPU, on
+ * that CPU; with a has_work test, only on the CPUs it names (a CPU with
+ * nothing to flush is not waited for).
+ */
+static void mheap_on_each_cpu_test(struct kunit *test)
+{
+	struct on_cpu_ctx c = { .target = UINT_MAX };
+	unsigned int cpu;
+
+	cpus_read_lock();
+	atomic_set(&c.ran, 0);
+	goslab_on_each_cpu(on_cpu_note, NULL, &c);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.ran), num_online_cpus());
+	for_each_online_cpu(cpu) {
+		c.target = cpu;
+		atomic_set(&c.ran, 0);
+		goslab_on_each_cpu(on_cpu_note, on_cpu_is_target, &c);
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&c.ran), 1,
+				    "CPU %u alone has work", cpu);
+	}
+	c.target = nr_cpu_ids;
+	atomic_set(&c.ran, 0);
+	goslab_on_each_cpu(on_cpu_note, on_cpu_is_target, &c);
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.ran), 0);
+	cpus_read_unlock();
+	KUNIT_EXPECT_EQ(test, atomic_read(&c.off_target), 0);
+}
+
 static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_span_sizes_test),
 	KUNIT_CASE(mheap_free_span_keeps_reused_entry_test),
@@ -326,6 +378,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_page_cache_test),
 	KUNIT_CASE(mheap_fault_injection_test),
 	KUNIT_CASE(mheap_atomic_test),
+	KUNIT_CASE(mheap_on_each_cpu_test),
 	{}
 };
 
