@@ -376,6 +376,47 @@ static int class_attr_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
+/* Clear @f's per-CPU event counter on @cpu: its own, or an offline one. */
+static void class_attr_clear(struct class_attr_file *f, int cpu)
+{
+	struct mcache_slot *slot = per_cpu_ptr(f->cls->slot, cpu);
+	unsigned long now = cpu_event(f->cls, cpu, f->attr);
+
+	/*
+	 * The fast-path counts are derived from the allocation and free
+	 * counts, which the live count needs: clearing one moves its base.
+	 */
+	switch (f->attr) {
+	case ATTR_ALLOC_FAST:
+		slot->alloc_fast_base += now;
+		break;
+	case ATTR_FREE_FAST:
+		slot->free_fast_base += now;
+		break;
+	case ATTR_ALLOC_SLOW:
+		/* The fast count must not jump by it. */
+		slot->alloc_fast_base += now;
+		WRITE_ONCE(slot->nalloc_slow, 0);
+		break;
+	case ATTR_FREE_SLOW:
+		slot->free_fast_base += now;
+		WRITE_ONCE(slot->nfree_remote, 0);
+		break;
+	case ATTR_REFILL:
+		WRITE_ONCE(slot->nrefill, 0);
+		break;
+	default:
+		WRITE_ONCE(slot->nsweep, 0);
+		break;
+	}
+}
+
+/* goslab_on_each_cpu(): this CPU clears its counter, under its cpu lock. */
+static void class_attr_clear_cpu(void *arg)
+{
+	class_attr_clear(arg, smp_processor_id());
+}
+
 /*
  * Writing 0 to an event counter clears it, as with SLUB_STATS. Counts
  * other than these (objects, spans) describe state and cannot be
@@ -403,39 +444,18 @@ static ssize_t class_attr_write(struct file *file, const char __user *ubuf,
 	case ATTR_FREE_SLOW:
 	case ATTR_REFILL:
 	case ATTR_SWEEP_LOCAL:
-		for_each_possible_cpu(cpu) {
-			struct mcache_slot *slot = per_cpu_ptr(cls->slot, cpu);
-			unsigned long now = cpu_event(cls, cpu, f->attr);
-
-			/*
-			 * The fast-path counts are derived from the
-			 * allocation and free counts, which the live count
-			 * needs: clearing one moves its base.
-			 */
-			switch (f->attr) {
-			case ATTR_ALLOC_FAST:
-				slot->alloc_fast_base += now;
-				break;
-			case ATTR_FREE_FAST:
-				slot->free_fast_base += now;
-				break;
-			case ATTR_ALLOC_SLOW:
-				/* The fast count must not jump by it. */
-				slot->alloc_fast_base += now;
-				WRITE_ONCE(slot->nalloc_slow, 0);
-				break;
-			case ATTR_FREE_SLOW:
-				slot->free_fast_base += now;
-				WRITE_ONCE(slot->nfree_remote, 0);
-				break;
-			case ATTR_REFILL:
-				WRITE_ONCE(slot->nrefill, 0);
-				break;
-			default:
-				WRITE_ONCE(slot->nsweep, 0);
-				break;
-			}
-		}
+		/*
+		 * Each CPU clears its own slot under its cpu lock, as it
+		 * counts: a clear from elsewhere could land between the
+		 * owner's load and store of a counter and be undone, or
+		 * leave the derived fast count wrapped.
+		 */
+		cpus_read_lock();
+		goslab_on_each_cpu(class_attr_clear_cpu, NULL, f);
+		for_each_possible_cpu(cpu)
+			if (!cpu_online(cpu))
+				class_attr_clear(f, cpu);
+		cpus_read_unlock();
 		break;
 	case ATTR_SWEEP:
 	case ATTR_GROW:
