@@ -153,9 +153,10 @@
  * reclaim never waits; goslab_bg_pause() takes it briefly to wait for a
  * scan in flight), goslab_class_mutex (mcentral.c: changes to the class
  * list, the slow recount, class observers; class.c flushes the tiny
- * blocks under it), cpus_read_lock() (the
- * flushes of mcaches, page caches and tiny blocks), goslab_cpu_work_mutex
- * (mheap.c: one goslab_on_each_cpu() at a time; its work items take the
+ * blocks under it), cpus_read_lock() (the flushes of mcaches, page
+ * caches and tiny blocks, and debugfs's counter clears),
+ * goslab_cpu_work_mutex (mheap.c: one goslab_on_each_cpu() at a time,
+ * with the mask of CPUs it queued work on; its work items take the
  * locks below on each CPU). Then the spinning ones, every one taken with
  * IRQs disabled on !PREEMPT_RT because allocation and free work in
  * hardirq context there (on PREEMPT_RT, 1, 2 and mheap.lock are sleeping

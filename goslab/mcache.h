@@ -21,7 +21,10 @@
  * @alloc_fast_base: what "alloc_fastpath" read when last cleared
  * @free_fast_base: what "free_fastpath" read when last cleared
  *
- * Written only by its CPU under goslab_cpu_lock.
+ * Written only by its CPU under goslab_cpu_lock (debugfs's clears of
+ * the counters too, as per-CPU work items), or, for an offline CPU, by
+ * another, which it cannot race. @span is read racily (WRITE_ONCE) by
+ * debugfs and by the flushes' test of whether a CPU holds anything.
  */
 struct mcache_slot {
 	struct mspan *span;
