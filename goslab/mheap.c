@@ -17,18 +17,18 @@
  * free page. A page given back is "released": it stays marked in the
  * chunk's inuse bitmap, so it is never carved again.
  *
- * The arena index is Go's arena map in two levels over physical
- * addresses: goslab_arena_l1[] -> a table of 512 arena pointers -> struct
- * goslab_arena, a span pointer per goslab page. goslab_arena_l1[] is sized at
- * load for twice the memory present and grows when a chunk arrives from
- * beyond it (memory hot-added since): a larger copy is published before
- * its length, and the old one freed after a grace period. Entries are
- * written under mheap.lock and read without a lock, with IRQs off or
- * under rcu_read_lock(); tables and arenas are never freed before
- * module exit. A pointer is first checked to lie in the direct map as
- * it is now (high_memory grows with hot-added memory; see
- * __mheap_span_of()), so goslab never reads another allocator's struct
- * page.
+ * The arena index is Go's arena map, flat, over physical addresses:
+ * goslab_arenas[] -> struct goslab_arena, a span pointer per goslab page.
+ * goslab_arenas[] has an entry per 4 MiB of physical address space (8
+ * bytes: 2 MiB per TiB), sized at load for twice the memory present, and
+ * grows when a chunk arrives from beyond it (memory hot-added since): a
+ * larger copy is published before its length, and the old one freed
+ * after a grace period. Entries are written under mheap.lock and read
+ * without a lock, with IRQs off or under rcu_read_lock(); arenas are
+ * never freed before module exit. Only arenas goslab has pages in have
+ * an entry, so a pointer outside the direct map (whose offset from
+ * PAGE_OFFSET is past the index, or wraps) finds none: goslab never
+ * reads another allocator's struct page.
  *
  * Free heap pages go back to the page allocator outside mheap.lock, at
  * most MHEAP_RELEASE_BATCH goslab pages per lock hold (a walk of the
@@ -45,7 +45,6 @@
 #include <linux/workqueue.h>
 #include "internal.h"
 
-#define ARENA_L2_LEN		BIT(GOSLAB_ARENA_L2_BITS)
 /* The smallest chunk worth a trip to the buddy allocator: 32 KiB. */
 #define CHUNK_MIN_ORDER		3
 /* Free heap pages given back per hold of mheap.lock. */
@@ -201,14 +200,19 @@ static atomic_long_t pcache_pages = ATOMIC_LONG_INIT(0);
 /* Span descriptors, counted apart: page-cache spans take no heap lock. */
 static atomic_long_t span_meta_bytes = ATOMIC_LONG_INIT(0);
 
-struct goslab_arena ***goslab_arena_l1;
-unsigned long goslab_arena_l1_len;
+struct goslab_arena **goslab_arenas;
+unsigned long goslab_arenas_len;
 
-/* goslab_arena_l1[]'s allocation: freed after a grace period when it grows. */
-struct arena_l1_block {
+/* goslab_arenas[]'s allocation: freed after a grace period when it grows. */
+struct arena_index_block {
 	struct rcu_head rcu;
-	struct goslab_arena **l2[];
+	struct goslab_arena *arenas[];
 };
+
+static size_t arena_index_bytes(unsigned long len)
+{
+	return PAGE_ALIGN(struct_size_t(struct arena_index_block, arenas, len));
+}
 
 unsigned int goslab_fail_page_alloc_nth;
 module_param_named(fail_page_alloc_nth, goslab_fail_page_alloc_nth, uint,
@@ -247,103 +251,78 @@ static unsigned int arena_page(unsigned long addr)
 }
 
 /*
- * Grow goslab_arena_l1[] to hold index @i1: memory was hot-added beyond what the
- * index was sized for. The copy is published before its length, so a
- * reader that sees the new length sees the new array (see
+ * Grow goslab_arenas[] to hold index @ai: memory was hot-added beyond
+ * what the index was sized for. The copy is published before its
+ * length, so a reader that sees the new length sees the new array (see
  * goslab_arena_of()); the old array is freed after a grace period.
  */
-static int arena_l1_grow(unsigned long i1, gfp_t gfp)
+static int arena_index_grow(unsigned long ai, gfp_t gfp)
 {
-	unsigned long len = max(i1 + 1, 2 * READ_ONCE(goslab_arena_l1_len)), flags;
-	struct arena_l1_block *fresh, *old;
+	unsigned long len = max(ai + 1, 2 * READ_ONCE(goslab_arenas_len)), flags;
+	struct arena_index_block *fresh, *old;
 	unsigned long old_len;
 
-	fresh = kzalloc(struct_size(fresh, l2, len), gfp);
+	fresh = kvzalloc(arena_index_bytes(len), gfp);
 	if (!fresh)
 		return -ENOMEM;
 	heap_lock(flags);
-	if (i1 < goslab_arena_l1_len) {
+	if (ai < goslab_arenas_len) {
 		heap_unlock(flags);
-		kfree(fresh);
+		kvfree(fresh);
 		return 0;
 	}
-	old_len = goslab_arena_l1_len;
-	memcpy(fresh->l2, goslab_arena_l1, old_len * sizeof(*goslab_arena_l1));
-	old = container_of(goslab_arena_l1, struct arena_l1_block, l2[0]);
+	old_len = goslab_arenas_len;
+	memcpy(fresh->arenas, goslab_arenas, old_len * sizeof(*goslab_arenas));
+	old = container_of(goslab_arenas, struct arena_index_block, arenas[0]);
 	/*
 	 * Its entries before the array, the array before its length: pairs
 	 * with the address dependency and the smp_rmb() in goslab_arena_of().
 	 */
-	smp_store_release(&goslab_arena_l1, fresh->l2);
+	smp_store_release(&goslab_arenas, fresh->arenas);
 	/* The array before its length; see the comment above. */
-	smp_store_release(&goslab_arena_l1_len, len);
-	mheap.st.meta_bytes += kmalloc_size_roundup(struct_size(fresh, l2, len)) -
-			       kmalloc_size_roundup(struct_size(old, l2, old_len));
+	smp_store_release(&goslab_arenas_len, len);
+	mheap.st.meta_bytes += arena_index_bytes(len) -
+			       arena_index_bytes(old_len);
 	heap_unlock(flags);
 	pr_info("arena index grown to %lu GiB of physical memory\n",
-		(len << (GOSLAB_ARENA_SHIFT + GOSLAB_ARENA_L2_BITS)) >> 30);
-	kfree_rcu(old, rcu);
+		(len << GOSLAB_ARENA_SHIFT) >> 30);
+	kvfree_rcu(old, rcu);
 	return 0;
 }
 
 /*
- * Make sure the index has a table and an arena for @pa. Allocates with
- * @gfp outside the lock, installs under it.
+ * Make sure the index has an arena for @pa. Allocates with @gfp outside
+ * the lock, installs under it.
  */
 static int arena_prepare(phys_addr_t pa, gfp_t gfp)
 {
 	unsigned long ai = pa >> GOSLAB_ARENA_SHIFT;
-	unsigned long i1 = ai >> GOSLAB_ARENA_L2_BITS;
-	struct goslab_arena **l2 = NULL, *a = NULL;
-	bool need_l2, need_a;
+	struct goslab_arena *a;
 	unsigned long flags;
+	bool need_a;
 
-	if (i1 >= READ_ONCE(goslab_arena_l1_len) && arena_l1_grow(i1, gfp)) {
+	if (ai >= READ_ONCE(goslab_arenas_len) && arena_index_grow(ai, gfp)) {
 		pr_warn_ratelimited("no memory to index %pa (memory added since load); not using it\n",
 				    &pa);
 		return -ENOMEM;
 	}
-	/* goslab_arena_l1[] may be replaced meanwhile: looked at under RCU. */
+	/* goslab_arenas[] may be replaced meanwhile: looked at under RCU. */
 	rcu_read_lock();
-	/* The array after the length that covers @i1: see arena_l1_grow(). */
-	smp_rmb();
-	need_l2 = !READ_ONCE(READ_ONCE(goslab_arena_l1)[i1]);
 	need_a = !goslab_arena_of(pa);
 	rcu_read_unlock();
-	if (need_l2) {
-		l2 = kcalloc(ARENA_L2_LEN, sizeof(*l2), gfp);
-		if (!l2)
-			return -ENOMEM;
-	}
-	if (need_a) {
-		a = kzalloc(sizeof(*a), gfp);
-		if (!a) {
-			kfree(l2);
-			return -ENOMEM;
-		}
-	}
+	if (!need_a)
+		return 0;
+	a = kzalloc(sizeof(*a), gfp);
+	if (!a)
+		return -ENOMEM;
 	heap_lock(flags);
-	/* l2 tables are never taken away: only a first one can be missing. */
-	if (WARN_ON_ONCE(!l2 && !goslab_arena_l1[i1])) {
-		heap_unlock(flags);
-		kfree(a);
-		return -EAGAIN;
-	}
-	if (l2 && !goslab_arena_l1[i1]) {
-		/* A lock-free reader seeing the table sees it zeroed. */
-		smp_store_release(&goslab_arena_l1[i1], l2);
-		mheap.st.meta_bytes += kmalloc_size_roundup(ARENA_L2_LEN *
-							    sizeof(*l2));
-		l2 = NULL;
-	}
-	if (a && !goslab_arena_l1[i1][ai & (ARENA_L2_LEN - 1)]) {
-		/* Likewise for the arena. */
-		smp_store_release(&goslab_arena_l1[i1][ai & (ARENA_L2_LEN - 1)], a);
+	if (!goslab_arenas[ai]) {
+		/* A lock-free reader seeing the arena sees it zeroed. */
+		smp_store_release(&goslab_arenas[ai], a);
 		mheap.st.meta_bytes += kmalloc_size_roundup(sizeof(*a));
 		a = NULL;
 	}
 	heap_unlock(flags);
-	kfree(l2);
 	kfree(a);
 	return 0;
 }
@@ -611,7 +590,7 @@ static bool mheap_alloc_from_pcache(struct mspan *s, struct goslab_class *cls)
 	mspan_init(s, base, 1, cls->elemsize, cls->nelems);
 	span_set_class(s, cls);
 	s->chunk = chunk;
-	/* goslab_arena_l1[] may be replaced meanwhile: read it under RCU. */
+	/* goslab_arenas[] may be replaced meanwhile: read it under RCU. */
 	rcu_read_lock();
 	a = goslab_arena_of(__pa(base));
 	/* mheap_span_of() must see the span initialized. */
@@ -764,7 +743,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 			   npages * GOSLAB_PAGE_SIZE, 1);
 		/* The object is handed out as soon as the span is published. */
 		s->freeindex = 1;
-		s->alloc_count = 1;
+		s->alloc_claimed = 1;
 		s->alloc_cache = 0;
 		s->state = MSPAN_LARGE;
 		mheap.st.pages_large += npages;
@@ -1300,29 +1279,27 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_is_valid);
 int mheap_init(void)
 {
 	phys_addr_t top = __pa(high_memory - 1) + 1;
-	struct arena_l1_block *l1;
+	struct arena_index_block *index;
 
 	/* Twice the memory present at load; it grows for memory added later. */
-	goslab_arena_l1_len = DIV_ROUND_UP(2 * (u64)top,
-					   GOSLAB_ARENA_SIZE * ARENA_L2_LEN);
+	goslab_arenas_len = DIV_ROUND_UP(2 * (u64)top, GOSLAB_ARENA_SIZE);
 	goslab_cpu_wq = alloc_workqueue("goslab_cpu", WQ_MEM_RECLAIM, 0);
 	if (!goslab_cpu_wq)
 		return -ENOMEM;
-	l1 = kzalloc(struct_size(l1, l2, goslab_arena_l1_len), GFP_KERNEL);
-	if (!l1) {
+	index = kvzalloc(arena_index_bytes(goslab_arenas_len), GFP_KERNEL);
+	if (!index) {
 		destroy_workqueue(goslab_cpu_wq);
 		return -ENOMEM;
 	}
-	goslab_arena_l1 = l1->l2;
-	mheap.st.meta_bytes += kmalloc_size_roundup(struct_size(l1, l2,
-								goslab_arena_l1_len));
+	goslab_arenas = index->arenas;
+	mheap.st.meta_bytes += arena_index_bytes(goslab_arenas_len);
 	return 0;
 }
 
 /* Module exit: everything has been given back to the heap already. */
 void mheap_exit(void)
 {
-	unsigned long i, j;
+	unsigned long i;
 
 	mheap_pcache_flush_all();
 	mheap_scavenge();
@@ -1331,14 +1308,10 @@ void mheap_exit(void)
 		       mheap.st.chunks);
 	/* Descriptors and old index arrays waiting for a grace period. */
 	rcu_barrier();
-	for (i = 0; i < goslab_arena_l1_len; i++) {
-		if (!goslab_arena_l1[i])
-			continue;
-		for (j = 0; j < ARENA_L2_LEN; j++)
-			kfree(goslab_arena_l1[i][j]);
-		kfree(goslab_arena_l1[i]);
-	}
-	kfree(container_of(goslab_arena_l1, struct arena_l1_block, l2[0]));
+	for (i = 0; i < goslab_arenas_len; i++)
+		kfree(goslab_arenas[i]);
+	kvfree(container_of(goslab_arenas, struct arena_index_block,
+			    arenas[0]));
 	destroy_workqueue(goslab_cpu_wq);
 }
 

@@ -18,8 +18,6 @@
 #define GOSLAB_PAGES_PER_ARENA	(GOSLAB_ARENA_SIZE >> GOSLAB_PAGE_SHIFT)
 /* The largest large object: a whole arena, as kmalloc's MAX_PAGE_ORDER. */
 #define GOSLAB_MAX_LARGE_SIZE	GOSLAB_ARENA_SIZE
-/* Second level of the arena index: one 4 KiB table of arena pointers. */
-#define GOSLAB_ARENA_L2_BITS	9
 
 /* Free heap pages always kept for reuse, whatever the heap's size. */
 #define GOSLAB_RETAIN_FLOOR	128
@@ -100,43 +98,37 @@ struct goslab_arena {
 	struct mspan *spans[GOSLAB_PAGES_PER_ARENA];
 };
 
-extern struct goslab_arena ***goslab_arena_l1;
-extern unsigned long goslab_arena_l1_len;
+extern struct goslab_arena **goslab_arenas;
+extern unsigned long goslab_arenas_len;
 
 /*
  * The arena of physical address @pa, or NULL. The cpu lock, IRQs off or
- * rcu_read_lock(): arena_l1[] may be replaced by a larger copy, which is
- * published before its length (so a length read first never indexes
- * past the array read after it) and the old one freed after a grace
- * period.
+ * rcu_read_lock(): goslab_arenas[] may be replaced by a larger copy,
+ * which is published before its length (so a length read first never
+ * indexes past the array read after it) and the old one freed after a
+ * grace period.
  */
 static __always_inline struct goslab_arena *goslab_arena_of(phys_addr_t pa)
 {
 	unsigned long ai = pa >> GOSLAB_ARENA_SHIFT;
-	unsigned long i1 = ai >> GOSLAB_ARENA_L2_BITS;
-	struct goslab_arena **l2;
 
-	if (unlikely(i1 >= READ_ONCE(goslab_arena_l1_len)))
+	if (unlikely(ai >= READ_ONCE(goslab_arenas_len)))
 		return NULL;
-	/* Pairs with the smp_store_release()s in arena_l1_grow(). */
+	/* Pairs with the smp_store_release()s in arena_index_grow(). */
 	smp_rmb();
-	l2 = READ_ONCE(READ_ONCE(goslab_arena_l1)[i1]);
-	if (unlikely(!l2))
-		return NULL;
-	return READ_ONCE(l2[ai & (BIT(GOSLAB_ARENA_L2_BITS) - 1)]);
+	return READ_ONCE(READ_ONCE(goslab_arenas)[ai]);
 }
 
 /**
  * __mheap_span_of() - the span owning the memory at @p, in O(1)
  * @p: any pointer
  *
- * virt_addr_valid() begins by testing that an address lies in the direct
- * map; goslab's memory always does, so that test, inline, is the whole
- * check here: the arena index, not struct page, then says whether goslab
- * owns the page (virt_addr_valid()'s pfn_valid() and its out-of-line call
- * would double the cost of a free). The direct map ends at high_memory,
- * which grows when memory is hot-added. Three dependent loads, no lock;
- * the span may be changing state concurrently.
+ * Not virt_addr_valid() nor struct page: the arena index alone says
+ * whether goslab owns the page. An address below PAGE_OFFSET wraps to
+ * an offset past the index, and one above the direct map lands past it
+ * or on an arena goslab does not have (only arenas of goslab's own
+ * direct-map pages are in the index). One compare and three dependent
+ * loads, no lock; the span may be changing state concurrently.
  *
  * Context: goslab_cpu_lock held, IRQs off or under rcu_read_lock(),
  * until the caller is done with the span (its descriptor is freed after
@@ -152,9 +144,6 @@ static __always_inline struct mspan *__mheap_span_of(const void *p)
 	/* On PREEMPT_RT the cpu lock is an RCU reader through rt_spin_lock(). */
 	RCU_LOCKDEP_WARN(!rcu_read_lock_any_held(),
 			 "goslab: span lookup outside an RCU read-side section");
-	if (unlikely(addr - PAGE_OFFSET >=
-		     (unsigned long)READ_ONCE(high_memory) - PAGE_OFFSET))
-		return NULL;
 	pa = addr - PAGE_OFFSET;
 	a = goslab_arena_of(pa);
 	if (unlikely(!a))
