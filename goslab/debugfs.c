@@ -260,8 +260,9 @@ static unsigned long cpu_allocs(struct goslab_class *cls, int cpu)
 
 	rcu_read_lock();
 	s = READ_ONCE(slot->span);
+	/* Racy: a sweep lowers the count before the slot's base. */
 	if (s != &goslab_emptymspan)
-		v += READ_ONCE(s->alloc_count) - READ_ONCE(slot->alloc_base);
+		v += goslab_span_allocs_since(s, READ_ONCE(slot->alloc_base));
 	rcu_read_unlock();
 	return v;
 }

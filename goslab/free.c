@@ -24,16 +24,16 @@
 
 /*
  * The span and slot of @p if it is the start of an object goslab handed
- * out, else NULL and an error (GOSLAB_ERR_*). A tiny span's slot is
- * UINT_MAX: its objects lie inside blocks, which the class checks. Under
- * goslab_cpu_lock or rcu_read_lock(), for as long as the caller uses the
- * span.
+ * out, else NULL and an error (GOSLAB_ERR_*); @s is what the arena index
+ * says owns @p. A tiny span's slot is UINT_MAX: its objects lie inside
+ * blocks, which the class checks. Under goslab_cpu_lock or
+ * rcu_read_lock(), for as long as the caller uses the span.
  */
 static __always_inline struct mspan *
-goslab_object_span(const void *p, unsigned int *idx, int *err)
+goslab_object_span_of(struct mspan *s, const void *p, unsigned int *idx,
+		      int *err)
 {
 	unsigned long addr = (unsigned long)p;
-	struct mspan *s = __mheap_span_of(p);
 
 	if (unlikely(!s)) {
 		*err = GOSLAB_ERR_FOREIGN;
@@ -55,13 +55,17 @@ goslab_object_span(const void *p, unsigned int *idx, int *err)
 		}
 		return s;
 	}
-	*idx = mspan_obj_index(s, addr);
-	if (unlikely(s->base + (unsigned long)*idx * s->elemsize != addr ||
-		     *idx >= s->nelems)) {
+	if (unlikely(!mspan_object_at(s, addr, idx))) {
 		*err = GOSLAB_ERR_INTERIOR;
 		return NULL;
 	}
 	return s;
+}
+
+static __always_inline struct mspan *
+goslab_object_span(const void *p, unsigned int *idx, int *err)
+{
+	return goslab_object_span_of(__mheap_span_of(p), p, idx, err);
 }
 
 /*
@@ -101,9 +105,9 @@ static noinline int goslab_free_large(struct mspan *s, unsigned long flags)
  * @p is the object to clear, or NULL for a tiny block (its objects were
  * cleared one by one; the block is only poisoned).
  */
-static noinline int goslab_free_remote(struct goslab_class *cls,
-				       struct mspan *s, unsigned int idx,
-				       void *p)
+static __always_inline int goslab_free_remote(struct goslab_class *cls,
+					      struct mspan *s,
+					      unsigned int idx, void *p)
 {
 	bool first;
 	int ret;
@@ -157,27 +161,20 @@ static __always_inline int goslab_free_index(struct goslab_class *cls,
 }
 
 /*
- * The fast path is the free of an object whose span this CPU caches:
- * under goslab_cpu_lock (IRQs off without PREEMPT_RT), one bit set, no
- * shared lock, no atomic. The lookup and everything that reads the span
- * happen under it, an RCU read-side section, so that a racing release of
- * the span cannot free the descriptor under us. Misuse is reported after
- * the lock is dropped. Inlined into each API's entry point.
+ * Everything but the fast path's case, entered with the cpu lock held and
+ * @s = __mheap_span_of(@p) (maybe NULL); drops the lock and reports
+ * misuse after it.
  */
-static __always_inline int free_object(const void *p, unsigned long ip,
-				       struct goslab_class *expect,
-				       const char *api)
+static noinline int free_object_slow(const void *p, struct mspan *s,
+				     unsigned long flags,
+				     struct goslab_class *expect,
+				     unsigned long ip, const char *api)
 {
 	struct goslab_class *cls;
-	unsigned long flags;
 	unsigned int idx;
-	struct mspan *s;
 	int err = 0;
 
-	if (unlikely(!p))
-		return 0;
-	local_lock_irqsave(&goslab_cpu_lock, flags);
-	s = goslab_object_span(p, &idx, &err);
+	s = goslab_object_span_of(s, p, &idx, &err);
 	if (unlikely(!s))
 		goto out;
 	cls = s->cls;
@@ -200,6 +197,63 @@ reported:
 		goslab_report(err, p, ip, api);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/*
+ * The free of slot @idx of @s, an ordinary span this CPU does not cache,
+ * with the cpu lock held; drops it and reports misuse after it.
+ */
+static noinline int free_object_remote(const void *p, struct mspan *s,
+				       unsigned int idx, unsigned long flags,
+				       unsigned long ip, const char *api)
+{
+	int err = -goslab_free_remote(s->cls, s, idx, (void *)p);
+
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
+	if (unlikely(err)) {
+		goslab_report(err, p, ip, api);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The fast path is the free of an ordinary object whose span this CPU
+ * caches, with nothing to write into it: under goslab_cpu_lock (IRQs off
+ * without PREEMPT_RT), one bit set, no shared lock, no atomic, no call,
+ * so that it needs no saved register. Anything else (another CPU's span,
+ * a tiny or large object, init_on_free or a sanitizer, misuse) goes on
+ * in free_object_slow() from the lookup already made. The lookup and
+ * everything that reads the span happen under the lock, an RCU
+ * read-side section, so that a racing release of the span cannot free
+ * the descriptor under us. Inlined into each API's entry point.
+ */
+static __always_inline int free_object(const void *p, unsigned long ip,
+				       struct goslab_class *expect,
+				       const char *api)
+{
+	struct mcache_slot *slot;
+	unsigned long flags;
+	unsigned int idx;
+	struct mspan *s;
+
+	if (unlikely(!p))
+		return 0;
+	local_lock_irqsave(&goslab_cpu_lock, flags);
+	s = __mheap_span_of(p);
+	if (unlikely(!s || s->tiny || !s->cls || (expect && s->cls != expect) ||
+		     !goslab_pre_free_is_noop(s->cls) ||
+		     !mspan_object_at(s, (unsigned long)p, &idx)))
+		return free_object_slow(p, s, flags, expect, ip, api);
+	slot = this_cpu_ptr(s->cls->slot);
+	if (unlikely(slot->span != s))
+		return free_object_remote(p, s, idx, flags, ip, api);
+	if (unlikely(mspan_free_check_local(s, idx)))
+		return free_object_slow(p, s, flags, expect, ip, api);
+	mspan_free_publish_local(s, idx);
+	slot->nfree++;
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	return 0;
 }
 
@@ -309,9 +363,7 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 		if (last && addr - last->base < mspan_limit(last) - last->base &&
 		    !READ_ONCE(last->released_kpages)) {
 			s = last;
-			idx = mspan_obj_index(s, addr);
-			if (unlikely(s->base + (unsigned long)idx * s->elemsize !=
-				     addr))
+			if (unlikely(!mspan_object_at(s, addr, &idx)))
 				err = GOSLAB_ERR_INTERIOR;
 		} else {
 			s = goslab_object_span(obj, &idx, &err);

@@ -16,8 +16,8 @@
  *             every CPU's mcache. Typed caches are span classes too.
  *  mspan      a run of pages carved into equal objects of one class (or
  *             holding one large object). Its allocation state is Go's:
- *             allocBits, freeindex and allocCache (an inverted 64-bit
- *             window onto allocBits at freeindex, consumed with ctz).
+ *             allocBits, freeindex and allocCache (the free slots of the
+ *             64-slot window at freeindex, consumed with ctz).
  *  mcache     per CPU: one span per span class, allocated from without a
  *             lock by mspan_next_free_fast().
  *  mcentral   per span class: the spans not in any mcache, under a lock.
@@ -45,9 +45,12 @@
  *   large: mheap_alloc_span() directly, one object per span.
  *
  * Allocated objects and frees. A slot i of a small span is allocated iff
- * i < freeindex or bit i of alloc_bits is set (Go's rule: nextFreeFast
- * only skips allocated slots, so everything below freeindex is in use).
- * alloc_count is the number of allocated slots. A free never touches the
+ * i < freeindex, or i is in the window at freeindex and its allocCache
+ * bit is clear, or i is past the window and bit i of alloc_bits is set
+ * (Go's rule: the window moves on only when its free slots are all
+ * taken, so everything below freeindex is in use). An allocation clears
+ * one allocCache bit and writes nothing else; mspan_alloc_count() is
+ * the number of allocated slots. A free never touches the
  * allocation state, which belongs to the span's owner; it records itself
  * in one of two bitmaps, and the sweep folds them into the allocation
  * bits. A slot is live iff it is allocated and neither free bit is set.
@@ -76,7 +79,7 @@
  * Span states and owners (mspan.state, under the class's mcentral lock):
  *
  *   CACHED    in one CPU's mcache slot; only that CPU (its cpu lock) changes
- *             freeindex, alloc_cache and alloc_count, and sweeps it in
+ *             freeindex, alloc_cache and alloc_claimed, and sweeps it in
  *             place when it is used up and has frees (mcache_refill()).
  *   PARTIAL   on mcentral.partial: swept, has a free slot. Spans with no
  *             object at all sit at the tail, at most GOSLAB_KEEP_EMPTY
@@ -118,8 +121,8 @@
  *
  * Fast-path choice: goslab_cpu_lock around the mcache, which is IRQs off
  * (local_irq_save) and nothing more on !PREEMPT_RT without lockdep. Go's
- * allocation state is three fields of the span (alloc_cache, freeindex,
- * alloc_count) plus the slot's span pointer; SLUB's transaction-id scheme
+ * allocation state is the span's alloc_cache, beside freeindex, plus
+ * the slot's span pointer; SLUB's transaction-id scheme
  * commits one pointer with this_cpu_cmpxchg, and here would need a
  * double-word cmpxchg over a per-CPU copy of the allocation window and a
  * retry loop. Saving and restoring IRQ state is a few unlocked

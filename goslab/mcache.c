@@ -46,19 +46,20 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	 * reused while they are still in this CPU's cache.
 	 */
 	if (mspan_has_frees(s)) {
-		unsigned int dup;
+		unsigned int dup, count;
 
-		slot->nmalloc += s->alloc_count - slot->alloc_base;
+		slot->nmalloc += mspan_alloc_count(s) - slot->alloc_base;
 		slot->nswept_frees += mspan_sweep(s, &dup);
 		if (unlikely(dup))
 			goslab_report_dup_frees(cls, s, dup);
-		slot->alloc_base = s->alloc_count;
+		count = mspan_alloc_count(s);
+		slot->alloc_base = count;
 		slot->nsweep++;
-		if (s->alloc_count < s->nelems)
+		if (count < s->nelems)
 			return true;
 	}
 	if (s != &goslab_emptymspan) {
-		slot->nmalloc += s->alloc_count - slot->alloc_base;
+		slot->nmalloc += mspan_alloc_count(s) - slot->alloc_base;
 		WRITE_ONCE(slot->span, &goslab_emptymspan);
 		s = mcentral_exchange_span(cls, s);
 	} else {
@@ -84,7 +85,7 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 		}
 	}
 	WRITE_ONCE(slot->span, s);
-	slot->alloc_base = s->alloc_count;
+	slot->alloc_base = mspan_alloc_count(s);
 	slot->nrefill++;
 	return true;
 }
@@ -206,7 +207,7 @@ static void mcache_flush_slot(struct goslab_class *cls,
 
 	if (s == &goslab_emptymspan)
 		return;
-	slot->nmalloc += s->alloc_count - slot->alloc_base;
+	slot->nmalloc += mspan_alloc_count(s) - slot->alloc_base;
 	WRITE_ONCE(slot->span, &goslab_emptymspan);
 	mcentral_uncache_span(cls, s);
 }

@@ -10,7 +10,7 @@
 /**
  * struct mcache_slot - one CPU's slot for one span class
  * @span: the span allocated from; &goslab_emptymspan when there is none
- * @alloc_base: @span's alloc_count when it was cached
+ * @alloc_base: mspan_alloc_count() of @span when it was cached
  * @nmalloc: allocations, counted when a span leaves the slot (Go's way)
  * @nfree: frees of this class's objects made on this CPU
  * @nrefill: spans taken from mcentral

@@ -123,8 +123,8 @@ static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
 	/* Local frees belong to a CPU's cache: swept before filing. */
 	GOSLAB_WARN_ON_ONCE(s->nlocal_freed);
 	if (READ_ONCE(s->nfreed)) {
-		mcentral_add_unswept(c, s, s->alloc_count == s->nelems);
-	} else if (s->alloc_count == s->nelems) {
+		mcentral_add_unswept(c, s, mspan_alloc_count(s) == s->nelems);
+	} else if (mspan_alloc_count(s) == s->nelems) {
 		s->state = MSPAN_FULL;
 		list_add(&s->list, &c->full);
 	} else if (!mspan_is_empty(s)) {
@@ -171,7 +171,7 @@ static struct mspan *__mcentral_cache_span(struct goslab_class *cls)
 	}
 	while (budget-- && (s = mcentral_pop_unswept(c))) {
 		mcentral_sweep_span(cls, s);
-		if (s->alloc_count < s->nelems)
+		if (mspan_alloc_count(s) < s->nelems)
 			goto have;
 		mcentral_file_span(cls, s);
 	}
@@ -456,7 +456,7 @@ unsigned long mcentral_shrink(struct goslab_class *cls)
 		kpages = mspan_scavenge(s);
 		if (kpages)
 			mheap_release_span_kpages(s, kpages);
-		if (s->alloc_count == s->nelems) {
+		if (mspan_alloc_count(s) == s->nelems) {
 			list_move(&s->list, &c->full);
 			s->state = MSPAN_FULL;
 		}
@@ -487,14 +487,14 @@ static bool mcentral_check_list(struct goslab_class *cls,
 		}
 		if (!mspan_is_valid(s, true))
 			ok = false;
-		if (state == MSPAN_FULL && s->alloc_count != s->nelems) {
+		if (state == MSPAN_FULL && mspan_alloc_count(s) != s->nelems) {
 			goslab_inv_err("%s: span %p on the full list with %u of %u allocated\n",
-				       cls->name, (void *)s->base, s->alloc_count,
+				       cls->name, (void *)s->base, mspan_alloc_count(s),
 				       s->nelems);
 			ok = false;
 		}
 		if (state == MSPAN_PARTIAL) {
-			if (s->alloc_count >= s->nelems) {
+			if (mspan_alloc_count(s) >= s->nelems) {
 				goslab_inv_err("%s: span %p on the partial list but full\n",
 					       cls->name, (void *)s->base);
 				ok = false;

@@ -4,9 +4,10 @@
  * the sweep and the scavenger's pinning.
  *
  * A span is Go's mspan: a run of goslab pages carved into nelems objects
- * of elemsize bytes. Allocation advances freeindex through the slots that
- * alloc_bits leaves free, 64 at a time through the inverted allocCache
- * window (mspan_next_free_fast() in internal.h, mspan_next_free() here).
+ * of elemsize bytes. Allocation takes the slots that alloc_bits leaves
+ * free 64 at a time, through the allocCache window at freeindex (the
+ * free slots of the window, consumed with ctz by mspan_next_free_fast()
+ * in mspan.h; mspan_next_free() here moves the window).
  * Frees only set a bit in free_bits or local_free_bits; the sweep folds
  * them back into alloc_bits and restarts freeindex at 0, as Go's sweep
  * installs the mark bits as the new allocation bits. Locking is the
@@ -50,23 +51,22 @@ static u64 mspan_alloc_word(const struct mspan *s, unsigned int whichword)
 	return w;
 }
 
-/**
- * mspan_refill_alloc_cache() - load the allocCache window at freeindex
- * @s: the span
- * @whichword: the 64-slot window holding freeindex (freeindex / 64)
- *
- * Go's refillAllocCache: the cache is the inverted allocation bits,
- * shifted so that bit 0 is slot freeindex.
- */
-static void mspan_refill_alloc_cache(struct mspan *s, unsigned int whichword)
+/* The window's slots that exist: bit k for slot @fi + k below nelems. */
+static u64 mspan_window_mask(const struct mspan *s, unsigned int fi)
 {
-	s->alloc_cache = ~mspan_alloc_word(s, whichword) >> (s->freeindex % 64);
+	unsigned int n = s->nelems - fi;
+
+	return n >= 64 ? ~0ULL : BIT_ULL(n) - 1;
 }
 
-/* Reload the window after the allocation bits changed under freeindex. */
-static void mspan_reload_alloc_cache(struct mspan *s)
+/*
+ * The window at freeindex (a multiple of 64, below nelems) as it is in
+ * the allocation bits: its free slots.
+ */
+static u64 mspan_window_of_bits(const struct mspan *s)
 {
-	mspan_refill_alloc_cache(s, s->freeindex / 64);
+	return ~mspan_alloc_word(s, s->freeindex / 64) &
+	       mspan_window_mask(s, s->freeindex);
 }
 
 /**
@@ -87,10 +87,10 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 	s->elemsize = elemsize;
 	s->nelems = nelems;
 	s->divmul = (u32)(U32_MAX / elemsize) + 1;
+	s->divmagic = U64_MAX / elemsize + 1;
 	s->cls = NULL;
 	s->chunk = NULL;
 	s->freeindex = 0;
-	s->alloc_count = 0;
 	s->released_kpages = 0;
 	s->npinned = 0;
 	s->tiny = NULL;
@@ -105,7 +105,8 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 	bitmap_zero(s->alloc_bits, nelems);
 	bitmap_zero(s->free_bits, nelems);
 	bitmap_zero(s->local_free_bits, nelems);
-	mspan_reload_alloc_cache(s);
+	s->alloc_cache = mspan_window_mask(s, 0);
+	s->alloc_claimed = hweight64(s->alloc_cache);
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_init);
 
@@ -113,44 +114,47 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_init);
  * mspan_next_free() - allocate when the allocCache window is used up
  * @s: the span; its owner's IRQs are off
  *
- * Go's nextFreeIndex: walk the windows past freeindex until one has a
- * free slot, and take it.
+ * Go's nextFreeIndex: move the window past freeindex until one has a
+ * free slot, and take it. Every slot of the window left behind is
+ * allocated (its free ones were all taken), so freeindex may pass it.
+ * A window with free slots is installed under free_lock, freeindex
+ * first, so that a remote free's check sees a consistent window and a
+ * lockless reader that sees the new freeindex with the old (empty)
+ * window reads the slots as allocated (mspan_is_allocated()).
  *
  * Return: the object, or NULL when the span is full.
  */
 void *mspan_next_free(struct mspan *s)
 {
-	unsigned int sfreeindex = s->freeindex;
-	unsigned int bit, result;
-	u64 cache;
+	unsigned int fi = s->freeindex;
+	unsigned long flags;
+	u64 cache = 0;
 
-	if (sfreeindex >= s->nelems)
-		return NULL;
-	cache = s->alloc_cache;
-	while (!cache) {
-		sfreeindex = (sfreeindex + 64) & ~63U;
-		if (sfreeindex >= s->nelems) {
-			s->freeindex = s->nelems;
-			return NULL;
-		}
-		s->freeindex = sfreeindex;
-		mspan_refill_alloc_cache(s, sfreeindex / 64);
-		cache = s->alloc_cache;
+	if (s->alloc_cache)
+		return mspan_next_free_fast(s);
+	while (fi < s->nelems) {
+		fi = round_down(fi, 64) + 64;
+		if (fi >= s->nelems)
+			break;
+		cache = ~mspan_alloc_word(s, fi / 64) &
+			mspan_window_mask(s, fi);
+		if (cache)
+			break;
 	}
-	bit = __ffs64(cache);
-	result = sfreeindex + bit;
-	if (result >= s->nelems) {
-		s->freeindex = s->nelems;
-		s->alloc_cache = 0;
+	if (!cache) {
+		/* No window holds a free slot: every slot is allocated. */
+		WRITE_ONCE(s->freeindex, s->nelems);
 		return NULL;
 	}
-	s->alloc_cache = (cache >> bit) >> 1;
-	sfreeindex = result + 1;
-	s->freeindex = sfreeindex;
-	if (sfreeindex % 64 == 0 && sfreeindex != s->nelems)
-		mspan_refill_alloc_cache(s, sfreeindex / 64);
-	s->alloc_count++;
-	return (void *)(s->base + (unsigned long)result * s->elemsize);
+	raw_spin_lock_irqsave(&s->free_lock, flags);
+	WRITE_ONCE(s->freeindex, fi);
+	/* The count before the window: see mspan_alloc_count(). */
+	WRITE_ONCE(s->alloc_claimed, s->alloc_claimed + hweight64(cache));
+	/* freeindex and the count before the window: mspan_is_allocated(). */
+	smp_wmb();
+	WRITE_ONCE(s->alloc_cache, cache);
+	raw_spin_unlock_irqrestore(&s->free_lock, flags);
+	return mspan_next_free_fast(s);
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_next_free);
 
@@ -205,11 +209,20 @@ static bool mspan_slot_on(const struct mspan *s, unsigned int idx,
 	return released & GENMASK(last, first);
 }
 
-/* Allocated slots: those below freeindex and those with an alloc bit. */
+/*
+ * Allocated slots: those below freeindex, those of the window not in
+ * alloc_cache, and those beyond it with an alloc bit.
+ */
 static unsigned int mspan_count_allocated(const struct mspan *s)
 {
-	return s->freeindex - bitmap_weight(s->alloc_bits, s->freeindex) +
-	       bitmap_weight(s->alloc_bits, s->nelems);
+	unsigned int fi = s->freeindex, end;
+
+	if (fi >= s->nelems)
+		return s->nelems;
+	end = min(fi + 64, s->nelems);
+	return end - hweight64(s->alloc_cache) +
+	       bitmap_weight(s->alloc_bits, s->nelems) -
+	       bitmap_weight(s->alloc_bits, end);
 }
 
 /*
@@ -224,8 +237,6 @@ static void mspan_repin(struct mspan *s)
 	for_each_set_bit(k, &mask, BITS_PER_LONG)
 		if (mspan_kpage_slots(s, k, &first, &last))
 			bitmap_set(s->alloc_bits, first, last - first + 1);
-	/* Called by the sweep, which has folded freeindex into the bits. */
-	s->alloc_count = bitmap_weight(s->alloc_bits, s->nelems);
 }
 
 /**
@@ -236,8 +247,11 @@ static void mspan_repin(struct mspan *s)
  *	and a remote free that raced; see internal.h), or NULL
  *
  * Takes the remote and the local free bits under free_lock, so that no
- * remote free is between its check and its bit, and restarts freeindex
- * at 0. A slot freed twice is freed once.
+ * remote free is between its check and its bit, folds the window's
+ * handed-out slots into the alloc bits and restarts the window at the
+ * first free slot. A
+ * slot freed twice is freed once. The window reads as all allocated
+ * while the bits change (see mspan_is_allocated()).
  *
  * Return: the number of slots freed.
  */
@@ -246,9 +260,15 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 	unsigned int words = BITS_TO_LONGS(s->nelems);
 	unsigned int fi = s->freeindex;
 	unsigned int w, taken = 0, ndup = 0, count = 0;
+	u64 handed_out = 0, cache;
 	unsigned long flags;
 
+	if (fi < s->nelems)
+		handed_out = mspan_window_mask(s, fi) & ~s->alloc_cache;
 	raw_spin_lock_irqsave(&s->free_lock, flags);
+	WRITE_ONCE(s->alloc_cache, 0);
+	/* An empty window before the bits change: all of it reads allocated. */
+	smp_wmb();
 	for (w = 0; w < words; w++) {
 		unsigned long below, allocated, remote, local;
 		unsigned int first = w * BITS_PER_LONG;
@@ -262,6 +282,8 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 		if (first + BITS_PER_LONG > s->nelems)
 			below &= BIT(s->nelems - first) - 1;
 		allocated = s->alloc_bits[w] | below;
+		if (first >= fi && first < fi + 64)
+			allocated |= (unsigned long)(handed_out >> (first - fi));
 		remote = s->free_bits[w];
 		local = s->local_free_bits[w];
 		s->free_bits[w] = 0;
@@ -272,13 +294,28 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 		s->alloc_bits[w] = allocated;
 		count += hweight_long(allocated);
 	}
-	s->alloc_count = count;
-	if (unlikely(s->released_kpages))
+	if (unlikely(s->released_kpages)) {
 		mspan_repin(s);
-	/* New bits before freeindex: see mspan_is_allocated(). */
+		count = bitmap_weight(s->alloc_bits, s->nelems);
+	}
+	/*
+	 * The window at the first free slot, so that the allocations after
+	 * the sweep do not each move it (and take free_lock) past full
+	 * windows. New bits, then freeindex, then the window (see
+	 * mspan_is_allocated()).
+	 */
+	for (fi = 0, cache = 0; fi < s->nelems; fi += 64) {
+		cache = ~mspan_alloc_word(s, fi / 64) & mspan_window_mask(s, fi);
+		if (cache)
+			break;
+	}
+	/* The new bits before freeindex. */
 	smp_wmb();
-	WRITE_ONCE(s->freeindex, 0);
-	mspan_reload_alloc_cache(s);
+	WRITE_ONCE(s->freeindex, min(fi, s->nelems));
+	WRITE_ONCE(s->alloc_claimed, count + hweight64(cache));
+	/* freeindex and the count before the window. */
+	smp_wmb();
+	WRITE_ONCE(s->alloc_cache, cache);
 	WRITE_ONCE(s->nfreed, 0);
 	s->nlocal_freed = 0;
 	raw_spin_unlock_irqrestore(&s->free_lock, flags);
@@ -313,11 +350,11 @@ unsigned int mspan_dup_frees(const struct mspan *s)
  */
 unsigned int mspan_live(const struct mspan *s)
 {
-	unsigned int w, freed = s->npinned;
+	unsigned int w, freed = s->npinned, allocated = mspan_alloc_count(s);
 
 	for (w = 0; w < BITS_TO_LONGS(s->nelems); w++)
 		freed += hweight_long(s->free_bits[w] | s->local_free_bits[w]);
-	return s->alloc_count - min(freed, s->alloc_count);
+	return allocated - min(freed, allocated);
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_live);
 
@@ -395,9 +432,12 @@ u32 mspan_scavenge(struct mspan *s)
 		for (i = 0; i < s->nelems; i++)
 			pinned += mspan_slot_on(s, i, released);
 		s->npinned = pinned;
-		s->alloc_count = mspan_count_allocated(s);
-		/* The window at freeindex, which may be past slot 64. */
-		mspan_reload_alloc_cache(s);
+		/* The window loses the slots just pinned. */
+		if (s->freeindex < s->nelems)
+			WRITE_ONCE(s->alloc_cache,
+				   s->alloc_cache & mspan_window_of_bits(s));
+		WRITE_ONCE(s->alloc_claimed, mspan_count_allocated(s) +
+			   hweight64(s->alloc_cache));
 	}
 	raw_spin_unlock_irqrestore(&s->free_lock, flags);
 	return fresh;
@@ -406,7 +446,8 @@ u32 mspan_scavenge(struct mspan *s)
 /**
  * mspan_is_valid() - check every invariant of one span
  * @s: the span, quiescent (no allocation or free in flight)
- * @check_cache: also check allocCache against the allocation bits
+ * @check_cache: also check that allocCache offers no slot with an
+ *	allocation bit
  *
  * A slot with both a remote and a local free bit is a racing double
  * free awaiting the sweep, not an inconsistency.
@@ -419,6 +460,7 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 	bool ok = true;
 
 	if (!s->nelems || !s->elemsize || s->freeindex > s->nelems ||
+	    (s->freeindex % 64 && s->freeindex != s->nelems) ||
 	    (unsigned long)s->nelems * s->elemsize >
 	    (unsigned long)s->npages * GOSLAB_PAGE_SIZE) {
 		goslab_inv_err("span %p: bad geometry (nelems %u elemsize %u npages %u freeindex %u)\n",
@@ -426,8 +468,15 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 			       s->freeindex);
 		return false;
 	}
+	if (s->freeindex < s->nelems ?
+	    s->alloc_cache & ~mspan_window_mask(s, s->freeindex) :
+	    s->alloc_cache) {
+		goslab_inv_err("span %p: allocCache %llx has bits past the span's last slot\n",
+			       (void *)s->base, s->alloc_cache);
+		ok = false;
+	}
 	for (i = 0; i < s->nelems; i++) {
-		bool a = i < s->freeindex || test_bit(i, s->alloc_bits);
+		bool a = mspan_is_allocated(s, i);
 
 		allocated += a;
 		freed += test_bit(i, s->free_bits);
@@ -481,9 +530,10 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 	if (s->cls && s->cls->ops && s->cls->ops->span_is_valid &&
 	    !s->cls->ops->span_is_valid(s))
 		ok = false;
-	if (allocated != s->alloc_count) {
-		goslab_inv_err("span %p: alloc_count %u but %u slots allocated\n",
-			       (void *)s->base, s->alloc_count, allocated);
+	if (allocated + hweight64(s->alloc_cache) != s->alloc_claimed) {
+		goslab_inv_err("span %p: alloc_claimed %u but %u slots allocated and %u in allocCache\n",
+			       (void *)s->base, s->alloc_claimed, allocated,
+			       (unsigned int)hweight64(s->alloc_cache));
 		ok = false;
 	}
 	if (freed != s->nfreed || local != s->nlocal_freed) {
@@ -493,15 +543,16 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 		ok = false;
 	}
 	if (check_cache && s->freeindex < s->nelems) {
-		unsigned int k, window = 64 - s->freeindex % 64;
+		unsigned int k;
 
-		for (k = 0; k < window && s->freeindex + k < s->nelems; k++) {
-			bool cache_free = (s->alloc_cache >> k) & 1;
-			bool bit = test_bit(s->freeindex + k, s->alloc_bits);
+		/* A slot in the window is free there only if its bits say so. */
+		for (k = 0; k < 64 && s->freeindex + k < s->nelems; k++) {
+			unsigned int j = s->freeindex + k;
 
-			if (cache_free == bit) {
-				goslab_inv_err("span %p: allocCache bit %u disagrees with slot %u\n",
-					       (void *)s->base, k, s->freeindex + k);
+			if (((s->alloc_cache >> k) & 1) &&
+			    test_bit(j, s->alloc_bits)) {
+				goslab_inv_err("span %p: allocCache bit %u set for slot %u, which has an alloc bit\n",
+					       (void *)s->base, k, j);
 				ok = false;
 				break;
 			}

@@ -29,11 +29,16 @@ struct heap_chunk;
 /*
  * Invariants of a span (mspan_is_valid()):
  *
- *  - freeindex <= nelems; alloc_count == |{i < freeindex} U {i >= freeindex
- *    with alloc bit set}|; no alloc bit at or beyond nelems.
- *  - for a span not being allocated from, alloc_cache bit k (k < 64 -
- *    freeindex % 64, freeindex + k < nelems) is set iff slot freeindex + k
- *    has no alloc bit.
+ *  - freeindex is a multiple of 64, or nelems once the span is full; no
+ *    alloc bit at or beyond nelems.
+ *  - the allocCache window is slots freeindex ... freeindex + 63: bit k of
+ *    alloc_cache set means slot freeindex + k is free and not handed out;
+ *    no bit for a slot at or beyond nelems, nor for a slot with an alloc
+ *    bit. A slot is allocated iff it is below freeindex, or in the window
+ *    with its alloc_cache bit clear, or beyond the window with its alloc
+ *    bit set (mspan_is_allocated()).
+ *  - alloc_claimed == allocated slots + popcount(alloc_cache): the fast
+ *    path hands a slot out by clearing its bit and nothing else.
  *  - free bits are set only on allocated slots; both kinds on one slot
  *    only after a racing local and remote free, until the next sweep;
  *    popcount(free_bits) == nfreed and popcount(local_free_bits) ==
@@ -41,7 +46,7 @@ struct heap_chunk;
  *    local free bits.
  *  - pinned slots (npinned of them) are exactly the slots overlapping a
  *    released kernel page of the span; they have alloc bits and no free
- *    bits; a span is empty when alloc_count == npinned.
+ *    bits; a span is empty when mspan_alloc_count() == npinned.
  *  - a tiny span's block words agree with its live blocks (the class's
  *    ops->span_is_valid()).
  */
@@ -52,12 +57,17 @@ struct heap_chunk;
  * @elemsize: object size (the whole span for a large object)
  * @nelems: objects in the span
  * @divmul: Go's reciprocal: index = (offset * divmul) >> 32
+ * @divmagic: ceil(2^64 / elemsize), for mspan_object_at()
  * @cls: the span class; NULL for a large span
  * @chunk: the heap chunk holding the pages
- * @alloc_cache: inverted alloc_bits from freeindex to the end of its
- *	64-slot window; owner only
- * @freeindex: slots below it are allocated; owner only, grows while cached
- * @alloc_count: allocated slots (pinned ones included); owner only
+ * @alloc_cache: the allocCache window: bit k set when slot freeindex + k
+ *	is free and not handed out; written by the owner only (the fast
+ *	path clears bits without a lock, a new window is installed under
+ *	@free_lock), read by remote frees under @free_lock
+ * @freeindex: start of the window; slots below it are allocated; owner
+ *	only, under @free_lock when it moves
+ * @alloc_claimed: allocated slots (pinned ones included) plus the bits
+ *	of @alloc_cache; owner only (see mspan_alloc_count())
  * @released_kpages: a bit per kernel page of the span given back to the
  *	page allocator while the span held objects (see mspan_scavenge());
  *	under the mcentral lock, read locklessly by frees. Published before
@@ -94,12 +104,13 @@ struct mspan {
 	unsigned int elemsize;
 	unsigned int nelems;
 	u32 divmul;
+	u64 divmagic;
 	struct goslab_class *cls;
 	struct heap_chunk *chunk;
 
 	u64 alloc_cache;
 	unsigned int freeindex;
-	unsigned int alloc_count;
+	unsigned int alloc_claimed;
 	u32 released_kpages;
 	unsigned int npinned;
 	atomic_t *tiny;
@@ -116,10 +127,37 @@ struct mspan {
 	unsigned long bits[];
 };
 
+/*
+ * Allocated slots, pinned ones included. Exact for the owner; for anyone
+ * else an estimate that a window being installed makes too high, never
+ * too low: its writers store the count before the window (smp_wmb()).
+ */
+static inline unsigned int mspan_alloc_count(const struct mspan *s)
+{
+	u64 cache = READ_ONCE(s->alloc_cache);
+
+	/* Pairs with the writers' smp_wmb() between count and window. */
+	smp_rmb();
+	return READ_ONCE(s->alloc_claimed) - hweight64(cache);
+}
+
+/*
+ * Allocations from a span cached by another CPU since its count was
+ * @base, racily: 0 when a sweep has lowered the count below @base and
+ * the CPU has not yet moved @base.
+ */
+static inline unsigned int goslab_span_allocs_since(const struct mspan *s,
+						    unsigned int base)
+{
+	unsigned int n = mspan_alloc_count(s);
+
+	return n > base ? n - base : 0;
+}
+
 /* Does the span hold no object (pinned slots are not objects)? */
 static inline bool mspan_is_empty(const struct mspan *s)
 {
-	return s->alloc_count == s->npinned;
+	return mspan_alloc_count(s) == s->npinned;
 }
 
 /*
@@ -175,35 +213,63 @@ static inline unsigned int mspan_obj_index(const struct mspan *s,
 }
 
 /**
+ * mspan_object_at() - is @p the start of an object of the span?
+ * @s: a small span whose pages hold @p
+ * @p: the address
+ * @idx: where to put the object's index
+ *
+ * On x86_64, one 64x64->128-bit multiply by ceil(2^64 / elemsize): the
+ * high half is the index and the low half says whether the offset is a
+ * multiple of elemsize, below the multiplier iff it is (Lemire, Kaser
+ * and Kurz, "Faster remainder by direct computation", 2019; exact for
+ * offsets and sizes below 2^32, which a span's are). Elsewhere Go's
+ * divmul and a multiply back.
+ *
+ * Return: true when @p is the start of slot *@idx, which exists.
+ */
+static __always_inline bool mspan_object_at(const struct mspan *s,
+					    unsigned long p, unsigned int *idx)
+{
+	unsigned long off = p - s->base;
+#ifdef __x86_64__
+	u64 lo, hi;
+
+	/*
+	 * One mulq for both halves; a C __int128 would make the compiler
+	 * realign the stack of every function this is inlined into.
+	 */
+	asm("mulq %3" : "=a" (lo), "=d" (hi) : "a" (off), "rm" (s->divmagic));
+	*idx = (unsigned int)hi;
+	return lo < s->divmagic && *idx < s->nelems;
+#else
+	*idx = mspan_obj_index(s, p);
+	return (unsigned long)*idx * s->elemsize == off && *idx < s->nelems;
+#endif
+}
+
+/**
  * mspan_next_free_fast() - allocate from the span's allocCache window
  * @s: the span; its owner's IRQs are off
  *
- * Go's nextFreeFast: the first set bit of alloc_cache is the next free
- * slot. Gives up at the end of a 64-slot window (unless it is the end of
- * the span) so that mspan_next_free() refills the window. One ctz, one
- * multiply, two shifts, no locked instruction.
+ * Go's nextFreeFast, with the window fixed at freeindex instead of
+ * shifted along: the lowest set bit of alloc_cache is the next free
+ * slot, and clearing it is the whole allocation (freeindex and the count
+ * move only with the window, in mspan_next_free()). One ctz, one clear
+ * of the lowest bit, one multiply; no locked instruction, no compare
+ * but the empty window's.
  *
  * Return: the object, or NULL when the window holds no free slot.
  */
 static __always_inline void *mspan_next_free_fast(struct mspan *s)
 {
 	u64 cache = s->alloc_cache;
-	unsigned int bit, result, freeidx;
 
 	if (unlikely(!cache))
 		return NULL;
-	bit = __ffs64(cache);
-	result = s->freeindex + bit;
-	if (unlikely(result >= s->nelems))
-		return NULL;
-	freeidx = result + 1;
-	if (unlikely(freeidx % 64 == 0 && freeidx != s->nelems))
-		return NULL;
-	/* Two shifts: bit + 1 may be 64, which one C shift cannot do. */
-	s->alloc_cache = (cache >> bit) >> 1;
-	s->freeindex = freeidx;
-	s->alloc_count++;
-	return (void *)(s->base + (unsigned long)result * s->elemsize);
+	/* A remote free's check reads the window under free_lock. */
+	WRITE_ONCE(s->alloc_cache, cache & (cache - 1));
+	return (void *)(s->base + (unsigned long)(s->freeindex +
+			__ffs64(cache)) * s->elemsize);
 }
 
 /**
@@ -212,30 +278,23 @@ static __always_inline void *mspan_next_free_fast(struct mspan *s)
  * @p: where to put the objects
  * @want: how many
  *
- * mspan_next_free_fast() in a loop with the window in registers: the
- * same rule (stop where a 64-slot window ends short of the span's end).
+ * mspan_next_free_fast() in a loop with the window in a register.
  *
  * Return: how many were allocated.
  */
 static __always_inline unsigned int mspan_alloc_run(struct mspan *s, void **p,
 						    unsigned int want)
 {
-	unsigned int fi = s->freeindex, got = 0, bit, result;
+	unsigned long base = s->base + (unsigned long)s->freeindex * s->elemsize;
 	u64 cache = s->alloc_cache;
+	unsigned int got = 0;
 
 	while (got < want && cache) {
-		bit = __ffs64(cache);
-		result = fi + bit;
-		if (result >= s->nelems ||
-		    ((result + 1) % 64 == 0 && result + 1 != s->nelems))
-			break;
-		cache = (cache >> bit) >> 1;
-		fi = result + 1;
-		p[got++] = (void *)(s->base + (unsigned long)result * s->elemsize);
+		p[got++] = (void *)(base + (unsigned long)__ffs64(cache) *
+				    s->elemsize);
+		cache &= cache - 1;
 	}
-	s->alloc_cache = cache;
-	s->freeindex = fi;
-	s->alloc_count += got;
+	WRITE_ONCE(s->alloc_cache, cache);
 	return got;
 }
 
@@ -252,19 +311,39 @@ void *mspan_next_free(struct mspan *s);
  * @s: the span
  * @idx: slot index, below nelems
  *
- * Safe against the owner allocating concurrently: freeindex only grows
- * while the span is cached, and slots below it are allocated.
+ * Exact for the owner, and under @s->free_lock, which every move of the
+ * window holds (only the owner's fast path changes the window without
+ * it, and only from free to allocated). Without the lock, freeindex is
+ * read before and after the window and the answer kept only if it did
+ * not move; a window just being installed reads as all allocated. So a
+ * slot that stays allocated always reads as allocated, and a free slot
+ * may read as allocated while the window moves (the writers' side:
+ * mspan_next_free() and mspan_sweep()).
  *
  * Return: true when the slot is allocated.
  */
 static __always_inline bool mspan_is_allocated(const struct mspan *s,
 					       unsigned int idx)
 {
-	if (idx < READ_ONCE(s->freeindex))
-		return true;
-	/* Pairs with the smp_wmb() in mspan_sweep(). */
-	smp_rmb();
-	return test_bit(idx, s->alloc_bits);
+	unsigned int fi = READ_ONCE(s->freeindex), again;
+	bool ret;
+
+	for (;;) {
+		if (idx < fi)
+			return true;
+		/* Pairs with the smp_wmb()s of the window's writers. */
+		smp_rmb();
+		if (idx - fi < 64)
+			ret = !((READ_ONCE(s->alloc_cache) >> (idx - fi)) & 1);
+		else
+			ret = test_bit(idx, s->alloc_bits);
+		/* The window before freeindex again: see above. */
+		smp_rmb();
+		again = READ_ONCE(s->freeindex);
+		if (likely(again == fi))
+			return ret;
+		fi = again;
+	}
 }
 
 /**
@@ -314,16 +393,24 @@ static __always_inline bool mspan_free_publish(struct mspan *s,
  * @idx: slot index, below nelems
  *
  * The owner's check: no lock, since only this CPU allocates from the
- * span and sweeps it while it is cached. A slot is allocated iff it is
- * below freeindex or its alloc bit is set (see mspan_is_allocated()).
+ * span and sweeps it while it is cached (the rule is
+ * mspan_is_allocated()'s).
  *
  * Return: 0, or -EINVAL for a double free or a slot never allocated.
  */
 static __always_inline int mspan_free_check_local(const struct mspan *s,
 						  unsigned int idx)
 {
-	if (unlikely((idx >= s->freeindex && !test_bit(idx, s->alloc_bits)) ||
-		     mspan_slot_pinned(s, idx) || test_bit(idx, s->free_bits) ||
+	unsigned int off = idx - s->freeindex;
+	bool free;
+
+	/* In the window (off wraps above 63 when idx is below freeindex). */
+	if (off < 64)
+		free = (s->alloc_cache >> off) & 1;
+	else
+		free = idx >= s->freeindex && !test_bit(idx, s->alloc_bits);
+	if (unlikely(free || mspan_slot_pinned(s, idx) ||
+		     test_bit(idx, s->free_bits) ||
 		     test_bit(idx, s->local_free_bits)))
 		return -EINVAL;
 	return 0;

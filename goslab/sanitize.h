@@ -69,6 +69,17 @@ static __always_inline void goslab_post_alloc(const struct goslab_class *cls,
 	kmemleak_alloc(p, cls->elemsize, 1, gfp);
 }
 
+/*
+ * Would goslab_pre_free() do nothing? Tested by the free fast path,
+ * which then needs no call: the static key before the class is read.
+ */
+static __always_inline bool goslab_pre_free_is_noop(const struct goslab_class *cls)
+{
+	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
+	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
+	       !(want_init_on_free() && !cls->ctor);
+}
+
 /**
  * goslab_pre_free() - an object of @cls is about to be freed
  * @cls: its class (not the tiny one)

@@ -275,8 +275,8 @@ void goslab_read_class_stats(struct goslab_class *cls,
 		st->nfree += slot->nfree;
 		st->nrefill += slot->nrefill;
 		if (s != &goslab_emptymspan)
-			st->nmalloc += READ_ONCE(s->alloc_count) -
-				       READ_ONCE(slot->alloc_base);
+			st->nmalloc += goslab_span_allocs_since(s,
+					READ_ONCE(slot->alloc_base));
 	}
 	rcu_read_unlock();
 	st->nfree -= atomic_long_read(&cls->dup_frees);

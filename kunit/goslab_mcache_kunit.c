@@ -48,7 +48,7 @@ static void mcache_refill_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, slot->nrefill - refills, 4);
 	/* Allocations are counted when a span leaves the slot (Go's way). */
 	KUNIT_EXPECT_EQ(test, slot->nmalloc - nmalloc, 3 * 64);
-	KUNIT_EXPECT_EQ(test, slot->span->alloc_count - slot->alloc_base, 1);
+	KUNIT_EXPECT_EQ(test, mspan_alloc_count(slot->span) - slot->alloc_base, 1);
 	migrate_enable();
 	goslab_test_free_objs(obj, n);
 	goslab_expect_consistent(test);

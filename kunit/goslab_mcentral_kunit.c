@@ -101,7 +101,7 @@ static void mcentral_span_lifecycle_test(struct kunit *test)
 
 	KUNIT_EXPECT_PTR_EQ(test, cache_span(cls), s);
 	KUNIT_EXPECT_EQ(test, s->state, MSPAN_CACHED);
-	KUNIT_EXPECT_EQ(test, s->alloc_count, 2);
+	KUNIT_EXPECT_EQ(test, mspan_alloc_count(s), 2);
 	KUNIT_EXPECT_PTR_EQ(test, own_alloc(s), obj[1]);
 	KUNIT_EXPECT_NULL(test, own_alloc(s));
 	uncache_span(cls, s);

@@ -37,9 +37,10 @@ static void *span_alloc(struct mspan *s, bool *fast)
 }
 
 /*
- * Fill a span of @nelems and check Go's window rule: the fast path gives
- * up exactly when freeindex would cross a 64-slot boundary that is not
- * the end of the span.
+ * Fill a span of @nelems and check the window rule: the fast path gives
+ * up exactly when a 64-slot window is used up, and the slow path moves
+ * the window on (the first slot of every window but the first comes
+ * from it).
  */
 static void fill_and_check(struct kunit *test, unsigned int nelems)
 {
@@ -49,7 +50,7 @@ static void fill_and_check(struct kunit *test, unsigned int nelems)
 
 	for (i = 0; i < nelems; i++) {
 		void *p = span_alloc(s, &fast);
-		bool boundary = (i + 1) % 64 == 0 && i + 1 != nelems;
+		bool boundary = i % 64 == 0 && i;
 
 		KUNIT_ASSERT_NOT_NULL_MSG(test, p, "nelems %u slot %u",
 					  nelems, i);
@@ -57,7 +58,7 @@ static void fill_and_check(struct kunit *test, unsigned int nelems)
 		KUNIT_EXPECT_EQ_MSG(test, fast, !boundary,
 				    "nelems %u slot %u: fast path %s", nelems, i,
 				    fast ? "crossed a window" : "gave up early");
-		KUNIT_EXPECT_EQ(test, s->alloc_count, i + 1);
+		KUNIT_EXPECT_EQ(test, mspan_alloc_count(s), i + 1);
 		KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
 	}
 	KUNIT_EXPECT_NULL(test, mspan_next_free_fast(s));
@@ -113,7 +114,7 @@ static void mspan_free_and_sweep_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
 
 	KUNIT_EXPECT_EQ(test, mspan_sweep(s, NULL), freed);
-	KUNIT_EXPECT_EQ(test, s->alloc_count, n - freed);
+	KUNIT_EXPECT_EQ(test, mspan_alloc_count(s), n - freed);
 	KUNIT_EXPECT_EQ(test, s->nfreed, 0);
 	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
 
@@ -124,7 +125,7 @@ static void mspan_free_and_sweep_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, slot_of(p), i);
 	}
 	KUNIT_EXPECT_NULL(test, span_alloc(s, &fast));
-	KUNIT_EXPECT_EQ(test, s->alloc_count, n);
+	KUNIT_EXPECT_EQ(test, mspan_alloc_count(s), n);
 	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
 }
 
@@ -182,7 +183,7 @@ static void mspan_local_free_test(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, mspan_sweep(s, NULL), local + remote);
 	KUNIT_EXPECT_FALSE(test, mspan_has_frees(s));
-	KUNIT_EXPECT_EQ(test, s->alloc_count, n - local - remote);
+	KUNIT_EXPECT_EQ(test, mspan_alloc_count(s), n - local - remote);
 	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
 	for (i = 0; i < local + remote; i++)
 		KUNIT_EXPECT_NOT_NULL(test, span_alloc(s, &fast));
@@ -221,9 +222,67 @@ static void mspan_random_rounds_test(struct kunit *test)
 		}
 		KUNIT_ASSERT_TRUE(test, mspan_is_valid(s, false));
 		mspan_sweep(s, NULL);
-		KUNIT_ASSERT_EQ(test, s->alloc_count, bitmap_weight(live, n));
+		KUNIT_ASSERT_EQ(test, mspan_alloc_count(s), bitmap_weight(live, n));
 		KUNIT_ASSERT_TRUE(test, mspan_is_valid(s, true));
 	}
+}
+
+/*
+ * A span swept while its window is half used (a span given back to
+ * mcentral with free slots, then swept there): the slots handed out from
+ * the window stay allocated, the ones freed come back, the ones never
+ * handed out stay free, and nothing is handed out twice.
+ */
+static void mspan_sweep_mid_window_test(struct kunit *test)
+{
+	const unsigned int n = 300;
+	struct mspan *s = test_span(test, n);
+	DECLARE_BITMAP(live, 300) = { 0 };
+	unsigned int i, want;
+	bool fast;
+	void *p;
+
+	/* Into the second window, with a hole left by a later free. */
+	for (i = 0; i < 100; i++) {
+		p = span_alloc(s, &fast);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		__set_bit(slot_of(p), live);
+	}
+	KUNIT_EXPECT_EQ(test, s->freeindex, 64);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, mspan_is_allocated(s, i), i < 100,
+				    "slot %u", i);
+	/* In the window, handed out or not; below it; past it. */
+	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 70), 1);
+	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 3), 0);
+	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 100), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 127), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mspan_free_index(s, 200), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mspan_free_index_local(s, 99), 0);
+	KUNIT_EXPECT_EQ(test, mspan_free_index_local(s, 101), -EINVAL);
+	__clear_bit(70, live);
+	__clear_bit(3, live);
+	__clear_bit(99, live);
+	KUNIT_EXPECT_EQ(test, mspan_live(s), 97);
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+
+	KUNIT_EXPECT_EQ(test, mspan_sweep(s, NULL), 3);
+	KUNIT_EXPECT_EQ(test, mspan_alloc_count(s), 97);
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_EQ_MSG(test, mspan_is_allocated(s, i),
+				    test_bit(i, live), "slot %u", i);
+	want = n - 97;
+	for (i = 0; i < want; i++) {
+		p = span_alloc(s, &fast);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_ASSERT_FALSE_MSG(test, test_bit(slot_of(p), live),
+				       "slot %u handed out twice", slot_of(p));
+		__set_bit(slot_of(p), live);
+	}
+	KUNIT_EXPECT_NULL(test, span_alloc(s, &fast));
+	KUNIT_EXPECT_EQ(test, mspan_alloc_count(s), n);
+	KUNIT_EXPECT_TRUE(test, mspan_is_valid(s, true));
 }
 
 static struct kunit_case mspan_cases[] = {
@@ -235,6 +294,7 @@ static struct kunit_case mspan_cases[] = {
 	KUNIT_CASE(mspan_double_free_test),
 	KUNIT_CASE(mspan_local_free_test),
 	KUNIT_CASE(mspan_random_rounds_test),
+	KUNIT_CASE(mspan_sweep_mid_window_test),
 	{}
 };
 

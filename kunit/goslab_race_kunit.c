@@ -202,7 +202,7 @@ static int sweep_race_owner(void *arg)
 				break;
 			/* Bound to this CPU: its own slot, read racily. */
 			s = raw_cpu_ptr(cls->slot)->span;
-		} while (s->alloc_count < s->nelems && n < 2 * nelems);
+		} while (mspan_alloc_count(s) < s->nelems && n < 2 * nelems);
 		if (!held[n - 1] || n < 2 || mheap_span_of(held[n - 1]) != s ||
 		    mheap_span_of(held[n - 2]) != s) {
 			r->misses++;
