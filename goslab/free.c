@@ -432,7 +432,7 @@ size_t goslab_object_size(const void *p, unsigned long ip, const char *api,
 		size = s->cls->ops->object_size(s, p, &err);
 	else if (!s->cls)
 		size = READ_ONCE(s->nfreed) ? 0 : s->elemsize;
-	else if (mspan_slot_live(s, idx))
+	else if (mspan_slot_live_locked(s, idx))
 		size = s->elemsize;
 	rcu_read_unlock();
 	if (!size)

@@ -118,16 +118,17 @@ static struct mspan *mcentral_pop_unswept(struct mcentral *c)
 static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
 {
 	struct mcentral *c = &cls->central;
+	unsigned int allocated = mspan_alloc_count(s);
 
 	lockdep_assert_held(&c->lock);
 	/* Local frees belong to a CPU's cache: swept before filing. */
 	GOSLAB_WARN_ON_ONCE(s->nlocal_freed);
 	if (READ_ONCE(s->nfreed)) {
-		mcentral_add_unswept(c, s, mspan_alloc_count(s) == s->nelems);
-	} else if (mspan_alloc_count(s) == s->nelems) {
+		mcentral_add_unswept(c, s, allocated == s->nelems);
+	} else if (allocated == s->nelems) {
 		s->state = MSPAN_FULL;
 		list_add(&s->list, &c->full);
-	} else if (!mspan_is_empty(s)) {
+	} else if (allocated != s->npinned) {
 		s->state = MSPAN_PARTIAL;
 		list_add(&s->list, &c->partial);
 	} else if (c->nempty < GOSLAB_KEEP_EMPTY && !s->released_kpages) {

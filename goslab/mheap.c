@@ -20,10 +20,12 @@
  * The arena index is Go's arena map, flat, over physical addresses:
  * goslab_arenas[] -> struct goslab_arena, a span pointer per goslab page.
  * goslab_arenas[] has an entry per 4 MiB of physical address space (8
- * bytes: 2 MiB per TiB), sized at load for twice the memory present, and
- * grows when a chunk arrives from beyond it (memory hot-added since): a
- * larger copy is published before its length, and the old one freed
- * after a grace period. Entries are written under mheap.lock and read
+ * bytes: 2 MiB per TiB), sized at load for the memory present, and grows
+ * (to twice its length at least) when a chunk arrives from beyond it
+ * (memory hot-added since): a larger copy is published before its
+ * length, and the old one freed after a grace period. The copy is made
+ * under mheap.lock, with IRQs off: about 1 ms per TiB indexed, once per
+ * doubling of the physical address space. Entries are written under mheap.lock and read
  * without a lock, with IRQs off or under rcu_read_lock(); arenas are
  * never freed before module exit. Only arenas goslab has pages in have
  * an entry, so a pointer outside the direct map (whose offset from
@@ -1281,8 +1283,8 @@ int mheap_init(void)
 	phys_addr_t top = __pa(high_memory - 1) + 1;
 	struct arena_index_block *index;
 
-	/* Twice the memory present at load; it grows for memory added later. */
-	goslab_arenas_len = DIV_ROUND_UP(2 * (u64)top, GOSLAB_ARENA_SIZE);
+	/* The memory present at load; it grows for memory added later. */
+	goslab_arenas_len = DIV_ROUND_UP((u64)top, GOSLAB_ARENA_SIZE);
 	goslab_cpu_wq = alloc_workqueue("goslab_cpu", WQ_MEM_RECLAIM, 0);
 	if (!goslab_cpu_wq)
 		return -ENOMEM;

@@ -124,11 +124,12 @@ static __always_inline struct goslab_arena *goslab_arena_of(phys_addr_t pa)
  * @p: any pointer
  *
  * Not virt_addr_valid() nor struct page: the arena index alone says
- * whether goslab owns the page. An address below PAGE_OFFSET wraps to
- * an offset past the index, and one above the direct map lands past it
- * or on an arena goslab does not have (only arenas of goslab's own
- * direct-map pages are in the index). One compare and three dependent
- * loads, no lock; the span may be changing state concurrently.
+ * whether goslab owns the page. On 64-bit an address below PAGE_OFFSET
+ * wraps to an offset past the index; any other address outside the
+ * direct map lands past it or on an arena goslab does not have (only
+ * arenas of goslab's own direct-map pages are in the index). One
+ * compare and three dependent loads, no lock; the span may be changing
+ * state concurrently.
  *
  * Context: goslab_cpu_lock held, IRQs off or under rcu_read_lock(),
  * until the caller is done with the span (its descriptor is freed after

@@ -117,10 +117,9 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_init);
  * Go's nextFreeIndex: move the window past freeindex until one has a
  * free slot, and take it. Every slot of the window left behind is
  * allocated (its free ones were all taken), so freeindex may pass it.
- * A window with free slots is installed under free_lock, freeindex
- * first, so that a remote free's check sees a consistent window and a
- * lockless reader that sees the new freeindex with the old (empty)
- * window reads the slots as allocated (mspan_is_allocated()).
+ * A window with free slots is installed under free_lock, so that a
+ * remote free's check sees a consistent window (mspan_is_allocated()).
+ * Moving past full windows changes no slot's answer and needs no lock.
  *
  * Return: the object, or NULL when the span is full.
  */
@@ -132,6 +131,9 @@ void *mspan_next_free(struct mspan *s)
 
 	if (s->alloc_cache)
 		return mspan_next_free_fast(s);
+	/* Full, or goslab_emptymspan, whose line every CPU reads. */
+	if (fi >= s->nelems)
+		return NULL;
 	while (fi < s->nelems) {
 		fi = round_down(fi, 64) + 64;
 		if (fi >= s->nelems)
@@ -147,6 +149,8 @@ void *mspan_next_free(struct mspan *s)
 		return NULL;
 	}
 	raw_spin_lock_irqsave(&s->free_lock, flags);
+	/* The emptied window before freeindex moves, for racy readers. */
+	smp_wmb();
 	WRITE_ONCE(s->freeindex, fi);
 	/* The count before the window: see mspan_alloc_count(). */
 	WRITE_ONCE(s->alloc_claimed, s->alloc_claimed + hweight64(cache));
@@ -250,8 +254,7 @@ static void mspan_repin(struct mspan *s)
  * remote free is between its check and its bit, folds the window's
  * handed-out slots into the alloc bits and restarts the window at the
  * first free slot. A
- * slot freed twice is freed once. The window reads as all allocated
- * while the bits change (see mspan_is_allocated()).
+ * slot freed twice is freed once.
  *
  * Return: the number of slots freed.
  */
@@ -267,8 +270,6 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 		handed_out = mspan_window_mask(s, fi) & ~s->alloc_cache;
 	raw_spin_lock_irqsave(&s->free_lock, flags);
 	WRITE_ONCE(s->alloc_cache, 0);
-	/* An empty window before the bits change: all of it reads allocated. */
-	smp_wmb();
 	for (w = 0; w < words; w++) {
 		unsigned long below, allocated, remote, local;
 		unsigned int first = w * BITS_PER_LONG;
@@ -301,19 +302,16 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 	/*
 	 * The window at the first free slot, so that the allocations after
 	 * the sweep do not each move it (and take free_lock) past full
-	 * windows. New bits, then freeindex, then the window (see
-	 * mspan_is_allocated()).
+	 * windows.
 	 */
 	for (fi = 0, cache = 0; fi < s->nelems; fi += 64) {
 		cache = ~mspan_alloc_word(s, fi / 64) & mspan_window_mask(s, fi);
 		if (cache)
 			break;
 	}
-	/* The new bits before freeindex. */
-	smp_wmb();
 	WRITE_ONCE(s->freeindex, min(fi, s->nelems));
 	WRITE_ONCE(s->alloc_claimed, count + hweight64(cache));
-	/* freeindex and the count before the window. */
+	/* The count before the window: see mspan_alloc_count(). */
 	smp_wmb();
 	WRITE_ONCE(s->alloc_cache, cache);
 	WRITE_ONCE(s->nfreed, 0);
@@ -417,13 +415,6 @@ u32 mspan_scavenge(struct mspan *s)
 		unsigned int pinned = 0;
 
 		WRITE_ONCE(s->released_kpages, released);
-		/*
-		 * The pages before their slots' alloc bits: a lock-free
-		 * lookup (goslab_object_live()) that sees a pinned slot's
-		 * bit sees it pinned, never a live object on a page that is
-		 * about to go back.
-		 */
-		smp_wmb();
 		for (k = 0; k < nkpages; k++)
 			if ((fresh & BIT(k)) &&
 			    mspan_kpage_slots(s, k, &first, &last))

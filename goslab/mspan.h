@@ -65,15 +65,14 @@ struct heap_chunk;
  *	path clears bits without a lock, a new window is installed under
  *	@free_lock), read by remote frees under @free_lock
  * @freeindex: start of the window; slots below it are allocated; owner
- *	only, under @free_lock when it moves
+ *	only, under @free_lock when it moves to a window with free slots
  * @alloc_claimed: allocated slots (pinned ones included) plus the bits
  *	of @alloc_cache; owner only (see mspan_alloc_count())
  * @released_kpages: a bit per kernel page of the span given back to the
  *	page allocator while the span held objects (see mspan_scavenge());
- *	under the mcentral lock, read locklessly by frees. Published before
- *	the alloc bits that pin its pages' slots (smp_wmb()), so that a
- *	lockless reader that sees such a bit and then reads this field
- *	(smp_rmb(), goslab_object_live()) sees the slot pinned
+ *	under the mcentral lock and @free_lock (the scavenger holds both),
+ *	read by frees under @free_lock or, for a span that is cached (and
+ *	so not being scavenged), by its owner
  * @npinned: slots overlapping those pages: allocated for good, never
  *	handed out; under the mcentral lock
  * @tiny: for the tiny class, a word per 16-byte block saying where its
@@ -128,9 +127,10 @@ struct mspan {
 };
 
 /*
- * Allocated slots, pinned ones included. Exact for the owner; for anyone
- * else an estimate that a window being installed makes too high, never
- * too low: its writers store the count before the window (smp_wmb()).
+ * Allocated slots, pinned ones included. Exact for the owner or under
+ * free_lock; for anyone else a racy estimate, which a window being
+ * installed or swept in makes too high rather than too low (those
+ * writers store the count before the window, smp_wmb()).
  */
 static inline unsigned int mspan_alloc_count(const struct mspan *s)
 {
@@ -308,42 +308,28 @@ void *mspan_next_free(struct mspan *s);
 
 /**
  * mspan_is_allocated() - is slot @idx handed out (and maybe freed since)?
- * @s: the span
+ * @s: the span; its owner, or @s->free_lock held, or quiescent
  * @idx: slot index, below nelems
  *
- * Exact for the owner, and under @s->free_lock, which every move of the
- * window holds (only the owner's fast path changes the window without
- * it, and only from free to allocated). Without the lock, freeindex is
- * read before and after the window and the answer kept only if it did
- * not move; a window just being installed reads as all allocated. So a
- * slot that stays allocated always reads as allocated, and a free slot
- * may read as allocated while the window moves (the writers' side:
- * mspan_next_free() and mspan_sweep()).
+ * Every move of the window (mspan_next_free(), mspan_sweep()) holds
+ * free_lock; without it the owner changes the window only by handing
+ * slots out, so under the lock the answer is exact for every slot but
+ * one being handed out at that moment. Lock-free readers would need more
+ * than a re-read of freeindex: a sweep takes it back to an earlier
+ * window (ABA), so they take the lock (mspan_slot_live_locked()).
  *
  * Return: true when the slot is allocated.
  */
 static __always_inline bool mspan_is_allocated(const struct mspan *s,
 					       unsigned int idx)
 {
-	unsigned int fi = READ_ONCE(s->freeindex), again;
-	bool ret;
+	unsigned int fi = READ_ONCE(s->freeindex);
 
-	for (;;) {
-		if (idx < fi)
-			return true;
-		/* Pairs with the smp_wmb()s of the window's writers. */
-		smp_rmb();
-		if (idx - fi < 64)
-			ret = !((READ_ONCE(s->alloc_cache) >> (idx - fi)) & 1);
-		else
-			ret = test_bit(idx, s->alloc_bits);
-		/* The window before freeindex again: see above. */
-		smp_rmb();
-		again = READ_ONCE(s->freeindex);
-		if (likely(again == fi))
-			return ret;
-		fi = again;
-	}
+	if (idx < fi)
+		return true;
+	if (idx - fi < 64)
+		return !((READ_ONCE(s->alloc_cache) >> (idx - fi)) & 1);
+	return test_bit(idx, s->alloc_bits);
 }
 
 /**
@@ -419,16 +405,31 @@ static __always_inline int mspan_free_check_local(const struct mspan *s,
 /*
  * Is slot @idx an object handed out and not freed since: allocated, not
  * pinned (a stale pointer's page may be gone) and without a free bit?
- * Racy unless the span is quiescent; never on a fast path.
+ * The span quiescent, or free_lock held (see mspan_slot_live_locked());
+ * never on a fast path.
  */
 static inline bool mspan_slot_live(const struct mspan *s, unsigned int idx)
 {
-	if (!mspan_is_allocated(s, idx))
-		return false;
-	/* Pairs with the smp_wmb() in mspan_scavenge(). */
-	smp_rmb();
-	return !mspan_slot_pinned(s, idx) && !test_bit(idx, s->free_bits) &&
+	return mspan_is_allocated(s, idx) && !mspan_slot_pinned(s, idx) &&
+	       !test_bit(idx, s->free_bits) &&
 	       !test_bit(idx, s->local_free_bits);
+}
+
+/*
+ * mspan_slot_live() for a span in use by others: under free_lock, which
+ * every window move, sweep and remote free holds. The frees of the CPU
+ * caching the span do not take it: a local free racing this check may
+ * or may not be seen, as for any racing free.
+ */
+static inline bool mspan_slot_live_locked(struct mspan *s, unsigned int idx)
+{
+	unsigned long flags;
+	bool live;
+
+	raw_spin_lock_irqsave(&s->free_lock, flags);
+	live = mspan_slot_live(s, idx);
+	raw_spin_unlock_irqrestore(&s->free_lock, flags);
+	return live;
 }
 
 /* Record a checked local free: no atomic. */
