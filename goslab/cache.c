@@ -159,7 +159,7 @@ EXPORT_SYMBOL_GPL(goslab_cache_destroy);
 static __always_inline bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp,
 					   unsigned long ip, const char *api)
 {
-	if (goslab_gfp_refused(gfp, ip, api))
+	if (goslab_gfp_refused_nomight(gfp, ip, api))
 		return false;
 	if (unlikely(c->dead)) {
 		pr_warn_ratelimited("%s: allocation from a destroyed cache\n",
@@ -174,6 +174,18 @@ static __always_inline bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp,
 	return true;
 }
 
+/*
+ * goslab_cache_alloc() with flags or a cache that need a look, out of
+ * its fast path, which then calls nothing before the allocation.
+ */
+static noinline void *cache_alloc_unusual(struct goslab_cache *c, gfp_t gfp,
+					  unsigned long ip)
+{
+	if (!cache_alloc_ok(c, gfp, ip, "goslab_cache_alloc"))
+		return NULL;
+	return mcache_alloc(&c->cls, c->object_size, gfp);
+}
+
 /**
  * goslab_cache_alloc() - allocate an object from a cache
  * @c: the cache
@@ -185,8 +197,9 @@ static __always_inline bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp,
  */
 void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp)
 {
-	if (unlikely(!cache_alloc_ok(c, gfp, _RET_IP_, __func__)))
-		return NULL;
+	if (unlikely((gfp & GOSLAB_GFP_UNSUPPORTED) || READ_ONCE(c->dead) ||
+		     ((gfp & __GFP_ZERO) && c->cls.ctor)))
+		return cache_alloc_unusual(c, gfp, _RET_IP_);
 	return mcache_alloc(&c->cls, c->object_size, gfp);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_alloc);
@@ -208,6 +221,7 @@ EXPORT_SYMBOL_GPL(goslab_cache_alloc);
 int goslab_cache_alloc_bulk(struct goslab_cache *c, gfp_t gfp, size_t n,
 			    void **p)
 {
+	might_alloc(gfp);
 	if (unlikely(!cache_alloc_ok(c, gfp, _RET_IP_, __func__)))
 		return 0;
 	return mcache_alloc_bulk(&c->cls, c->object_size, gfp, n, p);

@@ -43,6 +43,26 @@ static void *goslab_alloc_large(size_t size, gfp_t gfp, unsigned long ip)
 	return p;
 }
 
+/*
+ * goslab_alloc() of a size of 0 or above 32 KiB, or with flags that need
+ * a look: out of its fast path, which then calls nothing before the
+ * allocation.
+ */
+static noinline void *goslab_alloc_unusual(size_t size, gfp_t gfp,
+					   unsigned long ip)
+{
+	unsigned int spc;
+
+	if (goslab_alloc_refused(size, gfp, ip, "goslab_alloc"))
+		return NULL;
+	if (size > GOSLAB_MAX_SMALL_SIZE)
+		return goslab_alloc_large(size, gfp, ip);
+	spc = goslab_span_class(goslab_size_to_class(size),
+				!!(gfp & __GFP_RECLAIMABLE));
+	/* Runs might_alloc() again: harmless, and only here. */
+	return mcache_alloc(&goslab_classes[spc], size, gfp);
+}
+
 /**
  * goslab_alloc() - allocate memory, like kmalloc()
  * @size: bytes wanted; up to 4 MiB
@@ -63,10 +83,9 @@ void *goslab_alloc(size_t size, gfp_t gfp)
 {
 	unsigned int spc;
 
-	if (goslab_alloc_refused(size, gfp, _RET_IP_, __func__))
-		return NULL;
-	if (unlikely(size > GOSLAB_MAX_SMALL_SIZE))
-		return goslab_alloc_large(size, gfp, _RET_IP_);
+	if (unlikely(size - 1 >= GOSLAB_MAX_SMALL_SIZE ||
+		     (gfp & GOSLAB_GFP_UNSUPPORTED)))
+		return goslab_alloc_unusual(size, gfp, _RET_IP_);
 	spc = goslab_span_class(goslab_size_to_class(size),
 				!!(gfp & __GFP_RECLAIMABLE));
 	return mcache_alloc(&goslab_classes[spc], size, gfp);

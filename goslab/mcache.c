@@ -128,6 +128,60 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 	}
 }
 
+/**
+ * mcache_alloc_slow() - mcache_alloc() when the slot's window is used up,
+ *	might_alloc() included
+ * @cls: the span class
+ * @size: the bytes the caller asked for (for the sanitizers)
+ * @gfp: how hard to try
+ * @flags: the caller's saved IRQ state, from local_lock_irqsave()
+ *
+ * Context: goslab_cpu_lock held; dropped here.
+ * Return: the object, or NULL when no memory could be had.
+ */
+void *mcache_alloc_slow(struct goslab_class *cls, size_t size, gfp_t gfp,
+			unsigned long flags)
+{
+	void *v = mcache_next_free(cls, gfp, flags);
+
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
+	if (likely(v))
+		goslab_post_alloc(cls, v, size, gfp);
+	might_alloc(gfp);
+	return v;
+}
+
+/**
+ * mcache_post_alloc() - goslab_post_alloc() and might_alloc(), out of
+ *	the fast path
+ * @cls: the object's class
+ * @v: the object
+ * @size: the bytes the caller asked for
+ * @gfp: the caller's flags
+ *
+ * Return: @v.
+ */
+void *mcache_post_alloc(struct goslab_class *cls, void *v, size_t size,
+			gfp_t gfp)
+{
+	goslab_post_alloc(cls, v, size, gfp);
+	might_alloc(gfp);
+	return v;
+}
+
+/**
+ * mcache_might_alloc() - might_alloc(), out of the fast path
+ * @v: the object allocated
+ * @gfp: the caller's flags
+ *
+ * Return: @v.
+ */
+void *mcache_might_alloc(void *v, gfp_t gfp)
+{
+	might_alloc(gfp);
+	return v;
+}
+
 /*
  * Give back what a bulk allocation took before it failed. The objects
  * were never handed out (nor told to the sanitizers): each is freed as a

@@ -80,6 +80,18 @@ static __always_inline bool goslab_pre_free_is_noop(const struct goslab_class *c
 	       !(want_init_on_free() && !cls->ctor);
 }
 
+/*
+ * Would goslab_post_alloc() do nothing? Tested by the allocation fast
+ * path, which then makes no call: the static key before the class.
+ */
+static __always_inline bool goslab_post_alloc_is_noop(const struct goslab_class *cls,
+						      gfp_t gfp)
+{
+	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
+	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
+	       !(want_init_on_alloc(gfp) && !cls->ctor);
+}
+
 /**
  * goslab_pre_free() - an object of @cls is about to be freed
  * @cls: its class (not the tiny one)

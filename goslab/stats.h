@@ -34,6 +34,19 @@ static __always_inline bool goslab_gfp_refused(gfp_t gfp, unsigned long ip,
 	       !goslab_gfp_check(gfp, ip, api);
 }
 
+/*
+ * The same without might_alloc(), for the single-object APIs, whose
+ * allocation runs it last (mcache_alloc()): it calls nothing unless
+ * the flags need a look.
+ */
+static __always_inline bool goslab_gfp_refused_nomight(gfp_t gfp,
+						       unsigned long ip,
+						       const char *api)
+{
+	return unlikely(gfp & GOSLAB_GFP_UNSUPPORTED) &&
+	       !goslab_gfp_check(gfp, ip, api);
+}
+
 /* The same, and a size of 0, for the APIs that take a size. */
 static __always_inline bool goslab_alloc_refused(size_t size, gfp_t gfp,
 						 unsigned long ip,
