@@ -194,7 +194,7 @@ enum class_attr {
 	ATTR_TOTAL_OBJECTS, ATTR_SPANS, ATTR_PARTIAL, ATTR_UNSWEPT,
 	ATTR_ERRORS, ATTR_ALLOC, ATTR_FREE, ATTR_ALLOC_FAST, ATTR_ALLOC_SLOW,
 	ATTR_FREE_FAST, ATTR_FREE_SLOW, ATTR_REFILL, ATTR_SWEEP_LOCAL,
-	ATTR_SWEEP, ATTR_GROW, ATTR_RELEASE, NR_CLASS_ATTRS,
+	ATTR_SWEEP, ATTR_GROW, ATTR_GROW_CHURN, ATTR_RELEASE, NR_CLASS_ATTRS,
 };
 
 /* Each file's name and mode: event counters can be cleared (0600). */
@@ -221,6 +221,7 @@ static const struct {
 	[ATTR_SWEEP_LOCAL] = { "sweep_in_mcache", 0600 },
 	[ATTR_SWEEP] = { "sweep", 0600 },
 	[ATTR_GROW] = { "grow", 0600 },
+	[ATTR_GROW_CHURN] = { "grow_churn", 0600 },
 	[ATTR_RELEASE] = { "release", 0600 },
 };
 
@@ -368,6 +369,9 @@ static int class_attr_show(struct seq_file *m, void *unused)
 	case ATTR_GROW:
 		seq_printf(m, "%lu\n", READ_ONCE(cls->central.ngrow));
 		break;
+	case ATTR_GROW_CHURN:
+		seq_printf(m, "%lu\n", READ_ONCE(cls->central.nchurn_grow));
+		break;
 	case ATTR_RELEASE:
 		seq_printf(m, "%lu\n", READ_ONCE(cls->central.nrelease));
 		break;
@@ -460,12 +464,15 @@ static ssize_t class_attr_write(struct file *file, const char __user *ubuf,
 		break;
 	case ATTR_SWEEP:
 	case ATTR_GROW:
+	case ATTR_GROW_CHURN:
 	case ATTR_RELEASE:
 		mcentral_lock_irqsave(&cls->central, flags);
 		if (f->attr == ATTR_SWEEP)
 			cls->central.nsweep = 0;
 		else if (f->attr == ATTR_GROW)
 			cls->central.ngrow = 0;
+		else if (f->attr == ATTR_GROW_CHURN)
+			cls->central.nchurn_grow = 0;
 		else
 			cls->central.nrelease = 0;
 		mcentral_unlock_irqrestore(&cls->central, flags);

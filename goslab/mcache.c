@@ -35,6 +35,7 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 {
 	struct mcache_slot *slot = this_cpu_ptr(cls->slot);
 	struct mspan *s = slot->span;
+	bool churn = false;
 
 	/* Go: throw("refill of span with free space remaining"). */
 	GOSLAB_WARN_ON_ONCE(s != &goslab_emptymspan &&
@@ -61,9 +62,9 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	if (s != &goslab_emptymspan) {
 		slot->nmalloc += mspan_alloc_count(s) - slot->alloc_base;
 		WRITE_ONCE(slot->span, &goslab_emptymspan);
-		s = mcentral_exchange_span(cls, s);
+		s = mcentral_exchange_span(cls, s, &churn);
 	} else {
-		s = mcentral_cache_span(cls);
+		s = mcentral_cache_span(cls, &churn);
 	}
 	if (!s) {
 		/*
@@ -73,7 +74,8 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 		 * local_unlock_irqrestore() is right.
 		 */
 		local_unlock_irqrestore(&goslab_cpu_lock, flags);
-		s = mcentral_grow(cls, gfp);
+		s = churn ? mcentral_grow_for_churn(cls, gfp) :
+			    mcentral_grow(cls, gfp);
 		local_lock_irq(&goslab_cpu_lock);
 		if (!s)
 			return false;

@@ -55,6 +55,8 @@ static void mcentral_release(struct goslab_class *cls, struct mspan *s)
 
 	lockdep_assert_held(&c->lock);
 	c->nspans--;
+	if (c->nchurn_spans)
+		c->nchurn_spans--;
 	c->nrelease++;
 	mheap_free_span(s);
 }
@@ -94,20 +96,58 @@ static void mcentral_add_unswept(struct mcentral *c, struct mspan *s,
 	atomic_long_add(s->npages, &goslab_unswept_pages);
 }
 
-/* The oldest unswept span, partial ones first; off its list. */
+/* The oldest unswept span, partial ones first. */
+static struct mspan *mcentral_first_unswept(struct mcentral *c)
+{
+	return list_first_entry_or_null(&c->partial_unswept, struct mspan,
+					list) ?:
+	       list_first_entry_or_null(&c->full_unswept, struct mspan, list);
+}
+
+/* The oldest unswept span, off its list. */
 static struct mspan *mcentral_pop_unswept(struct mcentral *c)
 {
-	struct mspan *s;
+	struct mspan *s = mcentral_first_unswept(c);
 
-	s = list_first_entry_or_null(&c->partial_unswept, struct mspan, list);
-	if (!s)
-		s = list_first_entry_or_null(&c->full_unswept, struct mspan,
-					     list);
 	if (s) {
 		list_del(&s->list);
 		atomic_long_sub(s->npages, &goslab_unswept_pages);
 	}
 	return s;
+}
+
+/*
+ * Steady churn over a full class (as many allocations as frees, the frees
+ * scattered over its spans) leaves each span about one free slot by the
+ * time it reaches the head of the unswept line: every refill would then
+ * sweep a span, under the class lock, for one object. Go never meets
+ * this: its heap grows between collections (GOGC), so that a sweep finds
+ * many dead objects in a span. goslab lets such a class grow a little
+ * instead: an unswept span at the head of the line that would give fewer
+ * than nelems / 16 slots goes to the back of the line, unswept, and the
+ * class takes a fresh span (mcentral_grow_for_churn(), which takes no
+ * sweep credit and never reclaims), so that spans wait in line long
+ * enough to collect frees. The class grows so by at most 1/32 of its
+ * spans (GOSLAB_CHURN_SHARE; a span given back to mheap makes room for
+ * one more): that is the memory the speed costs. Under uniform churn
+ * the heads then reach the back of the line with about n / 16 free
+ * slots of n (a line of S spans holding about S * n / 32 free slots
+ * gives about twice the average at its head), so that a refill, a
+ * sweep and a class-lock trip serve that many allocations instead of
+ * one. Spans of fewer than GOSLAB_CHURN_MIN_OBJS objects gain nothing
+ * (a span with one free slot is already 1/16 free), nor do classes of a
+ * few spans.
+ */
+static bool mcentral_span_is_poor(struct mcentral *c, struct mspan *s)
+{
+	unsigned int nfree;
+
+	if (s->nelems < GOSLAB_CHURN_MIN_OBJS ||
+	    c->nspans < GOSLAB_CHURN_MIN_SPANS ||
+	    c->nchurn_spans * GOSLAB_CHURN_SHARE >= c->nspans)
+		return false;
+	nfree = s->nelems - mspan_alloc_count(s) + READ_ONCE(s->nfreed);
+	return nfree < s->nelems / 16;
 }
 
 /*
@@ -154,9 +194,13 @@ static void mcentral_sweep_span(struct goslab_class *cls, struct mspan *s)
 /*
  * Go's cacheSpan without the grow: a swept partial span if there is one,
  * else the first unswept span that sweeps to one with a free slot,
- * sweeping at most GOSLAB_SWEEP_BUDGET spans. Lock held.
+ * sweeping at most GOSLAB_SWEEP_BUDGET spans. With @churn, NULL and
+ * *@churn set when the head of the unswept line is poor (see
+ * mcentral_span_is_poor()): the caller grows the class instead. Lock
+ * held.
  */
-static struct mspan *__mcentral_cache_span(struct goslab_class *cls)
+static struct mspan *__mcentral_cache_span(struct goslab_class *cls,
+					   bool *churn)
 {
 	struct mcentral *c = &cls->central;
 	unsigned int budget = GOSLAB_SWEEP_BUDGET;
@@ -169,6 +213,14 @@ static struct mspan *__mcentral_cache_span(struct goslab_class *cls)
 		if (mspan_is_empty(s))
 			c->nempty--;
 		goto have;
+	}
+	s = mcentral_first_unswept(c);
+	if (churn && s && mcentral_span_is_poor(c, s)) {
+		/* To the back of its own line (the head came from there). */
+		list_move_tail(&s->list, list_empty(&c->partial_unswept) ?
+			       &c->full_unswept : &c->partial_unswept);
+		*churn = true;
+		return NULL;
 	}
 	while (budget-- && (s = mcentral_pop_unswept(c))) {
 		mcentral_sweep_span(cls, s);
@@ -195,17 +247,20 @@ static void __mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
 /**
  * mcentral_cache_span() - a span with a free slot, for an mcache
  * @cls: the span class
+ * @churn: NULL, or where to say that the class should grow for churn
+ *	rather than take a poor span (see mcentral_span_is_poor())
  *
  * Context: goslab_cpu_lock held.
- * Return: the span, now CACHED, or NULL when the class must grow.
+ * Return: the span, now CACHED, or NULL when the class must grow
+ * (mcentral_grow_for_churn() when *@churn was set, else mcentral_grow()).
  */
-struct mspan *mcentral_cache_span(struct goslab_class *cls)
+struct mspan *mcentral_cache_span(struct goslab_class *cls, bool *churn)
 {
 	struct mspan *s;
 
 	goslab_assert_cpu_locked();
 	mcentral_lock(&cls->central);
-	s = __mcentral_cache_span(cls);
+	s = __mcentral_cache_span(cls, churn);
 	mcentral_unlock(&cls->central);
 	return s;
 }
@@ -215,22 +270,23 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_cache_span);
  * mcentral_exchange_span() - give back a used-up span, take another
  * @cls: the span class
  * @old: the span just removed from the slot
+ * @churn: as for mcentral_cache_span()
  *
  * mcentral_uncache_span() and mcentral_cache_span() in one trip under
  * the lock: the refill of a busy class.
  *
  * Context: goslab_cpu_lock held.
- * Return: the span, now CACHED, or NULL when the class must grow.
+ * Return: the span, now CACHED, or NULL as for mcentral_cache_span().
  */
 struct mspan *mcentral_exchange_span(struct goslab_class *cls,
-				     struct mspan *old)
+				     struct mspan *old, bool *churn)
 {
 	struct mspan *s;
 
 	goslab_assert_cpu_locked();
 	mcentral_lock(&cls->central);
 	__mcentral_uncache_span(cls, old);
-	s = __mcentral_cache_span(cls);
+	s = __mcentral_cache_span(cls, churn);
 	mcentral_unlock(&cls->central);
 	return s;
 }
@@ -302,30 +358,17 @@ void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
 }
 EXPORT_SYMBOL_IF_KUNIT(mcentral_uncache_span);
 
-/**
- * mcentral_grow() - a fresh span from mheap
- * @cls: the span class
- * @gfp: how hard to try; may sleep when it allows
- *
- * Pays the sweep credit first (goslab_deduct_sweep_credit()), and takes
- * a span of the class that it swept, if any, rather than growing.
- *
- * Context: no goslab lock held, IRQs as @gfp requires.
- * Return: the span, CACHED, or NULL.
+/*
+ * A fresh span, carved for the class (tiny block words, constructors),
+ * counted and CACHED; NULL when mheap has none to give.
  */
-struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
+static struct mspan *mcentral_new_span(struct goslab_class *cls, gfp_t gfp,
+				       bool churn)
 {
 	struct mcentral *c = &cls->central;
 	unsigned long flags;
 	struct mspan *s;
 
-	/* Pay the sweep credit; it may have swept a span of ours to use. */
-	goslab_deduct_sweep_credit(cls->npages);
-	mcentral_lock_irqsave(c, flags);
-	s = __mcentral_cache_span(cls);
-	mcentral_unlock_irqrestore(c, flags);
-	if (s)
-		return s;
 	s = mheap_alloc_span(cls, cls->npages, gfp | cls->page_gfp);
 	if (!s)
 		return NULL;
@@ -360,10 +403,60 @@ struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
 	s->state = MSPAN_CACHED;
 	c->nspans++;
 	c->ngrow++;
+	c->nchurn_grow += churn;
+	c->nchurn_spans += churn;
 	mcentral_unlock_irqrestore(c, flags);
 	return s;
 }
+
+/**
+ * mcentral_grow() - a fresh span from mheap
+ * @cls: the span class
+ * @gfp: how hard to try; may sleep when it allows
+ *
+ * Pays the sweep credit first (goslab_deduct_sweep_credit()), and takes
+ * a span of the class that it swept, if any, rather than growing.
+ *
+ * Context: no goslab lock held, IRQs as @gfp requires.
+ * Return: the span, CACHED, or NULL.
+ */
+struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp)
+{
+	struct mcentral *c = &cls->central;
+	unsigned long flags;
+	struct mspan *s;
+
+	/* Pay the sweep credit; it may have swept a span of ours to use. */
+	goslab_deduct_sweep_credit(cls->npages);
+	mcentral_lock_irqsave(c, flags);
+	s = __mcentral_cache_span(cls, NULL);
+	mcentral_unlock_irqrestore(c, flags);
+	if (s)
+		return s;
+	return mcentral_new_span(cls, gfp, false);
+}
 EXPORT_SYMBOL_IF_KUNIT(mcentral_grow);
+
+/**
+ * mcentral_grow_for_churn() - grow rather than take a poor span
+ * @cls: the span class
+ * @gfp: the caller's flags
+ *
+ * See mcentral_span_is_poor(). The span is optional: no sweep credit
+ * (it would sweep the spans waiting in line to collect frees), no
+ * reclaim, no warning; when mheap and the page allocator have nothing
+ * at hand, it is mcentral_grow(), which takes an unswept span first.
+ *
+ * Context: no goslab lock held, IRQs as @gfp requires.
+ * Return: the span, CACHED, or NULL.
+ */
+struct mspan *mcentral_grow_for_churn(struct goslab_class *cls, gfp_t gfp)
+{
+	gfp_t light = (gfp & ~(__GFP_DIRECT_RECLAIM | __GFP_NOFAIL)) |
+		      __GFP_NOWARN;
+
+	return mcentral_new_span(cls, light, true) ?: mcentral_grow(cls, gfp);
+}
 
 /**
  * mcentral_put_span() - file a span that was about to be cached
@@ -539,6 +632,12 @@ bool mcentral_is_valid(struct goslab_class *cls)
 				  &nspans, &nempty);
 	ok &= mcentral_check_list(cls, &c->full_unswept, MSPAN_UNSWEPT,
 				  &nspans, &nempty);
+	if (c->nchurn_spans * GOSLAB_CHURN_SHARE > nspans + GOSLAB_CHURN_SHARE) {
+		goslab_inv_err("%s: %lu of %lu spans grown for churn, over 1/%d\n",
+			       cls->name, c->nchurn_spans, nspans,
+			       GOSLAB_CHURN_SHARE);
+		ok = false;
+	}
 	for_each_possible_cpu(cpu) {
 		struct mspan *s = per_cpu_ptr(cls->slot, cpu)->span;
 

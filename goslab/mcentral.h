@@ -13,6 +13,15 @@
 
 /* Unswept spans mcentral_cache_span() sweeps before growing (Go: 100). */
 #define GOSLAB_SWEEP_BUDGET	100
+/*
+ * Churn (mcentral_span_is_poor()): a class of at least this many objects
+ * per span and this many spans may grow by up to 1/GOSLAB_CHURN_SHARE of
+ * its spans rather than take unswept spans that would give fewer than
+ * 1/16 of their slots.
+ */
+#define GOSLAB_CHURN_MIN_OBJS	32
+#define GOSLAB_CHURN_MIN_SPANS	16
+#define GOSLAB_CHURN_SHARE	32
 
 /*
  * Invariants of a class's spans (mcentral_is_valid()): a span is on
@@ -45,11 +54,13 @@ struct mcentral {
 	struct list_head partial_unswept;
 	struct list_head full_unswept;
 	unsigned long nspans;
+	unsigned long nchurn_spans;
 	unsigned long nempty;
 	unsigned long ngrow;
 	unsigned long nsweep;
 	unsigned long nswept_frees;
 	unsigned long nrelease;
+	unsigned long nchurn_grow;
 };
 
 /* An mcentral lock, with the time it is held measured. */
@@ -101,13 +112,14 @@ extern struct mutex goslab_class_mutex;
 
 /* mcentral.c */
 void mcentral_init(struct mcentral *c);
-struct mspan *mcentral_cache_span(struct goslab_class *cls);
+struct mspan *mcentral_cache_span(struct goslab_class *cls, bool *churn);
 void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s);
 struct mspan *mcentral_exchange_span(struct goslab_class *cls,
-				     struct mspan *old);
+				     struct mspan *old, bool *churn);
 unsigned long mcentral_sweepone(struct goslab_class *cls);
 unsigned long mcentral_release_empty(struct goslab_class *cls);
 struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp);
+struct mspan *mcentral_grow_for_churn(struct goslab_class *cls, gfp_t gfp);
 void mcentral_put_span(struct goslab_class *cls, struct mspan *s);
 void mcentral_note_free(struct goslab_class *cls, struct mspan *s);
 unsigned long mcentral_shrink(struct goslab_class *cls);

@@ -56,7 +56,7 @@ static struct mspan *cache_span(struct goslab_class *cls)
 	struct mspan *s;
 
 	goslab_test_cpu_lock(&flags);
-	s = mcentral_cache_span(cls);
+	s = mcentral_cache_span(cls, NULL);
 	goslab_test_cpu_unlock(&flags);
 	return s;
 }
@@ -181,10 +181,75 @@ static void mcentral_reuse_before_grow_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+static unsigned long class_refills(struct goslab_class *cls)
+{
+	unsigned long n = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		n += per_cpu_ptr(cls->slot, cpu)->nrefill;
+	return n;
+}
+
+/*
+ * Steady churn over a full class: each free lands in a random span, each
+ * allocation follows one. Refilling from the unswept span at the head of
+ * the line would sweep a span (under the class lock) for about one
+ * object per allocation; the class grows instead, by at most 1/32 of its
+ * spans, so that spans collect frees before they are swept.
+ */
+static void mcentral_churn_grows_a_little_test(struct kunit *test)
+{
+	const unsigned int nspans = 64, ops = 20000;
+	struct goslab_cache *c;
+	struct goslab_class *cls;
+	unsigned long refills, spans;
+	struct rnd_state rnd = goslab_test_rnd(16);
+	unsigned int n, i;
+	void **obj;
+
+	c = goslab_test_cache_create(test, "kunit-churn", 64, NULL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	cls = goslab_cache_class(c);
+	n = nspans * cls->nelems;
+	KUNIT_ASSERT_GE(test, cls->nelems, GOSLAB_CHURN_MIN_OBJS);
+	obj = goslab_test_objs(test, n);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	/* No background sweep: it would take spans out of the line. */
+	goslab_test_bg_pause(test);
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	KUNIT_EXPECT_EQ(test, cls->central.nspans, nspans);
+	KUNIT_EXPECT_EQ(test, cls->central.nchurn_grow, 0);
+	refills = class_refills(cls);
+	for (i = 0; i < ops; i++) {
+		unsigned int k = prandom_u32_state(&rnd) % n;
+
+		goslab_cache_free(c, obj[k]);
+		obj[k] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[k]);
+	}
+	refills = class_refills(cls) - refills;
+	spans = cls->central.nspans;
+	/* Without the growth: about 0.9 refills per allocation. */
+	KUNIT_EXPECT_LT_MSG(test, refills * 4, ops, "%lu refills", refills);
+	KUNIT_EXPECT_GT(test, cls->central.nchurn_grow, 0);
+	KUNIT_EXPECT_LE(test, spans - nspans,
+			DIV_ROUND_UP(spans, GOSLAB_CHURN_SHARE));
+	goslab_expect_consistent(test);
+	goslab_test_bg_resume(test);
+	goslab_test_free_objs(obj, n);
+	goslab_test_cache_destroy(test, c);
+	goslab_expect_consistent(test);
+}
+
 static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(mcentral_span_lifecycle_test),
 	KUNIT_CASE(mcentral_keep_empty_test),
 	KUNIT_CASE(mcentral_reuse_before_grow_test),
+	KUNIT_CASE(mcentral_churn_grows_a_little_test),
 	{}
 };
 
