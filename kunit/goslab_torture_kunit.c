@@ -186,7 +186,7 @@ enum {
 	OP_CACHE_BULK, OP_CACHE_FREE_BULK, OP_DOUBLE_FREE, OP_INTERIOR,
 	OP_WILD, OP_WRONG_CACHE, OP_DUEL, OP_SHRINK, OP_CACHE_SHRINK, OP_SCAN,
 	OP_BG_FLUSH, OP_MIGRATE, OP_CACHE_RECREATE, OP_FAULTS, OP_BURST,
-	NR_OPS,
+	OP_CHURN, NR_OPS,
 };
 
 static const char * const op_names[NR_OPS] = {
@@ -194,7 +194,7 @@ static const char * const op_names[NR_OPS] = {
 	"cache_alloc", "cache_alloc_bulk", "cache_free_bulk", "double_free",
 	"interior_free", "wild_free", "wrong_cache_free", "duel", "shrink",
 	"cache_shrink", "shrinker_scan", "bg_flush", "migrate",
-	"cache_recreate", "faults", "burst",
+	"cache_recreate", "faults", "burst", "churn",
 };
 
 /* Relative weights of the operations. */
@@ -205,7 +205,7 @@ static const u16 op_weight[NR_OPS] = {
 	[OP_WILD] = 3, [OP_WRONG_CACHE] = 3, [OP_DUEL] = 4, [OP_SHRINK] = 1,
 	[OP_CACHE_SHRINK] = 2, [OP_SCAN] = 2, [OP_BG_FLUSH] = 1,
 	[OP_MIGRATE] = 4, [OP_CACHE_RECREATE] = 1, [OP_FAULTS] = 2,
-	[OP_BURST] = 6,
+	[OP_BURST] = 6, [OP_CHURN] = 2,
 };
 
 /* prandom: the same sequence for the same seed. Below @n, unbiased enough. */
@@ -1403,6 +1403,54 @@ static void op_burst(struct tthread *t)
 		tcache_put(tc);
 }
 
+/*
+ * Steady churn over one size: a live set of many spans' worth, then its
+ * objects replaced at random, so that the frees land one or two per
+ * span and a refill may grow the class instead of taking a span that
+ * collected too few (mcentral_span_is_poor(), for classes of 32 or more
+ * objects per span: 256 bytes or less). Not pinned to a CPU: frees are
+ * remote ones once the thread has moved.
+ */
+static void op_churn(struct tthread *t)
+{
+	u32 size = 1 + trand_below(&t->rng, 256);
+	struct tcache *tc = NULL;
+	unsigned int n, i, ops;
+	unsigned long flags;
+	int slot = -1;
+
+	if (trand_below(&t->rng, 2)) {
+		tc = tcache_get(t, &slot);
+		if (!tc)
+			return;
+		size = tc->size;
+	}
+	tnote(t, OP_CHURN, tc ? T_CACHE : T_KMALLOC, size, NULL);
+	n = tburst_fill(t, tc, slot, size, 0, T_BURST);
+	ops = 4 * n;
+	for (i = 0; i < ops && n; i++) {
+		unsigned int k = trand_below(&t->rng, n);
+		struct tobj *o = t->burst[k];
+
+		if (tc) {
+			if (tc->ctor)
+				tctor(o->p);
+			atomic_inc(&tc->active);
+		}
+		tfree(t, o);
+		o = tburst_alloc(t, tc, slot, size);
+		t->burst[k] = o ?: t->burst[--n];
+		if ((i & 127) == 127)
+			cond_resched();
+	}
+	spin_lock_irqsave(&shadow.lock, flags);
+	for (i = 0; i < n; i++)
+		tlist(t->burst[i]);
+	spin_unlock_irqrestore(&shadow.lock, flags);
+	if (tc)
+		tcache_put(tc);
+}
+
 static void trun_op(struct tthread *t, unsigned int op)
 {
 	switch (op) {
@@ -1471,6 +1519,9 @@ static void trun_op(struct tthread *t, unsigned int op)
 		break;
 	case OP_BURST:
 		op_burst(t);
+		break;
+	case OP_CHURN:
+		op_churn(t);
 		break;
 	}
 }
@@ -1605,6 +1656,22 @@ static unsigned long tmisuse_expected(void)
 
 	for (i = 0; i < tor.nthreads; i++)
 		n += tor.t[i].expected;
+	return n;
+}
+
+/*
+ * Spans grown for churn (mcentral_span_is_poor()) by the classes there
+ * are now: what shows that op_churn reached that path.
+ */
+static unsigned long tchurn_grows(void)
+{
+	struct goslab_class *cls;
+	unsigned long n = 0;
+
+	mutex_lock(&goslab_class_mutex);
+	for_each_goslab_class(cls)
+		n += READ_ONCE(cls->central.nchurn_grow);
+	mutex_unlock(&goslab_class_mutex);
 	return n;
 }
 
@@ -1765,8 +1832,8 @@ static void tfree_everything(struct kunit *test)
 
 static void goslab_torture_test(struct kunit *test)
 {
-	unsigned long base_live, base_errors, next_check, started, total_ops;
-	unsigned long timer_ops;
+	unsigned long base_live, base_errors, base_churn, next_check, started;
+	unsigned long total_ops, timer_ops;
 	struct goslab_heap_stats st;
 	struct rnd_state rng;
 	u64 t0, elapsed;
@@ -1796,6 +1863,7 @@ static void goslab_torture_test(struct kunit *test)
 	goslab_shrink();
 	base_live = tgoslab_live();
 	base_errors = tmisuse_reported();
+	base_churn = tchurn_grows();
 	tor.duel_cache = goslab_cache_create("torture-duel", 64, NULL, 0);
 	KUNIT_ASSERT_NOT_NULL(test, tor.duel_cache);
 	for (i = 0; i < T_NCACHES; i++)
@@ -1851,13 +1919,14 @@ static void goslab_torture_test(struct kunit *test)
 		if (atomic_read(&tor.failed))
 			tdump(&tor.t[i]);
 	}
-	kunit_info(test, "seed %u: %lu operations by %u threads and %lu in %s timers, %u CPUs, %llu ms: %llu per second; %ld duels, %lu misuses reported\n",
+	kunit_info(test, "seed %u: %lu operations by %u threads and %lu in %s timers, %u CPUs, %llu ms: %llu per second; %ld duels, %lu misuses reported, %lu spans grown for churn\n",
 		   tor.seed, total_ops, tor.nthreads, timer_ops,
 		   GOSLAB_TEST_IRQ_NAME, num_online_cpus(),
 		   elapsed / NSEC_PER_MSEC,
 		   elapsed ? (total_ops + timer_ops) * NSEC_PER_SEC / elapsed :
 		   0, atomic_long_read(&tor.duels),
-		   tmisuse_reported() - base_errors);
+		   tmisuse_reported() - base_errors,
+		   tchurn_grows() - base_churn);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&tor.failed), 0,
 			    "seed %u: see the kernel log for the failure and the last operations",
 			    tor.seed);
