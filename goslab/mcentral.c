@@ -30,6 +30,8 @@ void mcentral_init(struct mcentral *c)
 	INIT_LIST_HEAD(&c->partial_unswept);
 	INIT_LIST_HEAD(&c->full_unswept);
 	c->nspans = 0;
+	c->nchurn_spans = 0;
+	c->nchurn_grow = 0;
 	c->nempty = 0;
 	c->ngrow = 0;
 	c->nsweep = 0;
@@ -123,20 +125,24 @@ static struct mspan *mcentral_pop_unswept(struct mcentral *c)
  * sweep a span, under the class lock, for one object. Go never meets
  * this: its heap grows between collections (GOGC), so that a sweep finds
  * many dead objects in a span. goslab lets such a class grow a little
- * instead: an unswept span at the head of the line that would give fewer
- * than nelems / 16 slots goes to the back of the line, unswept, and the
- * class takes a fresh span (mcentral_grow_for_churn(), which takes no
- * sweep credit and never reclaims), so that spans wait in line long
- * enough to collect frees. The class grows so by at most 1/32 of its
- * spans (GOSLAB_CHURN_SHARE; a span given back to mheap makes room for
- * one more): that is the memory the speed costs. Under uniform churn
- * the heads then reach the back of the line with about n / 16 free
- * slots of n (a line of S spans holding about S * n / 32 free slots
- * gives about twice the average at its head), so that a refill, a
- * sweep and a class-lock trip serve that many allocations instead of
- * one. Spans of fewer than GOSLAB_CHURN_MIN_OBJS objects gain nothing
- * (a span with one free slot is already 1/16 free), nor do classes of a
- * few spans.
+ * instead. An unswept span at the head of the line that would give fewer
+ * than n / 16 of its n slots goes, unswept, behind every other unswept
+ * span (partial or full: a line of one must not hold up the rest), and
+ * the class takes a fresh span from mcentral_grow_for_churn(): no sweep
+ * credit (it would sweep the spans waiting to collect frees), no
+ * reclaim, no reserves. Spans then wait long enough to collect frees:
+ * under uniform churn a line of S spans holding about S * n / 32 free
+ * slots has about n / 16 at its head, so that a refill, a sweep and a
+ * class-lock trip serve that many allocations instead of one.
+ *
+ * The cost is memory, and it is bounded: nchurn_spans, taken under the
+ * lock when a head is declined (so that CPUs growing at once all count)
+ * and given back when no span could be had or when the class releases a
+ * span, keeps the growth under 1/GOSLAB_CHURN_SHARE (1/32) of the class's
+ * spans beyond what it has given back; each span declined holds fewer
+ * than n / 16 free slots. Spans of fewer than GOSLAB_CHURN_MIN_OBJS
+ * objects gain nothing (one free slot is already 1/16 of them), nor do
+ * classes of a few spans.
  */
 static bool mcentral_span_is_poor(struct mcentral *c, struct mspan *s)
 {
@@ -216,9 +222,8 @@ static struct mspan *__mcentral_cache_span(struct goslab_class *cls,
 	}
 	s = mcentral_first_unswept(c);
 	if (churn && s && mcentral_span_is_poor(c, s)) {
-		/* To the back of its own line (the head came from there). */
-		list_move_tail(&s->list, list_empty(&c->partial_unswept) ?
-			       &c->full_unswept : &c->partial_unswept);
+		list_move_tail(&s->list, &c->full_unswept);
+		c->nchurn_spans++;
 		*churn = true;
 		return NULL;
 	}
@@ -404,7 +409,6 @@ static struct mspan *mcentral_new_span(struct goslab_class *cls, gfp_t gfp,
 	c->nspans++;
 	c->ngrow++;
 	c->nchurn_grow += churn;
-	c->nchurn_spans += churn;
 	mcentral_unlock_irqrestore(c, flags);
 	return s;
 }
@@ -452,10 +456,22 @@ EXPORT_SYMBOL_IF_KUNIT(mcentral_grow);
  */
 struct mspan *mcentral_grow_for_churn(struct goslab_class *cls, gfp_t gfp)
 {
-	gfp_t light = (gfp & ~(__GFP_DIRECT_RECLAIM | __GFP_NOFAIL)) |
-		      __GFP_NOWARN;
+	gfp_t light = (gfp & ~(__GFP_DIRECT_RECLAIM | __GFP_NOFAIL |
+			       __GFP_HIGH | __GFP_MEMALLOC)) |
+		      __GFP_NOWARN | __GFP_NOMEMALLOC;
+	struct mcentral *c = &cls->central;
+	unsigned long flags;
+	struct mspan *s;
 
-	return mcentral_new_span(cls, light, true) ?: mcentral_grow(cls, gfp);
+	s = mcentral_new_span(cls, light, true);
+	if (s)
+		return s;
+	/* Not grown: the share taken when the head was declined. */
+	mcentral_lock_irqsave(c, flags);
+	if (c->nchurn_spans)
+		c->nchurn_spans--;
+	mcentral_unlock_irqrestore(c, flags);
+	return mcentral_grow(cls, gfp);
 }
 
 /**
@@ -632,9 +648,11 @@ bool mcentral_is_valid(struct goslab_class *cls)
 				  &nspans, &nempty);
 	ok &= mcentral_check_list(cls, &c->full_unswept, MSPAN_UNSWEPT,
 				  &nspans, &nempty);
-	if (c->nchurn_spans * GOSLAB_CHURN_SHARE > nspans + GOSLAB_CHURN_SHARE) {
+	/* Taken only while nchurn_spans * share < nspans (before it). */
+	if (c->nchurn_spans * GOSLAB_CHURN_SHARE >=
+	    c->nspans + GOSLAB_CHURN_SHARE) {
 		goslab_inv_err("%s: %lu of %lu spans grown for churn, over 1/%d\n",
-			       cls->name, c->nchurn_spans, nspans,
+			       cls->name, c->nchurn_spans, c->nspans,
 			       GOSLAB_CHURN_SHARE);
 		ok = false;
 	}

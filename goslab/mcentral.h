@@ -36,13 +36,18 @@
  * @full: swept spans without a free slot
  * @partial_unswept: spans with frees since their last sweep that had a
  *	free slot before them
- * @full_unswept: spans with frees since their last sweep that were full
+ * @full_unswept: spans with frees since their last sweep that were full,
+ *	and poor spans sent to the back of the line (see
+ *	mcentral_span_is_poor())
  * @nspans: spans of the class, cached ones included
+ * @nchurn_spans: spans the class may still be growing or has grown for
+ *	churn, less the spans it has given back since (the 1/32 bound)
  * @nempty: spans on @partial with no object allocated
  * @ngrow: spans taken from mheap
  * @nsweep: sweeps done
  * @nswept_frees: frees those sweeps folded in
  * @nrelease: empty spans given back to mheap
+ * @nchurn_grow: spans taken for churn (debugfs grow_churn)
  * @held_since: when @lock was taken, while goslab measures how long it
  *	keeps IRQs off (see goslab_irqsoff_begin())
  */

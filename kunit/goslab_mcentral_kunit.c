@@ -203,7 +203,7 @@ static void mcentral_churn_grows_a_little_test(struct kunit *test)
 	const unsigned int nspans = 64, ops = 20000;
 	struct goslab_cache *c;
 	struct goslab_class *cls;
-	unsigned long refills, spans;
+	unsigned long refills, spans, filled;
 	struct rnd_state rnd = goslab_test_rnd(16);
 	unsigned int n, i;
 	void **obj;
@@ -215,13 +215,19 @@ static void mcentral_churn_grows_a_little_test(struct kunit *test)
 	KUNIT_ASSERT_GE(test, cls->nelems, GOSLAB_CHURN_MIN_OBJS);
 	obj = goslab_test_objs(test, n);
 	KUNIT_ASSERT_NOT_NULL(test, obj);
-	/* No background sweep: it would take spans out of the line. */
+	/*
+	 * No background sweep: it sweeps the whole line 100 ms after a
+	 * first free, which makes the count of refills depend on timing
+	 * (make bench measures the churn with it running).
+	 */
 	goslab_test_bg_pause(test);
 	for (i = 0; i < n; i++) {
 		obj[i] = goslab_cache_alloc(c, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
 	}
-	KUNIT_EXPECT_EQ(test, cls->central.nspans, nspans);
+	/* A CPU the case moved away from may cache a span of its own. */
+	filled = cls->central.nspans;
+	KUNIT_EXPECT_LE(test, filled - nspans, num_possible_cpus());
 	KUNIT_EXPECT_EQ(test, cls->central.nchurn_grow, 0);
 	refills = class_refills(cls);
 	for (i = 0; i < ops; i++) {
@@ -236,8 +242,9 @@ static void mcentral_churn_grows_a_little_test(struct kunit *test)
 	/* Without the growth: about 0.9 refills per allocation. */
 	KUNIT_EXPECT_LT_MSG(test, refills * 4, ops, "%lu refills", refills);
 	KUNIT_EXPECT_GT(test, cls->central.nchurn_grow, 0);
-	KUNIT_EXPECT_LE(test, spans - nspans,
+	KUNIT_EXPECT_LE(test, spans - filled,
 			DIV_ROUND_UP(spans, GOSLAB_CHURN_SHARE));
+	KUNIT_EXPECT_EQ(test, cls->central.nchurn_grow, spans - filled);
 	goslab_expect_consistent(test);
 	goslab_test_bg_resume(test);
 	goslab_test_free_objs(obj, n);

@@ -742,6 +742,10 @@ static int bench_live_set(void)
 						  pages_of(a) - base);
 				raw_time("live-set", size, live, a, rep,
 					 replace_loop(a, size, live, 0, n), n);
+				/* What the churn cost in memory (goslab may grow). */
+				if (!rep)
+					raw_pages("live-pages-churned", size,
+						  live, a, pages_of(a) - base);
 				free_loop(a, live, false);
 				cond_resched();
 			}
