@@ -205,7 +205,7 @@ static const u16 op_weight[NR_OPS] = {
 	[OP_WILD] = 3, [OP_WRONG_CACHE] = 3, [OP_DUEL] = 4, [OP_SHRINK] = 1,
 	[OP_CACHE_SHRINK] = 2, [OP_SCAN] = 2, [OP_BG_FLUSH] = 1,
 	[OP_MIGRATE] = 4, [OP_CACHE_RECREATE] = 1, [OP_FAULTS] = 2,
-	[OP_BURST] = 6, [OP_CHURN] = 2,
+	[OP_BURST] = 6, [OP_CHURN] = 1,
 };
 
 /* prandom: the same sequence for the same seed. Below @n, unbiased enough. */
@@ -1427,7 +1427,7 @@ static void op_churn(struct tthread *t)
 	}
 	tnote(t, OP_CHURN, tc ? T_CACHE : T_KMALLOC, size, NULL);
 	n = tburst_fill(t, tc, slot, size, 0, T_BURST);
-	ops = 4 * n;
+	ops = 2 * n;
 	for (i = 0; i < ops && n; i++) {
 		unsigned int k = trand_below(&t->rng, n);
 		struct tobj *o = t->burst[k];
