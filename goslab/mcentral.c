@@ -141,15 +141,14 @@ static struct mspan *mcentral_pop_unswept(struct mcentral *c)
  * span, keeps the growth under 1/GOSLAB_CHURN_SHARE (1/32) of the class's
  * spans beyond what it has given back; each span declined holds fewer
  * than n / 16 free slots. Spans of fewer than GOSLAB_CHURN_MIN_OBJS
- * objects gain nothing (one free slot is already 1/16 of them), nor do
- * classes of a few spans.
+ * objects gain nothing (one free slot is already 1/16 of them: the
+ * caller does not ask for those), nor do classes of a few spans.
  */
 static bool mcentral_span_is_poor(struct mcentral *c, struct mspan *s)
 {
 	unsigned int nfree;
 
-	if (s->nelems < GOSLAB_CHURN_MIN_OBJS ||
-	    c->nspans < GOSLAB_CHURN_MIN_SPANS ||
+	if (c->nspans < GOSLAB_CHURN_MIN_SPANS ||
 	    c->nchurn_spans * GOSLAB_CHURN_SHARE >= c->nspans)
 		return false;
 	nfree = s->nelems - mspan_alloc_count(s) + READ_ONCE(s->nfreed);
@@ -220,12 +219,15 @@ static struct mspan *__mcentral_cache_span(struct goslab_class *cls,
 			c->nempty--;
 		goto have;
 	}
-	s = mcentral_first_unswept(c);
-	if (churn && s && mcentral_span_is_poor(c, s)) {
-		list_move_tail(&s->list, &c->full_unswept);
-		c->nchurn_spans++;
-		*churn = true;
-		return NULL;
+	/* The class first: the refills of small-span classes pay one test. */
+	if (churn && cls->nelems >= GOSLAB_CHURN_MIN_OBJS) {
+		s = mcentral_first_unswept(c);
+		if (s && mcentral_span_is_poor(c, s)) {
+			list_move_tail(&s->list, &c->full_unswept);
+			c->nchurn_spans++;
+			*churn = true;
+			return NULL;
+		}
 	}
 	while (budget-- && (s = mcentral_pop_unswept(c))) {
 		mcentral_sweep_span(cls, s);
