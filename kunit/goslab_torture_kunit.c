@@ -1426,8 +1426,10 @@ static void op_churn(struct tthread *t)
 		size = tc->size;
 	}
 	tnote(t, OP_CHURN, tc ? T_CACHE : T_KMALLOC, size, NULL);
-	n = tburst_fill(t, tc, slot, size, 0, T_BURST);
-	ops = 2 * n;
+	/* Light enough not to crowd out the other operations under KASAN. */
+	n = tburst_fill(t, tc, slot, size, 0,
+			T_BURST / 4 + trand_below(&t->rng, T_BURST * 3 / 4));
+	ops = n;
 	for (i = 0; i < ops && n; i++) {
 		unsigned int k = trand_below(&t->rng, n);
 		struct tobj *o = t->burst[k];
