@@ -258,6 +258,41 @@ static void mspan_repin(struct mspan *s)
  *
  * Return: the number of slots freed.
  */
+/*
+ * mspan_sweep() for a span of one word of slots (objects of 128 bytes or
+ * more) with no kernel page given back: the window, at slot 0 unless the
+ * span is full, covers every slot, so the sweep is a few word operations
+ * and every slot is either allocated or in the new window.
+ */
+static unsigned int mspan_sweep_word(struct mspan *s, unsigned int *dup)
+{
+	unsigned long mask = BITMAP_LAST_WORD_MASK(s->nelems);
+	unsigned long allocated, remote, local, freed, flags;
+
+	raw_spin_lock_irqsave(&s->free_lock, flags);
+	/* Full: every slot allocated; else those the window handed out. */
+	allocated = s->freeindex ? mask : mask & ~(unsigned long)s->alloc_cache;
+	WRITE_ONCE(s->alloc_cache, 0);
+	remote = s->free_bits[0];
+	local = s->local_free_bits[0];
+	freed = remote | local;
+	s->free_bits[0] = 0;
+	s->local_free_bits[0] = 0;
+	allocated &= ~freed;
+	s->alloc_bits[0] = allocated;
+	WRITE_ONCE(s->freeindex, allocated == mask ? s->nelems : 0);
+	WRITE_ONCE(s->alloc_claimed, s->nelems);
+	/* The count before the window: see mspan_alloc_count(). */
+	smp_wmb();
+	WRITE_ONCE(s->alloc_cache, mask & ~allocated);
+	WRITE_ONCE(s->nfreed, 0);
+	s->nlocal_freed = 0;
+	raw_spin_unlock_irqrestore(&s->free_lock, flags);
+	if (dup)
+		*dup = hweight_long(remote & local);
+	return hweight_long(freed);
+}
+
 unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 {
 	unsigned int words = BITS_TO_LONGS(s->nelems);
@@ -266,6 +301,8 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 	u64 handed_out = 0, cache;
 	unsigned long flags;
 
+	if (s->nelems <= BITS_PER_LONG && !READ_ONCE(s->released_kpages))
+		return mspan_sweep_word(s, dup);
 	if (fi < s->nelems)
 		handed_out = mspan_window_mask(s, fi) & ~s->alloc_cache;
 	raw_spin_lock_irqsave(&s->free_lock, flags);

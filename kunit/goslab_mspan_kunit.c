@@ -228,6 +228,79 @@ static void mspan_random_rounds_test(struct kunit *test)
 }
 
 /*
+ * The sweep against a model, on every geometry the sweep treats apart
+ * (one word of slots: 1, 2, 32, 63, 64; several: 65, 128, 200): random
+ * allocations (windows left half used), local and remote frees, double
+ * frees, and sweeps at random points. The sweep must hand back exactly
+ * the slots freed since the last one, nothing twice.
+ */
+static void mspan_sweep_model_test(struct kunit *test)
+{
+	static const unsigned int sizes[] = { 1, 2, 32, 63, 64, 65, 128, 200 };
+	struct rnd_state rnd = goslab_test_rnd(64);
+	unsigned int z, round, i;
+
+	for (z = 0; z < ARRAY_SIZE(sizes); z++) {
+		const unsigned int n = sizes[z];
+		struct mspan *s = test_span(test, n);
+		DECLARE_BITMAP(live, 256) = { 0 };
+		DECLARE_BITMAP(freed, 256) = { 0 };
+		unsigned int nfreed = 0;
+		bool fast;
+
+		for (round = 0; round < 300; round++) {
+			unsigned int want = prandom_u32_state(&rnd) % (n + 1);
+
+			for (i = 0; i < want; i++) {
+				void *p = span_alloc(s, &fast);
+				unsigned int slot;
+
+				if (!p)
+					break;
+				slot = slot_of(p);
+				KUNIT_ASSERT_LT(test, slot, n);
+				KUNIT_ASSERT_FALSE_MSG(test, test_bit(slot, live),
+						       "%u objects: slot %u handed out twice",
+						       n, slot);
+				KUNIT_ASSERT_FALSE_MSG(test, test_bit(slot, freed),
+						       "%u objects: slot %u reused before its sweep",
+						       n, slot);
+				__set_bit(slot, live);
+			}
+			for (i = 0; i < n; i++) {
+				u32 r = prandom_u32_state(&rnd);
+
+				if (!test_bit(i, live) || r % 3)
+					continue;
+				KUNIT_ASSERT_EQ(test, r & 8 ?
+						mspan_free_index_local(s, i) :
+						min(mspan_free_index(s, i), 0), 0);
+				__clear_bit(i, live);
+				__set_bit(i, freed);
+				nfreed++;
+			}
+			/* A double free of any kind, and a never-allocated slot. */
+			i = prandom_u32_state(&rnd) % n;
+			if (!test_bit(i, live)) {
+				KUNIT_EXPECT_EQ(test, mspan_free_index(s, i), -EINVAL);
+				KUNIT_EXPECT_EQ(test, mspan_free_index_local(s, i),
+						-EINVAL);
+			}
+			KUNIT_ASSERT_TRUE(test, mspan_is_valid(s, false));
+			if (prandom_u32_state(&rnd) % 2)
+				continue;
+			KUNIT_ASSERT_EQ_MSG(test, mspan_sweep(s, NULL), nfreed,
+					    "%u objects, round %u", n, round);
+			nfreed = 0;
+			bitmap_zero(freed, 256);
+			KUNIT_ASSERT_EQ(test, mspan_alloc_count(s),
+					bitmap_weight(live, n));
+			KUNIT_ASSERT_TRUE(test, mspan_is_valid(s, true));
+		}
+	}
+}
+
+/*
  * A span swept while its window is half used (a span given back to
  * mcentral with free slots, then swept there): the slots handed out from
  * the window stay allocated, the ones freed come back, the ones never
@@ -295,6 +368,7 @@ static struct kunit_case mspan_cases[] = {
 	KUNIT_CASE(mspan_local_free_test),
 	KUNIT_CASE(mspan_random_rounds_test),
 	KUNIT_CASE(mspan_sweep_mid_window_test),
+	KUNIT_CASE(mspan_sweep_model_test),
 	{}
 };
 
