@@ -103,11 +103,14 @@ static noinline int goslab_free_large(struct mspan *s, unsigned long flags)
  * descriptor stays readable (see internal.h) through mcentral_note_free(), which
  * checks under the class's lock that the span is still on its lists.
  * @p is the object to clear, or NULL for a tiny block (its objects were
- * cleared one by one; the block is only poisoned).
+ * cleared one by one; the block is only poisoned). @noop_pre_free: the
+ * caller found goslab_pre_free() to do nothing (constant, so that the
+ * free fast path's remote case does not test it again).
  */
 static __always_inline int goslab_free_remote(struct goslab_class *cls,
 					      struct mspan *s,
-					      unsigned int idx, void *p)
+					      unsigned int idx, void *p,
+					      bool noop_pre_free)
 {
 	bool first;
 	int ret;
@@ -115,9 +118,9 @@ static __always_inline int goslab_free_remote(struct goslab_class *cls,
 	raw_spin_lock(&s->free_lock);
 	ret = mspan_free_check(s, idx);
 	if (likely(!ret)) {
-		if (p)
+		if (p && !noop_pre_free)
 			goslab_pre_free(cls, p);
-		else
+		else if (!p)
 			goslab_kasan_poison((void *)(s->base +
 					    (unsigned long)idx * s->elemsize),
 					    s->elemsize, GOSLAB_KASAN_FREED);
@@ -157,7 +160,7 @@ static __always_inline int goslab_free_index(struct goslab_class *cls,
 		slot->nfree++;
 		return 0;
 	}
-	return goslab_free_remote(cls, s, idx, p);
+	return goslab_free_remote(cls, s, idx, p, false);
 }
 
 /*
@@ -202,13 +205,14 @@ reported:
 
 /*
  * The free of slot @idx of @s, an ordinary span this CPU does not cache,
- * with the cpu lock held; drops it and reports misuse after it.
+ * with the cpu lock held (goslab_pre_free() found to do nothing); drops
+ * it and reports misuse after it.
  */
 static noinline int free_object_remote(const void *p, struct mspan *s,
 				       unsigned int idx, unsigned long flags,
 				       unsigned long ip, const char *api)
 {
-	int err = -goslab_free_remote(s->cls, s, idx, (void *)p);
+	int err = -goslab_free_remote(s->cls, s, idx, (void *)p, true);
 
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (unlikely(err)) {
