@@ -1348,6 +1348,51 @@ static unsigned int tburst_fill(struct tthread *t, struct tcache *tc, int slot,
 }
 
 /*
+ * The objects of a burst or a churn come from one of the caches half of
+ * the time (then of its size), else from goslab_alloc(@size). False when
+ * the cache picked is being recreated.
+ */
+static bool tburst_begin(struct tthread *t, unsigned int op, u32 *size,
+			 struct tcache **tc, int *slot)
+{
+	*tc = NULL;
+	*slot = -1;
+	if (trand_below(&t->rng, 2)) {
+		*tc = tcache_get(t, slot);
+		if (!*tc)
+			return false;
+		*size = (*tc)->size;
+	}
+	tnote(t, op, *tc ? T_CACHE : T_KMALLOC, *size, NULL);
+	return true;
+}
+
+/* Free a burst's object (constructed again first, as its cache wants). */
+static void tburst_free(struct tthread *t, struct tcache *tc, struct tobj *o)
+{
+	if (tc) {
+		if (tc->ctor)
+			tctor(o->p);
+		atomic_inc(&tc->active);
+	}
+	tfree(t, o);
+}
+
+/* Hand a burst's @n objects over to every thread; let go of its cache. */
+static void tburst_end(struct tthread *t, struct tcache *tc, unsigned int n)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&shadow.lock, flags);
+	for (i = 0; i < n; i++)
+		tlist(t->burst[i]);
+	spin_unlock_irqrestore(&shadow.lock, flags);
+	if (tc)
+		tcache_put(tc);
+}
+
+/*
  * A burst on one CPU, as a caller filling and draining a structure does:
  * many objects of one size; the newest part freed again (last in, first
  * out); more allocated, which sweeps the span in place when it is used
@@ -1360,32 +1405,18 @@ static void op_burst(struct tthread *t)
 {
 	/* Mostly classes with more than 64 objects per span. */
 	u32 size = 1 + trand_below(&t->rng, trand_below(&t->rng, 4) ? 128 : 256);
-	struct tcache *tc = NULL;
+	struct tcache *tc;
 	unsigned int n, m, i;
-	unsigned long flags;
-	int slot = -1;
+	int slot;
 
-	if (trand_below(&t->rng, 2)) {
-		tc = tcache_get(t, &slot);
-		if (!tc)
-			return;
-		size = tc->size;
-	}
-	tnote(t, OP_BURST, tc ? T_CACHE : T_KMALLOC, size, NULL);
+	if (!tburst_begin(t, OP_BURST, &size, &tc, &slot))
+		return;
 	migrate_disable();
 	n = tburst_fill(t, tc, slot, size, 0,
 			16 + trand_below(&t->rng, T_BURST - 16));
 	m = trand_below(&t->rng, n + 1);
-	for (i = 0; i < m; i++) {
-		struct tobj *o = t->burst[--n];
-
-		if (tc) {
-			if (tc->ctor)
-				tctor(o->p);
-			atomic_inc(&tc->active);
-		}
-		tfree(t, o);
-	}
+	for (i = 0; i < m; i++)
+		tburst_free(t, tc, t->burst[--n]);
 	n = tburst_fill(t, tc, slot, size, n, trand_below(&t->rng, 2 * m + 1));
 	if (trand_below(&t->rng, 4)) {
 		if (tc)
@@ -1395,12 +1426,7 @@ static void op_burst(struct tthread *t)
 	}
 	n = tburst_fill(t, tc, slot, size, n, 64 + trand_below(&t->rng, 200));
 	migrate_enable();
-	spin_lock_irqsave(&shadow.lock, flags);
-	for (i = 0; i < n; i++)
-		tlist(t->burst[i]);
-	spin_unlock_irqrestore(&shadow.lock, flags);
-	if (tc)
-		tcache_put(tc);
+	tburst_end(t, tc, n);
 }
 
 /*
@@ -1414,43 +1440,27 @@ static void op_burst(struct tthread *t)
 static void op_churn(struct tthread *t)
 {
 	u32 size = 1 + trand_below(&t->rng, 256);
-	struct tcache *tc = NULL;
+	struct tcache *tc;
 	unsigned int n, i, ops;
-	unsigned long flags;
-	int slot = -1;
+	int slot;
 
-	if (trand_below(&t->rng, 2)) {
-		tc = tcache_get(t, &slot);
-		if (!tc)
-			return;
-		size = tc->size;
-	}
-	tnote(t, OP_CHURN, tc ? T_CACHE : T_KMALLOC, size, NULL);
+	if (!tburst_begin(t, OP_CHURN, &size, &tc, &slot))
+		return;
 	/* Light enough not to crowd out the other operations under KASAN. */
 	n = tburst_fill(t, tc, slot, size, 0,
 			T_BURST / 4 + trand_below(&t->rng, T_BURST * 3 / 4));
 	ops = n;
 	for (i = 0; i < ops && n; i++) {
 		unsigned int k = trand_below(&t->rng, n);
-		struct tobj *o = t->burst[k];
+		struct tobj *o;
 
-		if (tc) {
-			if (tc->ctor)
-				tctor(o->p);
-			atomic_inc(&tc->active);
-		}
-		tfree(t, o);
+		tburst_free(t, tc, t->burst[k]);
 		o = tburst_alloc(t, tc, slot, size);
 		t->burst[k] = o ?: t->burst[--n];
 		if ((i & 127) == 127)
 			cond_resched();
 	}
-	spin_lock_irqsave(&shadow.lock, flags);
-	for (i = 0; i < n; i++)
-		tlist(t->burst[i]);
-	spin_unlock_irqrestore(&shadow.lock, flags);
-	if (tc)
-		tcache_put(tc);
+	tburst_end(t, tc, n);
 }
 
 static void trun_op(struct tthread *t, unsigned int op)
@@ -1539,7 +1549,7 @@ static unsigned int tpick_op(struct tthread *t)
 		r -= op_weight[op];
 	/* Keep the live set bounded: free instead of allocating. */
 	if (op <= OP_TINY || op == OP_CACHE_ALLOC || op == OP_CACHE_BULK ||
-	    op == OP_BURST) {
+	    op == OP_BURST || op == OP_CHURN) {
 		if (READ_ONCE(shadow.nlive) > T_MAX_LIVE * 3 / 4)
 			op = OP_FREE;
 	}
