@@ -243,21 +243,6 @@ static void mspan_repin(struct mspan *s)
 			bitmap_set(s->alloc_bits, first, last - first + 1);
 }
 
-/**
- * mspan_sweep() - make the slots freed since the last sweep allocatable
- * @s: the span; its owner (the CPU caching it, under its cpu lock, or
- *	the holder of its class's mcentral lock)
- * @dup: where to put the number of slots freed twice at once (a local
- *	and a remote free that raced; see internal.h), or NULL
- *
- * Takes the remote and the local free bits under free_lock, so that no
- * remote free is between its check and its bit, folds the window's
- * handed-out slots into the alloc bits and restarts the window at the
- * first free slot. A
- * slot freed twice is freed once.
- *
- * Return: the number of slots freed.
- */
 /*
  * mspan_sweep() for a span of one word of slots (objects of 128 bytes or
  * more) with no kernel page given back: the window, at slot 0 unless the
@@ -293,6 +278,21 @@ static unsigned int mspan_sweep_word(struct mspan *s, unsigned int *dup)
 	return hweight_long(freed);
 }
 
+/**
+ * mspan_sweep() - make the slots freed since the last sweep allocatable
+ * @s: the span; its owner (the CPU caching it, under its cpu lock, or
+ *	the holder of its class's mcentral lock)
+ * @dup: where to put the number of slots freed twice at once (a local
+ *	and a remote free that raced; see internal.h), or NULL
+ *
+ * Takes the remote and the local free bits under free_lock, so that no
+ * remote free is between its check and its bit, folds the window's
+ * handed-out slots into the alloc bits and restarts the window at the
+ * first free slot. A
+ * slot freed twice is freed once.
+ *
+ * Return: the number of slots freed.
+ */
 unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 {
 	unsigned int words = BITS_TO_LONGS(s->nelems);
