@@ -94,6 +94,7 @@ static void mcentral_add_unswept(struct mcentral *c, struct mspan *s,
 				 bool full)
 {
 	s->state = MSPAN_UNSWEPT;
+	s->unswept_since = jiffies;
 	list_add_tail(&s->list, full ? &c->full_unswept : &c->partial_unswept);
 	atomic_long_add(s->npages, &goslab_unswept_pages);
 }
@@ -116,6 +117,12 @@ static struct mspan *mcentral_pop_unswept(struct mcentral *c)
 		atomic_long_sub(s->npages, &goslab_unswept_pages);
 	}
 	return s;
+}
+
+/* The free slots an unswept span (no CPU's) would have after a sweep. */
+static unsigned int mspan_free_after_sweep(struct mspan *s)
+{
+	return s->nelems - mspan_alloc_count(s) + READ_ONCE(s->nfreed);
 }
 
 /*
@@ -146,13 +153,10 @@ static struct mspan *mcentral_pop_unswept(struct mcentral *c)
  */
 static bool mcentral_span_is_poor(struct mcentral *c, struct mspan *s)
 {
-	unsigned int nfree;
-
 	if (c->nspans < GOSLAB_CHURN_MIN_SPANS ||
 	    c->nchurn_spans * GOSLAB_CHURN_SHARE >= c->nspans)
 		return false;
-	nfree = s->nelems - mspan_alloc_count(s) + READ_ONCE(s->nfreed);
-	return nfree < s->nelems / 16;
+	return mspan_free_after_sweep(s) < s->nelems / 16;
 }
 
 /*
@@ -298,9 +302,29 @@ struct mspan *mcentral_exchange_span(struct goslab_class *cls,
 	return s;
 }
 
+/*
+ * The background sweeper's patience (see mcentral_sweepone()): a poor
+ * span at the head of a churning class's line that joined it less than
+ * GOSLAB_BG_DELAY ago is waiting to collect frees; sweeping it would
+ * only move it, as poor, to the partial list.
+ */
+static bool mcentral_head_is_waiting(struct goslab_class *cls,
+				     struct mspan *s)
+{
+	return cls->nelems >= GOSLAB_CHURN_MIN_OBJS &&
+	       cls->central.nspans >= GOSLAB_CHURN_MIN_SPANS &&
+	       mspan_free_after_sweep(s) < s->nelems / 16 &&
+	       time_before(jiffies, s->unswept_since + GOSLAB_BG_DELAY);
+}
+
 /**
  * mcentral_sweepone() - sweep the oldest unswept span of a class
  * @cls: the span class
+ * @waiting: NULL to sweep the oldest span whatever it holds; else the
+ *	background sweeper's call, which leaves a poor head that joined the
+ *	line less than GOSLAB_BG_DELAY ago (under churn the line is long,
+ *	and sweeping it all every GOSLAB_BG_DELAY cost more than the refills
+ *	it saved) and sets *@waiting
  *
  * Go's sweepone for one class: the span is filed by what the sweep finds;
  * one that sweeps to empty goes back to mheap (beyond the one kept).
@@ -308,7 +332,7 @@ struct mspan *mcentral_exchange_span(struct goslab_class *cls,
  * Context: any but NMI.
  * Return: the pages of the span swept, 0 when there was none.
  */
-unsigned long mcentral_sweepone(struct goslab_class *cls)
+unsigned long mcentral_sweepone(struct goslab_class *cls, bool *waiting)
 {
 	struct mcentral *c = &cls->central;
 	unsigned long flags, npages = 0;
@@ -317,7 +341,13 @@ unsigned long mcentral_sweepone(struct goslab_class *cls)
 	if (list_empty(&c->partial_unswept) && list_empty(&c->full_unswept))
 		return 0;
 	mcentral_lock_irqsave(c, flags);
-	s = mcentral_pop_unswept(c);
+	s = mcentral_first_unswept(c);
+	if (s && waiting && mcentral_head_is_waiting(cls, s)) {
+		*waiting = true;
+		s = NULL;
+	} else {
+		s = mcentral_pop_unswept(c);
+	}
 	if (s) {
 		npages = s->npages;
 		mcentral_sweep_span(cls, s);
@@ -326,6 +356,7 @@ unsigned long mcentral_sweepone(struct goslab_class *cls)
 	mcentral_unlock_irqrestore(c, flags);
 	return npages;
 }
+EXPORT_SYMBOL_IF_KUNIT(mcentral_sweepone);
 
 /**
  * mcentral_release_empty() - give the class's kept empty spans to mheap
@@ -546,7 +577,7 @@ unsigned long mcentral_shrink(struct goslab_class *cls)
 
 	might_sleep();
 	/* Each span once: frees racing the shrink may put some back in line. */
-	for (n = READ_ONCE(c->nspans); n && mcentral_sweepone(cls); n--)
+	for (n = READ_ONCE(c->nspans); n && mcentral_sweepone(cls, NULL); n--)
 		cond_resched();
 	pages = mcentral_release_empty(cls);
 	/*

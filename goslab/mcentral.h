@@ -121,7 +121,7 @@ struct mspan *mcentral_cache_span(struct goslab_class *cls, bool *churn);
 void mcentral_uncache_span(struct goslab_class *cls, struct mspan *s);
 struct mspan *mcentral_exchange_span(struct goslab_class *cls,
 				     struct mspan *old, bool *churn);
-unsigned long mcentral_sweepone(struct goslab_class *cls);
+unsigned long mcentral_sweepone(struct goslab_class *cls, bool *waiting);
 unsigned long mcentral_release_empty(struct goslab_class *cls);
 struct mspan *mcentral_grow(struct goslab_class *cls, gfp_t gfp);
 struct mspan *mcentral_grow_for_churn(struct goslab_class *cls, gfp_t gfp);

@@ -80,6 +80,8 @@ struct heap_chunk;
  *	descriptor, after a grace period.
  * @state: enum mspan_state; under the class's mcentral lock
  * @list: linkage on an mcentral list; under the mcentral lock
+ * @unswept_since: jiffies when the span joined its class's unswept line;
+ *	under the mcentral lock
  * @free_lock: serializes remote frees with the sweep and the scavenger
  *	(see the header comment); raw, innermost, IRQs off
  * @nfreed: free bits set since the last sweep; under @free_lock (a large
@@ -116,6 +118,7 @@ struct mspan {
 
 	enum mspan_state state;
 	struct list_head list;
+	unsigned long unswept_since;
 	raw_spinlock_t free_lock;
 	unsigned int nfreed;
 	unsigned int nlocal_freed;

@@ -35,16 +35,12 @@ EXPORT_SYMBOL_IF_KUNIT(goslab_unswept_pages);
 static atomic_t sweep_cursor = ATOMIC_INIT(0);
 static atomic_long_t credit_pages_swept = ATOMIC_LONG_INIT(0);
 
-/**
- * goslab_sweepone() - sweep one unswept span of any class
- *
+/*
  * Go's sweepone: every span class is visited, starting a little further
  * along the class list each call so that no class waits on another.
- *
- * Context: any but NMI.
- * Return: the pages of the span swept, 0 when nothing is unswept.
+ * @waiting as for mcentral_sweepone().
  */
-VISIBLE_IF_KUNIT unsigned long goslab_sweepone(void)
+static unsigned long __goslab_sweepone(bool *waiting)
 {
 	unsigned int skip = atomic_inc_return(&sweep_cursor) % 64, pass;
 	struct goslab_class *cls;
@@ -58,13 +54,24 @@ VISIBLE_IF_KUNIT unsigned long goslab_sweepone(void)
 		for_each_goslab_class(cls) {
 			if (pass == 0 && k++ < skip)
 				continue;
-			n = mcentral_sweepone(cls);
+			n = mcentral_sweepone(cls, waiting);
 			if (n)
 				break;
 		}
 	}
 	rcu_read_unlock();
 	return n;
+}
+
+/**
+ * goslab_sweepone() - sweep one unswept span of any class
+ *
+ * Context: any but NMI.
+ * Return: the pages of the span swept, 0 when nothing is unswept.
+ */
+VISIBLE_IF_KUNIT unsigned long goslab_sweepone(void)
+{
+	return __goslab_sweepone(NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(goslab_sweepone);
 
@@ -117,6 +124,11 @@ void goslab_deduct_sweep_credit(unsigned int npages)
  * and run GOSLAB_BG_DELAY later so that work is batched. It sweeps every
  * unswept span (empty ones go back to mheap, beyond the one a class
  * keeps), then gives back the free pages above mheap_retained_goal().
+ * Only the poor spans a churning class keeps in line to collect frees
+ * (see mcentral_span_is_poor()) wait: those that joined the line less
+ * than GOSLAB_BG_DELAY ago are left, and the work runs again that much
+ * later, so that every unswept span is swept within two delays of its
+ * first free unless a refill took it first.
  */
 static void goslab_bg_work_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(goslab_bg_work, goslab_bg_work_fn);
@@ -139,13 +151,18 @@ static bool goslab_bg_held(void)
 static void goslab_bg_work_fn(struct work_struct *work)
 {
 	unsigned long swept = 0, n, free_pages, goal, batch = 0;
+	bool waiting = false;
 
-	while (!goslab_bg_held() && (n = goslab_sweepone())) {
+	while (!goslab_bg_held() && (n = __goslab_sweepone(&waiting))) {
 		swept += n;
 		if (++batch % 64 == 0)
 			cond_resched();
 	}
 	atomic_long_add(swept, &bg_pages_swept);
+	/* Spans left to collect frees: swept on a later run, once old. */
+	if (waiting && !goslab_bg_held())
+		queue_delayed_work(system_unbound_wq, &goslab_bg_work,
+				   GOSLAB_BG_DELAY);
 	free_pages = mheap_free_pages();
 	goal = mheap_retained_goal();
 	if (!goslab_bg_held() && free_pages > goal)

@@ -7,6 +7,7 @@
  * which nothing else in the kernel uses, through the mcentral calls the
  * mcache makes, holding IRQs off where an mcache would.
  */
+#include <linux/delay.h>
 #include <linux/slab.h>
 #include "goslab_test.h"
 
@@ -252,11 +253,76 @@ static void mcentral_churn_grows_a_little_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+static unsigned int unswept_spans(struct goslab_class *cls)
+{
+	struct mcentral *c = &cls->central;
+	struct list_head *pos;
+	unsigned int n = 0;
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	list_for_each(pos, &c->partial_unswept)
+		n++;
+	list_for_each(pos, &c->full_unswept)
+		n++;
+	spin_unlock_irqrestore(&c->lock, flags);
+	return n;
+}
+
+/*
+ * The background sweeper leaves a poor span of a churning class that
+ * joined the unswept line less than GOSLAB_BG_DELAY ago (it is waiting to
+ * collect frees), and sweeps it once older; every other caller sweeps it
+ * at once.
+ */
+static void mcentral_bg_leaves_young_poor_span_test(struct kunit *test)
+{
+	const unsigned int nspans = GOSLAB_CHURN_MIN_SPANS + 4;
+	struct goslab_cache *c;
+	struct goslab_class *cls;
+	bool waiting = false;
+	unsigned int n, i;
+	void **obj;
+
+	c = goslab_test_cache_create(test, "kunit-bg-wait", 64, NULL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	cls = goslab_cache_class(c);
+	n = nspans * cls->nelems;
+	obj = goslab_test_objs(test, n);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	goslab_test_bg_pause(test);
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	/* One free in each of the first two spans (full, cached by none). */
+	for (i = 0; i < 2; i++) {
+		goslab_cache_free(c, obj[i * cls->nelems]);
+		obj[i * cls->nelems] = NULL;
+	}
+	KUNIT_ASSERT_EQ(test, unswept_spans(cls), 2);
+	KUNIT_EXPECT_EQ(test, mcentral_sweepone(cls, &waiting), 0);
+	KUNIT_EXPECT_TRUE(test, waiting);
+	KUNIT_EXPECT_EQ(test, unswept_spans(cls), 2);
+	/* Anyone else sweeps it now. */
+	KUNIT_EXPECT_EQ(test, mcentral_sweepone(cls, NULL), cls->npages);
+	msleep(jiffies_to_msecs(GOSLAB_BG_DELAY) + 20);
+	waiting = false;
+	KUNIT_EXPECT_EQ(test, mcentral_sweepone(cls, &waiting), cls->npages);
+	KUNIT_EXPECT_FALSE(test, waiting);
+	KUNIT_EXPECT_EQ(test, unswept_spans(cls), 0);
+	goslab_expect_consistent(test);
+	goslab_test_bg_resume(test);
+	goslab_test_free_objs(obj, n);
+	goslab_test_cache_destroy(test, c);
+}
+
 static struct kunit_case mcentral_cases[] = {
 	KUNIT_CASE(mcentral_span_lifecycle_test),
 	KUNIT_CASE(mcentral_keep_empty_test),
 	KUNIT_CASE(mcentral_reuse_before_grow_test),
 	KUNIT_CASE(mcentral_churn_grows_a_little_test),
+	KUNIT_CASE(mcentral_bg_leaves_young_poor_span_test),
 	{}
 };
 
