@@ -107,15 +107,19 @@ static struct mspan *mcentral_first_unswept(struct mcentral *c)
 	       list_first_entry_or_null(&c->full_unswept, struct mspan, list);
 }
 
+static void mcentral_del_unswept(struct mcentral *c, struct mspan *s)
+{
+	list_del(&s->list);
+	atomic_long_sub(s->npages, &goslab_unswept_pages);
+}
+
 /* The oldest unswept span, off its list. */
 static struct mspan *mcentral_pop_unswept(struct mcentral *c)
 {
 	struct mspan *s = mcentral_first_unswept(c);
 
-	if (s) {
-		list_del(&s->list);
-		atomic_long_sub(s->npages, &goslab_unswept_pages);
-	}
+	if (s)
+		mcentral_del_unswept(c, s);
 	return s;
 }
 
@@ -303,28 +307,38 @@ struct mspan *mcentral_exchange_span(struct goslab_class *cls,
 }
 
 /*
- * The background sweeper's patience (see mcentral_sweepone()): a poor
- * span at the head of a churning class's line that joined it less than
- * GOSLAB_BG_DELAY ago is waiting to collect frees; sweeping it would
- * only move it, as poor, to the partial list.
+ * The background sweeper's patience (see mcentral_sweepone()): the head
+ * @s of one of the class's two unswept lists, if it would give fewer than
+ * 1/16 of its slots (in a class that may grow for churn, see
+ * mcentral_span_is_poor()) and joined the line less than GOSLAB_BG_DELAY
+ * ago, is waiting to collect frees: sweeping it would only move it, as
+ * poor, to the partial list. NULL then, else @s. Whether the class still
+ * has room to grow does not matter: at its bound its line is as long,
+ * and refills take the heads in turn.
  */
-static bool mcentral_head_is_waiting(struct goslab_class *cls,
-				     struct mspan *s)
+static struct mspan *mcentral_unless_waiting(struct goslab_class *cls,
+					     struct mspan *s, bool *waiting)
 {
-	return cls->nelems >= GOSLAB_CHURN_MIN_OBJS &&
-	       cls->central.nspans >= GOSLAB_CHURN_MIN_SPANS &&
-	       mspan_free_after_sweep(s) < s->nelems / 16 &&
-	       time_before(jiffies, s->unswept_since + GOSLAB_BG_DELAY);
+	if (s && cls->nelems >= GOSLAB_CHURN_MIN_OBJS &&
+	    cls->central.nspans >= GOSLAB_CHURN_MIN_SPANS &&
+	    mspan_free_after_sweep(s) < s->nelems / 16 &&
+	    time_before(jiffies, s->unswept_since + GOSLAB_BG_DELAY)) {
+		*waiting = true;
+		return NULL;
+	}
+	return s;
 }
 
 /**
  * mcentral_sweepone() - sweep the oldest unswept span of a class
  * @cls: the span class
  * @waiting: NULL to sweep the oldest span whatever it holds; else the
- *	background sweeper's call, which leaves a poor head that joined the
- *	line less than GOSLAB_BG_DELAY ago (under churn the line is long,
- *	and sweeping it all every GOSLAB_BG_DELAY cost more than the refills
- *	it saved) and sets *@waiting
+ *	background sweeper's call, which leaves the head of either unswept
+ *	list when it is poor and joined the line less than GOSLAB_BG_DELAY
+ *	ago, sweeps the other list's head if that one is not waiting, and
+ *	sets *@waiting when it left one (under churn the line is long, and
+ *	sweeping it all every GOSLAB_BG_DELAY cost more than the refills it
+ *	saved)
  *
  * Go's sweepone for one class: the span is filed by what the sweep finds;
  * one that sweeps to empty goes back to mheap (beyond the one kept).
@@ -341,10 +355,17 @@ unsigned long mcentral_sweepone(struct goslab_class *cls, bool *waiting)
 	if (list_empty(&c->partial_unswept) && list_empty(&c->full_unswept))
 		return 0;
 	mcentral_lock_irqsave(c, flags);
-	s = mcentral_first_unswept(c);
-	if (s && waiting && mcentral_head_is_waiting(cls, s)) {
-		*waiting = true;
-		s = NULL;
+	if (waiting) {
+		s = list_first_entry_or_null(&c->partial_unswept, struct mspan,
+					     list);
+		s = mcentral_unless_waiting(cls, s, waiting);
+		if (!s) {
+			s = list_first_entry_or_null(&c->full_unswept,
+						     struct mspan, list);
+			s = mcentral_unless_waiting(cls, s, waiting);
+		}
+		if (s)
+			mcentral_del_unswept(c, s);
 	} else {
 		s = mcentral_pop_unswept(c);
 	}
