@@ -6,6 +6,10 @@
  * nothing points to it (the module keeps its address scrambled). After
  * two scans, kmemleak must report the goslab object and not the buffer.
  * make check reads both addresses from the log and checks.
+ *
+ * The buffer and the holder are zeroed: both are scanned, and stale bytes
+ * in them (a freed span descriptor's base, a torture test's table of
+ * object addresses) could equal the leaked object's address and hide it.
  */
 #include <linux/goslab.h>
 #include <linux/module.h>
@@ -18,10 +22,10 @@ static unsigned long leaked_scrambled;
 
 static int __init goslab_kmemleak_demo_init(void)
 {
-	void *buffer = kmalloc(128, GFP_KERNEL);
+	void *buffer = kzalloc(128, GFP_KERNEL);
 	void *leaked = goslab_alloc(200, GFP_KERNEL);
 
-	holder = goslab_alloc(64, GFP_KERNEL);
+	holder = goslab_alloc(64, GFP_KERNEL | __GFP_ZERO);
 	if (!buffer || !leaked || !holder) {
 		kfree(buffer);
 		goslab_free(leaked);

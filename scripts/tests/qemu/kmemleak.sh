@@ -33,6 +33,9 @@ if grep -q "unreferenced object 0x$leaked " /tmp/kmemleak.txt; then
 	echo "ok: the leaked goslab object is reported"
 else
 	echo "FAIL: kmemleak did not report the leaked goslab object"
+	# kmemleak's own view of it (references counted, flags, trace).
+	echo "dump=0x$leaked" > $km
+	dmesg | grep -A12 "kmemleak: Object 0x$leaked" | tail -14
 	fail=1
 fi
 if grep -q "unreferenced object 0x$buffer " /tmp/kmemleak.txt; then
