@@ -204,6 +204,16 @@ void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp)
 }
 EXPORT_SYMBOL_GPL(goslab_cache_alloc);
 
+/* goslab_cache_alloc_bulk() with flags or a cache that need a look. */
+static noinline int cache_alloc_bulk_unusual(struct goslab_cache *c,
+					     gfp_t gfp, size_t n, void **p,
+					     unsigned long ip)
+{
+	if (!cache_alloc_ok(c, gfp, ip, "goslab_cache_alloc_bulk"))
+		return 0;
+	return mcache_alloc_bulk(&c->cls, c->object_size, gfp, n, p);
+}
+
 /**
  * goslab_cache_alloc_bulk() - allocate @n objects at once
  * @c: the cache
@@ -221,9 +231,10 @@ EXPORT_SYMBOL_GPL(goslab_cache_alloc);
 int goslab_cache_alloc_bulk(struct goslab_cache *c, gfp_t gfp, size_t n,
 			    void **p)
 {
-	might_alloc(gfp);
-	if (unlikely(!cache_alloc_ok(c, gfp, _RET_IP_, __func__)))
-		return 0;
+	/* As goslab_cache_alloc(): nothing called before the usual case. */
+	if (unlikely((gfp & GOSLAB_GFP_UNSUPPORTED) || READ_ONCE(c->dead) ||
+		     ((gfp & __GFP_ZERO) && c->cls.ctor)))
+		return cache_alloc_bulk_unusual(c, gfp, n, p, _RET_IP_);
 	return mcache_alloc_bulk(&c->cls, c->object_size, gfp, n, p);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_alloc_bulk);

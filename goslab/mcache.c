@@ -221,7 +221,8 @@ static void mcache_undo_bulk(struct goslab_class *cls, void **p, size_t n)
  * @p: where to put them
  *
  * Whole runs of the slot's span are taken under one hold of the cpu
- * lock; only the refills go through the slow path.
+ * lock; only the refills go through the slow path. Runs might_alloc()
+ * (the callers' flags are checked).
  *
  * Return: @n, or 0 with nothing allocated.
  */
@@ -233,6 +234,7 @@ int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 	u64 since;
 	void *v;
 
+	might_alloc(gfp);
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	since = goslab_irqsoff_begin();
 	while (i < n) {
@@ -251,8 +253,9 @@ int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 	}
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
-	for (j = 0; j < n; j++)
-		goslab_post_alloc(cls, p[j], size, gfp);
+	if (!goslab_post_alloc_is_noop(cls, gfp))
+		for (j = 0; j < n; j++)
+			goslab_post_alloc(cls, p[j], size, gfp);
 	return n;
 }
 

@@ -284,6 +284,70 @@ static void cache_bulk_test(struct kunit *test)
 }
 
 /*
+ * Misuse inside a bulk free, among good objects of the CPU's span (the
+ * free's run over that span meets each bad entry): a NULL is skipped; a
+ * repeated object, an interior pointer, a slot never allocated and an
+ * object of another cache are each reported once and change nothing;
+ * every good object is freed exactly once (a second free of each is a
+ * double free).
+ */
+static void cache_bulk_free_misuse_test(struct kunit *test)
+{
+	struct cache_param pa = { .size = 64, .align = 8 };
+	struct cache_param pb = { .size = 64, .align = 16 };
+	struct goslab_cache *a = make_cache(test, &pa, NULL);
+	struct goslab_cache *b = make_cache(test, &pb, NULL);
+	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	unsigned long in = goslab_error_count(GOSLAB_ERR_INTERIOR);
+	unsigned long wrong = goslab_error_count(GOSLAB_ERR_WRONG_CACHE);
+	void *g[12], *p[24], *w, *never = NULL;
+	unsigned int i, k = 0, bad_dbl = 2;
+
+	KUNIT_ASSERT_EQ(test, goslab_cache_alloc_bulk(a, GFP_KERNEL, 12, g),
+			12);
+	w = goslab_cache_alloc(b, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	/* A fresh span hands out its slots in order: the next is free. */
+	for (i = 1; i < 12 && g[i] == g[i - 1] + 64; i++)
+		;
+	if (i == 12) {
+		never = g[11] + 64;
+		bad_dbl++;
+	}
+	p[k++] = g[0];
+	p[k++] = g[1];
+	p[k++] = NULL;
+	p[k++] = g[1];
+	p[k++] = g[2] + 1;
+	p[k++] = g[3];
+	p[k++] = w;
+	p[k++] = g[4];
+	if (never)
+		p[k++] = never;
+	p[k++] = g[5];
+	p[k++] = g[5];
+	p[k++] = g[2];
+	for (i = 6; i < 12; i++)
+		p[k++] = g[i];
+	goslab_cache_free_bulk(a, k, p);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + bad_dbl);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_INTERIOR), in + 1);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_WRONG_CACHE),
+			wrong + 1);
+	goslab_expect_consistent(test);
+	dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	for (i = 0; i < 12; i++)
+		goslab_cache_free(a, g[i]);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + 12);
+	goslab_cache_free(b, w);
+	goslab_test_cache_destroy(test, a);
+	goslab_test_cache_destroy(test, b);
+	goslab_expect_consistent(test);
+}
+
+/*
  * A bulk allocation that runs out of memory half way gives back what it
  * took: 0 returned, nothing live, nothing reported, counters balanced.
  * One object is left in a span of 8 (its kernel page keeps 3 free slots
@@ -528,6 +592,7 @@ static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_goslab_shrink_window_test),
 	KUNIT_CASE(cache_bulk_test),
 	KUNIT_CASE(cache_bulk_fail_test),
+	KUNIT_CASE(cache_bulk_free_misuse_test),
 	KUNIT_CASE(cache_wrong_cache_test),
 	KUNIT_CASE(cache_destroy_live_test),
 	KUNIT_CASE(cache_bad_args_test),

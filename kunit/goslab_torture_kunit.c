@@ -186,7 +186,7 @@ enum {
 	OP_CACHE_BULK, OP_CACHE_FREE_BULK, OP_DOUBLE_FREE, OP_INTERIOR,
 	OP_WILD, OP_WRONG_CACHE, OP_DUEL, OP_SHRINK, OP_CACHE_SHRINK, OP_SCAN,
 	OP_BG_FLUSH, OP_MIGRATE, OP_CACHE_RECREATE, OP_FAULTS, OP_BURST,
-	OP_CHURN, NR_OPS,
+	OP_CHURN, OP_BULK_MISUSE, NR_OPS,
 };
 
 static const char * const op_names[NR_OPS] = {
@@ -194,7 +194,7 @@ static const char * const op_names[NR_OPS] = {
 	"cache_alloc", "cache_alloc_bulk", "cache_free_bulk", "double_free",
 	"interior_free", "wild_free", "wrong_cache_free", "duel", "shrink",
 	"cache_shrink", "shrinker_scan", "bg_flush", "migrate",
-	"cache_recreate", "faults", "burst", "churn",
+	"cache_recreate", "faults", "burst", "churn", "bulk_misuse",
 };
 
 /* Relative weights of the operations. */
@@ -205,7 +205,7 @@ static const u16 op_weight[NR_OPS] = {
 	[OP_WILD] = 3, [OP_WRONG_CACHE] = 3, [OP_DUEL] = 4, [OP_SHRINK] = 1,
 	[OP_CACHE_SHRINK] = 2, [OP_SCAN] = 2, [OP_BG_FLUSH] = 1,
 	[OP_MIGRATE] = 4, [OP_CACHE_RECREATE] = 1, [OP_FAULTS] = 2,
-	[OP_BURST] = 6, [OP_CHURN] = 1,
+	[OP_BURST] = 6, [OP_CHURN] = 1, [OP_BULK_MISUSE] = 3,
 };
 
 /* prandom: the same sequence for the same seed. Below @n, unbiased enough. */
@@ -961,6 +961,52 @@ static void op_double_free(struct tthread *t)
 }
 
 /*
+ * A bulk free with misuse among good objects: a bulk allocation, then a
+ * free of it with a NULL, an interior pointer and the last object twice.
+ * IRQs stay off from the allocation to the free, so the last object's
+ * span stays this CPU's (no sweep can make its slot someone else's
+ * between the two frees) and the free's run over that span meets both
+ * bad entries. Each is reported once; the rest are freed.
+ */
+static void op_bulk_misuse(struct tthread *t)
+{
+	unsigned int n = 1 + trand_below(&t->rng, T_BULK - 3), i, k = 0;
+	void *got[T_BULK], *p[T_BULK];
+	struct tcache *tc;
+	unsigned long flags;
+	bool interior;
+	int slot;
+
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return;
+	tc = tcache_get(t, &slot);
+	if (!tc)
+		return;
+	interior = tc->size >= 2;
+	goslab_test_atomic_begin(&flags);
+	if (goslab_cache_alloc_bulk(tc->c, GFP_ATOMIC | __GFP_NOWARN, n,
+				    got) != n) {
+		goslab_test_atomic_end(&flags);
+		tcache_put(tc);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (i == n / 2) {
+			p[k++] = NULL;
+			if (interior)
+				p[k++] = got[0] + 1;
+		}
+		p[k++] = got[i];
+	}
+	p[k++] = got[n - 1];
+	goslab_cache_free_bulk(tc->c, k, p);
+	goslab_test_atomic_end(&flags);
+	tnote(t, OP_BULK_MISUSE, T_CACHE, n, got[n - 1]);
+	t->expected += 1 + interior;
+	tcache_put(tc);
+}
+
+/*
  * A pointer into a live object, tiny ones too (their block's word must
  * tell an interior pointer from a freed neighbour's start).
  */
@@ -1531,6 +1577,9 @@ static void trun_op(struct tthread *t, unsigned int op)
 		break;
 	case OP_BURST:
 		op_burst(t);
+		break;
+	case OP_BULK_MISUSE:
+		op_bulk_misuse(t);
 		break;
 	case OP_CHURN:
 		op_churn(t);
