@@ -214,6 +214,14 @@ static noinline int cache_alloc_bulk_unusual(struct goslab_cache *c,
 	return mcache_alloc_bulk(&c->cls, c->object_size, gfp, n, p);
 }
 
+/* goslab_cache_alloc_bulk() of one object, out of line (a tail call). */
+static noinline int cache_alloc_bulk_one(struct goslab_cache *c, gfp_t gfp,
+					 void **p)
+{
+	p[0] = mcache_alloc(&c->cls, c->object_size, gfp);
+	return p[0] ? 1 : 0;
+}
+
 /**
  * goslab_cache_alloc_bulk() - allocate @n objects at once
  * @c: the cache
@@ -235,6 +243,9 @@ int goslab_cache_alloc_bulk(struct goslab_cache *c, gfp_t gfp, size_t n,
 	if (unlikely((gfp & GOSLAB_GFP_UNSUPPORTED) || READ_ONCE(c->dead) ||
 		     ((gfp & __GFP_ZERO) && c->cls.ctor)))
 		return cache_alloc_bulk_unusual(c, gfp, n, p, _RET_IP_);
+	/* One object: the single allocation's path, which saves no register. */
+	if (n == 1)
+		return cache_alloc_bulk_one(c, gfp, p);
 	return mcache_alloc_bulk(&c->cls, c->object_size, gfp, n, p);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_alloc_bulk);

@@ -338,9 +338,9 @@ int goslab_free_slot(struct mspan *s, unsigned int idx)
  * the span's fields in registers and its count added once. Returns how
  * many were freed.
  */
-static __always_inline size_t free_bulk_local_run(struct goslab_class *cls,
-						  struct mspan *s, void **p,
-						  size_t n, bool noop_pre_free)
+static __always_inline size_t __free_bulk_run(struct goslab_class *cls,
+					      struct mspan *s, void **p,
+					      size_t n, const bool noop_pre_free)
 {
 	unsigned long bytes = mspan_limit(s) - s->base;
 	unsigned long *remote = s->free_bits, *local = s->local_free_bits;
@@ -363,58 +363,49 @@ static __always_inline size_t free_bulk_local_run(struct goslab_class *cls,
 		if (unlikely(free || test_bit(idx, remote) ||
 			     test_bit(idx, local)))
 			break;
+		/* @addr, checked: not p[i] read again. */
 		if (!noop_pre_free)
-			goslab_pre_free(cls, p[i]);
+			goslab_pre_free(cls, (void *)addr);
 		__set_bit(idx, local);
 	}
 	s->nlocal_freed += i;
 	return i;
 }
 
-/**
- * goslab_free_bulk_class() - free objects of one class, the cpu lock once
- * @cls: the class they must belong to
- * @n: how many
- * @p: the objects; NULL entries are skipped
- * @ip: the caller's return address, named in reports
- * @api: the function the caller called, named in reports
- *
- * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
- * or preemption off).
- */
-void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
-			    unsigned long ip, const char *api)
+/* Out of line, so that the run has the registers to itself. */
+static noinline size_t free_bulk_run(struct goslab_class *cls,
+				     struct mspan *s, void **p, size_t n)
 {
-	bool noop_pre_free = goslab_pre_free_is_noop(cls);
+	if (goslab_pre_free_is_noop(cls))
+		return __free_bulk_run(cls, s, p, n, true);
+	return __free_bulk_run(cls, s, p, n, false);
+}
+
+/*
+ * The bulk free from @p[@i] on, past what the first run took: any span,
+ * NULLs and misuse, with runs whenever this CPU's span comes up again.
+ * Under the cpu lock, which it keeps.
+ */
+static noinline void free_bulk_general(struct goslab_class *cls, size_t n,
+				       void **p, size_t i, unsigned long ip,
+				       const char *api)
+{
+	struct mcache_slot *slot = this_cpu_ptr(cls->slot);
 	struct mspan *last = NULL, *s;
-	struct mcache_slot *slot;
-	unsigned long flags;
 	unsigned int idx;
-	u64 since;
-	size_t i;
 	int err;
 
-	local_lock_irqsave(&goslab_cpu_lock, flags);
-	since = goslab_irqsoff_begin();
-	slot = this_cpu_ptr(cls->slot);
-	/*
-	 * The span this CPU caches first: objects freed soon after their
-	 * allocation are in it, and need no arena lookup (a cached span's
-	 * pages are its own; goslab_emptymspan covers no address).
-	 */
-	last = slot->span;
-	for (i = 0; i < n; i++) {
+	for (; i < n; i++) {
 		void *obj;
 		unsigned long addr;
 
 		/*
-		 * A run in this CPU's span after a first local free: the
-		 * span's pages are all there while it is cached (only
-		 * uncached spans are scavenged).
+		 * A run in this CPU's span after a local free: the span's
+		 * pages are all there while it is cached (only uncached
+		 * spans are scavenged).
 		 */
 		if (last && last == slot->span && !last->released_kpages) {
-			size_t run = free_bulk_local_run(cls, last, p + i,
-							 n - i, noop_pre_free);
+			size_t run = free_bulk_run(cls, last, p + i, n - i);
 
 			slot->nfree += run;
 			i += run;
@@ -455,8 +446,55 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 		if (unlikely(err))
 			goslab_report(err, obj, ip, api);
 	}
+}
+
+/**
+ * goslab_free_bulk_class() - free objects of one class, the cpu lock once
+ * @cls: the class they must belong to
+ * @n: how many
+ * @p: the objects; NULL entries are skipped
+ * @ip: the caller's return address, named in reports
+ * @api: the function the caller called, named in reports
+ *
+ * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
+ * or preemption off).
+ */
+void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
+			    unsigned long ip, const char *api)
+{
+	struct mcache_slot *slot;
+	unsigned long flags;
+	size_t i = 0;
+	u64 since;
+
+	local_lock_irqsave(&goslab_cpu_lock, flags);
+	since = goslab_irqsoff_begin();
+	slot = this_cpu_ptr(cls->slot);
+	/*
+	 * The span this CPU caches first: objects freed soon after their
+	 * allocation are in it, and need no arena lookup (a cached span's
+	 * pages are its own). Not goslab_emptymspan: every CPU reads it,
+	 * and the run would write its count.
+	 */
+	if (slot->span != &goslab_emptymspan &&
+	    !slot->span->released_kpages) {
+		if (goslab_pre_free_is_noop(cls))
+			i = __free_bulk_run(cls, slot->span, p, n, true);
+		else
+			i = __free_bulk_run(cls, slot->span, p, n, false);
+		slot->nfree += i;
+	}
+	if (unlikely(i < n))
+		free_bulk_general(cls, n, p, i, ip, api);
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
+}
+
+/* goslab_cache_free_bulk() of one object, out of line (a tail call). */
+static noinline void cache_free_bulk_one(struct goslab_cache *c, void *obj,
+					 unsigned long ip)
+{
+	free_object(obj, ip, &c->cls, "goslab_cache_free_bulk");
 }
 
 /**
@@ -470,7 +508,11 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
  */
 void goslab_cache_free_bulk(struct goslab_cache *c, size_t n, void **p)
 {
-	goslab_free_bulk_class(&c->cls, n, p, _RET_IP_, __func__);
+	/* One object: the single free's path, which saves no register. */
+	if (n == 1)
+		cache_free_bulk_one(c, p[0], _RET_IP_);
+	else
+		goslab_free_bulk_class(&c->cls, n, p, _RET_IP_, __func__);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_free_bulk);
 

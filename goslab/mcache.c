@@ -212,6 +212,32 @@ static void mcache_undo_bulk(struct goslab_class *cls, void **p, size_t n)
 	}
 }
 
+/*
+ * The rest of a bulk allocation, from @p[@i] on, once the slot's window
+ * ran out: refills (which may drop the cpu lock to grow) and the runs
+ * after them. Out of line, so that a bulk the window covers saves few
+ * registers. On failure the cpu lock is dropped, what was taken given
+ * back, and false returned.
+ */
+static noinline bool mcache_alloc_bulk_refill(struct goslab_class *cls,
+					      gfp_t gfp, size_t n, void **p,
+					      size_t i, unsigned long flags)
+{
+	while (i < n) {
+		void *v = mcache_next_free(cls, gfp, flags);
+
+		if (unlikely(!v)) {
+			local_unlock_irqrestore(&goslab_cpu_lock, flags);
+			mcache_undo_bulk(cls, p, i);
+			return false;
+		}
+		p[i++] = v;
+		i += mspan_alloc_run(this_cpu_ptr(cls->slot)->span, p + i,
+				     n - i);
+	}
+	return true;
+}
+
 /**
  * mcache_alloc_bulk() - allocate @n objects of @cls
  * @cls: the span class
@@ -230,27 +256,16 @@ int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 		      size_t n, void **p)
 {
 	unsigned long flags;
-	size_t i = 0, j;
+	size_t i, j;
 	u64 since;
-	void *v;
 
 	might_alloc(gfp);
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	since = goslab_irqsoff_begin();
-	while (i < n) {
-		struct mspan *s = this_cpu_ptr(cls->slot)->span;
-
-		i += mspan_alloc_run(s, p + i, n - i);
-		if (i == n)
-			break;
-		v = mcache_next_free(cls, gfp, flags);
-		if (unlikely(!v)) {
-			local_unlock_irqrestore(&goslab_cpu_lock, flags);
-			mcache_undo_bulk(cls, p, i);
-			return 0;
-		}
-		p[i++] = v;
-	}
+	i = mspan_alloc_run(this_cpu_ptr(cls->slot)->span, p, n);
+	if (unlikely(i < n) && !mcache_alloc_bulk_refill(cls, gfp, n, p, i,
+							 flags))
+		return 0;
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (!goslab_post_alloc_is_noop(cls, gfp))

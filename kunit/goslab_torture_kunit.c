@@ -965,8 +965,9 @@ static void op_double_free(struct tthread *t)
  * free of it with a NULL, an interior pointer and the last object twice.
  * IRQs stay off from the allocation to the free, so the last object's
  * span stays this CPU's (no sweep can make its slot someone else's
- * between the two frees) and the free's run over that span meets both
- * bad entries. Each is reported once; the rest are freed.
+ * between the two frees) and its second free is a local double free.
+ * The interior pointer is reported once too (as interior, or as foreign
+ * if its span was swept and given back meanwhile); the rest are freed.
  */
 static void op_bulk_misuse(struct tthread *t)
 {
