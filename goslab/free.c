@@ -343,11 +343,13 @@ static __always_inline size_t __free_bulk_run(struct goslab_class *cls,
 					      size_t n, const bool noop_pre_free)
 {
 	unsigned long bytes = mspan_limit(s) - s->base;
-	unsigned long *remote = s->free_bits, *local = s->local_free_bits;
-	unsigned int fi = s->freeindex;
-	u64 window = s->alloc_cache;
 	size_t i;
 
+	/*
+	 * The window and the bitmaps are read from @s in the loop: no one
+	 * else writes them while this CPU caches it, and with the
+	 * registers the multiply takes they would only be spilled.
+	 */
 	for (i = 0; i < n; i++) {
 		unsigned long addr = (unsigned long)p[i];
 		unsigned int idx, off;
@@ -355,21 +357,30 @@ static __always_inline size_t __free_bulk_run(struct goslab_class *cls,
 
 		if (addr - s->base >= bytes || !mspan_object_at(s, addr, &idx))
 			break;
-		off = idx - fi;
+		off = idx - s->freeindex;
 		if (off < 64)
-			free = (window >> off) & 1;
+			free = (s->alloc_cache >> off) & 1;
 		else
-			free = idx >= fi && !test_bit(idx, s->alloc_bits);
-		if (unlikely(free || test_bit(idx, remote) ||
-			     test_bit(idx, local)))
+			free = idx >= s->freeindex &&
+			       !test_bit(idx, s->alloc_bits);
+		if (unlikely(free || test_bit(idx, s->free_bits) ||
+			     test_bit(idx, s->local_free_bits)))
 			break;
 		/* @addr, checked: not p[i] read again. */
 		if (!noop_pre_free)
 			goslab_pre_free(cls, (void *)addr);
-		__set_bit(idx, local);
+		__set_bit(idx, s->local_free_bits);
 	}
 	s->nlocal_freed += i;
 	return i;
+}
+
+/* With goslab_pre_free() on each object: out of line, the usual run not. */
+static noinline size_t free_bulk_run_hooked(struct goslab_class *cls,
+					    struct mspan *s, void **p,
+					    size_t n)
+{
+	return __free_bulk_run(cls, s, p, n, false);
 }
 
 /* Out of line, so that the run has the registers to itself. */
@@ -378,7 +389,7 @@ static noinline size_t free_bulk_run(struct goslab_class *cls,
 {
 	if (goslab_pre_free_is_noop(cls))
 		return __free_bulk_run(cls, s, p, n, true);
-	return __free_bulk_run(cls, s, p, n, false);
+	return free_bulk_run_hooked(cls, s, p, n);
 }
 
 /*
@@ -481,7 +492,7 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 		if (goslab_pre_free_is_noop(cls))
 			i = __free_bulk_run(cls, slot->span, p, n, true);
 		else
-			i = __free_bulk_run(cls, slot->span, p, n, false);
+			i = free_bulk_run_hooked(cls, slot->span, p, n);
 		slot->nfree += i;
 	}
 	if (unlikely(i < n))

@@ -288,13 +288,14 @@ static __always_inline void *mspan_next_free_fast(struct mspan *s)
 static __always_inline unsigned int mspan_alloc_run(struct mspan *s, void **p,
 						    unsigned int want)
 {
-	unsigned long base = s->base + (unsigned long)s->freeindex * s->elemsize;
+	/* Locals: a store to @p could alias the span for the compiler. */
+	unsigned long size = s->elemsize;
+	unsigned long base = s->base + (unsigned long)s->freeindex * size;
 	u64 cache = s->alloc_cache;
 	unsigned int got = 0;
 
 	while (got < want && cache) {
-		p[got++] = (void *)(base + (unsigned long)__ffs64(cache) *
-				    s->elemsize);
+		p[got++] = (void *)(base + (unsigned long)__ffs64(cache) * size);
 		cache &= cache - 1;
 	}
 	WRITE_ONCE(s->alloc_cache, cache);
