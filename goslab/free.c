@@ -346,9 +346,11 @@ static __always_inline size_t __free_bulk_run(struct goslab_class *cls,
 	size_t i;
 
 	/*
-	 * The window and the bitmaps are read from @s in the loop: no one
-	 * else writes them while this CPU caches it, and with the
-	 * registers the multiply takes they would only be spilled.
+	 * The window and the bitmaps are read from @s in the loop: with
+	 * the registers the multiply takes, copies would only be spilled.
+	 * Only this CPU moves the window while it caches the span; remote
+	 * frees set free_bits meanwhile, and a remote double free racing
+	 * a free here is counted once by the sweep (see internal.h).
 	 */
 	for (i = 0; i < n; i++) {
 		unsigned long addr = (unsigned long)p[i];

@@ -263,9 +263,13 @@ int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	since = goslab_irqsoff_begin();
 	i = mspan_alloc_run(this_cpu_ptr(cls->slot)->span, p, n);
-	if (unlikely(i < n) && !mcache_alloc_bulk_refill(cls, gfp, n, p, i,
-							 flags))
-		return 0;
+	if (unlikely(i < n)) {
+		/* Not measured across a grow, which may sleep or migrate. */
+		goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
+		if (!mcache_alloc_bulk_refill(cls, gfp, n, p, i, flags))
+			return 0;
+		since = goslab_irqsoff_begin();
+	}
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (!goslab_post_alloc_is_noop(cls, gfp))

@@ -298,7 +298,9 @@ static __always_inline unsigned int mspan_alloc_run(struct mspan *s, void **p,
 		p[got++] = (void *)(base + (unsigned long)__ffs64(cache) * size);
 		cache &= cache - 1;
 	}
-	WRITE_ONCE(s->alloc_cache, cache);
+	/* Not when nothing was taken: @s may be goslab_emptymspan. */
+	if (got)
+		WRITE_ONCE(s->alloc_cache, cache);
 	return got;
 }
 
