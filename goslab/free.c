@@ -395,6 +395,55 @@ static noinline size_t free_bulk_run(struct goslab_class *cls,
 }
 
 /*
+ * The bulk free's run in a span this CPU does not cache: the objects from
+ * @p[0] on that are live objects of @s, under one hold of its free_lock.
+ * No sweep can come between them (a sweep takes that lock), so the span
+ * is not released and its range stays its own: no lookup is needed after
+ * the first, which the caller made. Each is checked and published as
+ * goslab_free_remote() does one; the run stops at the first that is not
+ * an object of @s, which the caller frees or reports alone, or at one
+ * freed already (or never allocated), for which it sets *@dup: the caller
+ * reports it as a double free. The lock is held for at most one span's
+ * objects (and their clearing, with init_on_free). Returns how many were
+ * freed.
+ */
+static noinline size_t free_bulk_remote_run(struct goslab_class *cls,
+					    struct mspan *s, void **p,
+					    size_t n, bool *dup)
+{
+	unsigned long bytes = mspan_limit(s) - s->base;
+	bool noop_pre_free = goslab_pre_free_is_noop(cls), first = false;
+	size_t i;
+
+	raw_spin_lock(&s->free_lock);
+	for (i = 0; i < n; i++) {
+		unsigned long addr = (unsigned long)p[i];
+		unsigned int idx;
+
+		if (addr - s->base >= bytes || !mspan_object_at(s, addr, &idx))
+			break;
+		/*
+		 * Decided under the lock it was checked under: freed again
+		 * after the lock is dropped, a sweep could have made the
+		 * slot someone else's.
+		 */
+		if (mspan_free_check(s, idx)) {
+			*dup = true;
+			break;
+		}
+		if (!noop_pre_free)
+			goslab_pre_free(cls, (void *)addr);
+		first |= mspan_free_publish(s, idx);
+	}
+	raw_spin_unlock(&s->free_lock);
+	if (first)
+		mcentral_note_free(cls, s);
+	__this_cpu_add(cls->slot->nfree, i);
+	__this_cpu_add(cls->slot->nfree_remote, i);
+	return i;
+}
+
+/*
  * The bulk free from @p[@i] on, past what the first run took: any span,
  * NULLs and misuse, with runs whenever this CPU's span comes up again.
  * Under the cpu lock, which it keeps.
@@ -452,8 +501,23 @@ static noinline void free_bulk_general(struct goslab_class *cls, size_t n,
 			 * released and its pages reused: the next object
 			 * needs its own lookup.
 			 */
-			if (slot->span != s)
+			if (slot->span != s) {
+				bool dup = false;
+				size_t run = free_bulk_remote_run(cls, s, p + i,
+								  n - i, &dup);
+
 				last = NULL;
+				i += run;
+				if (dup) {
+					goslab_report(GOSLAB_ERR_DOUBLE_FREE,
+						      p[i], ip, api);
+					continue;
+				}
+				if (run) {
+					i--;
+					continue;
+				}
+			}
 			err = -goslab_free_index(cls, s, idx, obj);
 		}
 		if (unlikely(err))

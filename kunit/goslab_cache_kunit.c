@@ -348,6 +348,51 @@ static void cache_bulk_free_misuse_test(struct kunit *test)
 }
 
 /*
+ * The same in a span this CPU no longer caches (the bulk free's remote
+ * run, under the span's free_lock): 160 objects of 64 B fill one span and
+ * start the next. An object repeated right after its free is a double
+ * free, an interior pointer is reported; every good object is freed once.
+ */
+static void cache_bulk_free_remote_misuse_test(struct kunit *test)
+{
+	struct cache_param pa = { .size = 64, .align = 8 };
+	struct goslab_cache *a = make_cache(test, &pa, NULL);
+	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	unsigned long in = goslab_error_count(GOSLAB_ERR_INTERIOR);
+	void **g = kunit_kcalloc(test, 160, sizeof(*g), GFP_KERNEL);
+	void **p = kunit_kcalloc(test, 170, sizeof(*p), GFP_KERNEL);
+	unsigned int i, k = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, g);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, goslab_cache_alloc_bulk(a, GFP_KERNEL, 160, g),
+			160);
+	for (i = 0; i < 160; i++) {
+		if (i == 2)
+			p[k++] = g[1];
+		if (i == 3) {
+			p[k++] = g[2] + 1;
+			p[k++] = NULL;
+		}
+		if (i == 129)
+			p[k++] = g[128];
+		p[k++] = g[i];
+	}
+	goslab_cache_free_bulk(a, k, p);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + 2);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_INTERIOR), in + 1);
+	goslab_expect_consistent(test);
+	dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	for (i = 0; i < 160; i++)
+		goslab_cache_free(a, g[i]);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + 160);
+	goslab_test_cache_destroy(test, a);
+	goslab_expect_consistent(test);
+}
+
+/*
  * A bulk allocation that runs out of memory half way gives back what it
  * took: 0 returned, nothing live, nothing reported, counters balanced.
  * One object is left in a span of 8 (its kernel page keeps 3 free slots
@@ -593,6 +638,7 @@ static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_bulk_test),
 	KUNIT_CASE(cache_bulk_fail_test),
 	KUNIT_CASE(cache_bulk_free_misuse_test),
+	KUNIT_CASE(cache_bulk_free_remote_misuse_test),
 	KUNIT_CASE(cache_wrong_cache_test),
 	KUNIT_CASE(cache_destroy_live_test),
 	KUNIT_CASE(cache_bad_args_test),

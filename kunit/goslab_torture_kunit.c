@@ -962,17 +962,19 @@ static void op_double_free(struct tthread *t)
 
 /*
  * A bulk free with misuse among good objects: a bulk allocation, then a
- * free of it with a NULL, an interior pointer and the last object twice.
- * IRQs stay off from the allocation to the free, so the last object's
- * span stays this CPU's (no sweep can make its slot someone else's
- * between the two frees) and its second free is a local double free.
- * The interior pointer is reported once too (as interior, or as foreign
- * if its span was swept and given back meanwhile); the rest are freed.
+ * free of it with the first and the last object twice in a row, a NULL
+ * and an interior pointer. IRQs stay off from the allocation to the
+ * free. The repeats are decided where the first free was: in this CPU's
+ * span, which stays this CPU's (no sweep can make the slot someone
+ * else's), or in a span the bulk allocation left, under the free_lock
+ * its run holds. The interior pointer is reported once too (as interior,
+ * or as foreign if its span was swept and given back meanwhile); the
+ * rest are freed.
  */
 static void op_bulk_misuse(struct tthread *t)
 {
 	unsigned int n = 1 + trand_below(&t->rng, T_BULK - 3), i, k = 0;
-	void *got[T_BULK], *p[T_BULK];
+	void *got[T_BULK], *p[T_BULK + 4];
 	struct tcache *tc;
 	unsigned long flags;
 	bool interior;
@@ -991,19 +993,27 @@ static void op_bulk_misuse(struct tthread *t)
 		tcache_put(tc);
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		if (i == n / 2) {
+	p[k++] = got[0];
+	p[k++] = got[0];
+	for (i = 1; i < n; i++) {
+		if (i == (n + 1) / 2) {
 			p[k++] = NULL;
 			if (interior)
 				p[k++] = got[0] + 1;
 		}
 		p[k++] = got[i];
 	}
-	p[k++] = got[n - 1];
+	if (n == 1) {
+		p[k++] = NULL;
+		if (interior)
+			p[k++] = got[0] + 1;
+	} else {
+		p[k++] = got[n - 1];
+	}
 	goslab_cache_free_bulk(tc->c, k, p);
 	goslab_test_atomic_end(&flags);
-	tnote(t, OP_BULK_MISUSE, T_CACHE, n, got[n - 1]);
-	t->expected += 1 + interior;
+	tnote(t, OP_BULK_MISUSE, T_CACHE, n, got[0]);
+	t->expected += 1 + (n > 1) + interior;
 	tcache_put(tc);
 }
 
