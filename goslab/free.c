@@ -394,12 +394,15 @@ static noinline size_t free_bulk_run(struct goslab_class *cls,
 	return free_bulk_run_hooked(cls, s, p, n);
 }
 
+/* Objects a remote run frees under a raw lock when each is cleared. */
+#define GOSLAB_BULK_HOOKED_RUN	64
+
 /*
  * The bulk free's run in a span this CPU does not cache: the objects from
  * @p[0] on that are live objects of @s, under one hold of its free_lock.
  * No sweep can come between them (a sweep takes that lock), so the span
- * is not released and its range stays its own: no lookup is needed after
- * the first, which the caller made. Each is checked and published as
+ * is not released and, unless it gave kernel pages back, its range stays
+ * its own: no lookup is needed after the first, which the caller made. Each is checked and published as
  * goslab_free_remote() does one; the run stops at the first that is not
  * an object of @s, which the caller frees or reports alone, or at one
  * freed already (or never allocated), for which it sets *@dup: the caller
@@ -415,7 +418,17 @@ static noinline size_t free_bulk_remote_run(struct goslab_class *cls,
 	bool noop_pre_free = goslab_pre_free_is_noop(cls), first = false;
 	size_t i;
 
+	/* Clearing or poisoning each: a bounded hold of a raw lock. */
+	if (!noop_pre_free)
+		n = min_t(size_t, n, GOSLAB_BULK_HOOKED_RUN);
 	raw_spin_lock(&s->free_lock);
+	/*
+	 * A span that gave kernel pages back (stable under the lock): an
+	 * address in such a page may be anyone's now, so only the first
+	 * object, which the caller looked up, is freed here.
+	 */
+	if (unlikely(s->released_kpages))
+		n = min_t(size_t, n, 1);
 	for (i = 0; i < n; i++) {
 		unsigned long addr = (unsigned long)p[i];
 		unsigned int idx;
