@@ -402,8 +402,9 @@ static noinline size_t free_bulk_run(struct goslab_class *cls,
  * @p[0] on that are live objects of @s, under one hold of its free_lock.
  * No sweep can come between them (a sweep takes that lock), so the span
  * is not released and, unless it gave kernel pages back, its range stays
- * its own: no lookup is needed after the first, which the caller made. Each is checked and published as
- * goslab_free_remote() does one; the run stops at the first that is not
+ * its own: no lookup is needed after the first, which the caller made.
+ * Each is checked and published as goslab_free_remote() does one; the
+ * run stops at the first that is not
  * an object of @s, which the caller frees or reports alone, or at one
  * freed already (or never allocated), for which it sets *@dup: the caller
  * reports it as a double free. The lock is held for at most one span's
