@@ -94,7 +94,7 @@ static void mcentral_add_unswept(struct mcentral *c, struct mspan *s,
 				 bool full)
 {
 	s->state = MSPAN_UNSWEPT;
-	s->unswept_since = jiffies;
+	s->unswept_since = (u32)jiffies;
 	list_add_tail(&s->list, full ? &c->full_unswept : &c->partial_unswept);
 	atomic_long_add(s->npages, &goslab_unswept_pages);
 }
@@ -322,7 +322,7 @@ static struct mspan *mcentral_unless_waiting(struct goslab_class *cls,
 	if (s && cls->nelems >= GOSLAB_CHURN_MIN_OBJS &&
 	    cls->central.nspans >= GOSLAB_CHURN_MIN_SPANS &&
 	    mspan_free_after_sweep(s) < s->nelems / 16 &&
-	    time_before(jiffies, s->unswept_since + GOSLAB_BG_DELAY)) {
+	    time_before32((u32)jiffies, s->unswept_since + GOSLAB_BG_DELAY)) {
 		*waiting = true;
 		return NULL;
 	}

@@ -80,8 +80,10 @@ struct heap_chunk;
  *	descriptor, after a grace period.
  * @state: enum mspan_state; under the class's mcentral lock
  * @list: linkage on an mcentral list; under the mcentral lock
- * @unswept_since: jiffies when the span joined its class's unswept line;
- *	under the mcentral lock
+ * @unswept_since: jiffies (low 32 bits, compared with time_before32(): a
+ *	u32 fills a hole, keeping descriptors of 193-256 slots in
+ *	kmalloc-256) when the span joined its class's unswept line; under
+ *	the mcentral lock
  * @free_lock: serializes remote frees with the sweep and the scavenger
  *	(see the header comment); raw, innermost, IRQs off
  * @nfreed: free bits set since the last sweep; under @free_lock (a large
@@ -117,8 +119,8 @@ struct mspan {
 	atomic_t *tiny;
 
 	enum mspan_state state;
+	u32 unswept_since;
 	struct list_head list;
-	unsigned long unswept_since;
 	raw_spinlock_t free_lock;
 	unsigned int nfreed;
 	unsigned int nlocal_freed;
