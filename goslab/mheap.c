@@ -7,17 +7,15 @@
  * of 8 KiB pages as spans. goslab's heap owns naturally aligned chunks
  * from the buddy allocator (up to 4 MiB, the largest order it gives), a
  * bitmap of goslab pages per chunk, and finds a run first-fit. The heap
- * grows by chunks proportional to its size (a 32nd of it: a chunk's pages
- * all count as held from the start, where Go's untouched arena costs
- * nothing, so a larger share is memory held for nothing), falling back to
- * smaller orders when large blocks are scarce. A chunk is split into
- * order-0 pages (split_page()) as soon as it arrives, so that its free
- * pages can go back to the buddy allocator one by one, as Go's
- * scavenger returns free pages to the OS: a chunk with no span goes back
- * at once unless it is the one free chunk kept for the next span, and
- * mheap_scavenge() (on shrink) gives back every free page. A page given
- * back is "released": it stays marked in the chunk's inuse bitmap, so it
- * is never carved again.
+ * grows by chunks proportional to its size (an eighth of it, like Go's
+ * growth rounding), falling back to smaller orders when large blocks are
+ * scarce. A chunk is split into order-0 pages (split_page()) as soon as
+ * it arrives, so that its free pages can go back to the buddy allocator
+ * one by one, as Go's scavenger returns free pages to the OS: a chunk
+ * with no span goes back at once unless it is the one free chunk kept
+ * for the next span, and mheap_scavenge() (on shrink) gives back every
+ * free page. A page given back is "released": it stays marked in the
+ * chunk's inuse bitmap, so it is never carved again.
  *
  * The arena index is Go's arena map, flat, over physical addresses:
  * goslab_arenas[] -> struct goslab_arena, a span pointer per goslab page.
@@ -381,15 +379,15 @@ static void mheap_unlink_chunk(struct heap_chunk *chunk)
 				    GOSLAB_KPAGES_PER_PAGE;
 }
 
-/* The order of the next chunk: enough for @need, a 32nd of the heap. */
+/* The order of the next chunk: enough for @need, an eighth of the heap. */
 static unsigned int chunk_order(unsigned int need)
 {
 	unsigned long kpages = READ_ONCE(mheap.st.pages_total) *
 			       GOSLAB_KPAGES_PER_PAGE;
 	unsigned int order = CHUNK_MIN_ORDER;
 
-	if (kpages / 32 > 1)
-		order = max_t(unsigned int, order, ilog2(kpages / 32));
+	if (kpages / 8 > 1)
+		order = max_t(unsigned int, order, ilog2(kpages / 8));
 	order = max(order, need);
 	return min_t(unsigned int, order, MAX_PAGE_ORDER);
 }
