@@ -335,8 +335,8 @@ int goslab_free_slot(struct mspan *s, unsigned int idx)
  * of it given back). It stops at the first that is not (NULL, another
  * span's, misuse) and leaves it to the caller's general loop, which
  * reports what is wrong. The checks are mspan_free_check_local()'s, with
- * the span's fields in registers and its count added once. Returns how
- * many were freed.
+ * no lookup and the span's count added once. Returns how many were
+ * freed.
  */
 static __always_inline size_t __free_bulk_run(struct goslab_class *cls,
 					      struct mspan *s, void **p,
@@ -404,12 +404,12 @@ static noinline size_t free_bulk_run(struct goslab_class *cls,
  * is not released and, unless it gave kernel pages back, its range stays
  * its own: no lookup is needed after the first, which the caller made.
  * Each is checked and published as goslab_free_remote() does one; the
- * run stops at the first that is not
- * an object of @s, which the caller frees or reports alone, or at one
- * freed already (or never allocated), for which it sets *@dup: the caller
- * reports it as a double free. The lock is held for at most one span's
- * objects (and their clearing, with init_on_free). Returns how many were
- * freed.
+ * run stops at the first that is not an object of @s, which the caller
+ * frees or reports alone, or at one freed already (or never allocated),
+ * for which it sets *@dup: the caller reports it as a double free. The
+ * lock is held for at most one span's objects, and at most
+ * GOSLAB_BULK_HOOKED_RUN when each is cleared or poisoned. Returns how
+ * many were freed.
  */
 static noinline size_t free_bulk_remote_run(struct goslab_class *cls,
 					    struct mspan *s, void **p,
