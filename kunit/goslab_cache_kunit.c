@@ -393,6 +393,77 @@ static void cache_bulk_free_remote_misuse_test(struct kunit *test)
 }
 
 /*
+ * A bulk free's run in a span this CPU does not cache skips the lookup of
+ * the objects after the first, unless the span gave kernel pages back: a
+ * goslab page it gave back whole is the page allocator's again, and an
+ * address there is no object of the span. Here such an address follows a
+ * live object of the span in a bulk free: the object is freed and the
+ * address reported as a foreign pointer, not taken for a double free of
+ * the span's slot.
+ */
+static void cache_bulk_free_given_back_page_test(struct kunit *test)
+{
+	struct cache_param pa = { .size = 3000, .align = 8 };
+	struct goslab_cache *a = make_cache(test, &pa, NULL);
+	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	unsigned long foreign = goslab_error_count(GOSLAB_ERR_FOREIGN) +
+				goslab_error_count(GOSLAB_ERR_WRONG_CACHE);
+	unsigned long page1, q = 0;
+	void *obj[16] = { NULL }, *p[2];
+	unsigned int i, n;
+	struct mspan *s;
+
+	KUNIT_ASSERT_EQ(test, goslab_cache_alloc_bulk(a, GFP_KERNEL, 1, obj),
+			1);
+	s = mheap_span_of(obj[0]);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	if (s->npages < 2 || s->nelems > ARRAY_SIZE(obj) ||
+	    s->base != (unsigned long)obj[0])
+		kunit_skip(test, "span geometry: %u pages, %u objects",
+			   s->npages, s->nelems);
+	n = s->nelems;
+	KUNIT_ASSERT_EQ(test, goslab_cache_alloc_bulk(a, GFP_KERNEL, n - 1,
+						      obj + 1), n - 1);
+	/* Free every object touching the span's second goslab page. */
+	page1 = s->base + GOSLAB_PAGE_SIZE;
+	for (i = 1; i < n; i++) {
+		unsigned long o = (unsigned long)obj[i];
+
+		KUNIT_ASSERT_PTR_EQ(test, mheap_span_of(obj[i]), s);
+		if (o + pa.size > page1 && o < page1 + GOSLAB_PAGE_SIZE) {
+			if (!q && o >= page1)
+				q = o;
+			goslab_cache_free(a, obj[i]);
+			obj[i] = NULL;
+		}
+	}
+	goslab_test_bg_pause(test);
+	goslab_cache_shrink(a);
+	if (!q || (s->released_kpages & 0xc) != 0xc ||
+	    mheap_span_of((void *)q)) {
+		goslab_test_bg_resume(test);
+		goslab_test_free_objs(obj, n);
+		kunit_skip(test, "the span's second goslab page was not given back whole");
+	}
+	p[0] = obj[0];
+	p[1] = (void *)q;
+	goslab_cache_free_bulk(a, 2, p);
+	obj[0] = NULL;
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE), dbl);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_FOREIGN) +
+			goslab_error_count(GOSLAB_ERR_WRONG_CACHE),
+			foreign + 1);
+	/* The object before it was freed: a second free is a double free. */
+	goslab_cache_free(a, p[0]);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + 1);
+	goslab_test_bg_resume(test);
+	goslab_test_free_objs(obj, n);
+	goslab_test_cache_destroy(test, a);
+	goslab_expect_consistent(test);
+}
+
+/*
  * A bulk allocation that runs out of memory half way gives back what it
  * took: 0 returned, nothing live, nothing reported, counters balanced.
  * One object is left in a span of 8 (its kernel page keeps 3 free slots
@@ -639,6 +710,7 @@ static struct kunit_case cache_cases[] = {
 	KUNIT_CASE(cache_bulk_fail_test),
 	KUNIT_CASE(cache_bulk_free_misuse_test),
 	KUNIT_CASE(cache_bulk_free_remote_misuse_test),
+	KUNIT_CASE(cache_bulk_free_given_back_page_test),
 	KUNIT_CASE(cache_wrong_cache_test),
 	KUNIT_CASE(cache_destroy_live_test),
 	KUNIT_CASE(cache_bad_args_test),
