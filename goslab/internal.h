@@ -69,6 +69,15 @@
  *    once, reports the double free and takes the second free back out
  *    of the counters (mspan_sweep()'s @dup); until then the slow recount
  *    counts it apart (mspan_dup_frees()).
+ *  - A bulk free (goslab_free_bulk_class()) frees runs of objects of one
+ *    span with these same checks: the CPU's own span under its cpu lock,
+ *    any other span under one hold of its free_lock. Within such a hold
+ *    no sweep can release the span, so only the run's first object is
+ *    looked up in the arena index, unless the span has given kernel
+ *    pages back (their addresses may be anyone's); an object repeated
+ *    in the run is reported as a double free under the lock its first
+ *    free was published under. goslab_emptymspan, read by every CPU, is
+ *    never written, not even with the value it holds.
  *
  * What a free writes into the object (init_on_free zeroing, KASAN
  * poison, kmemleak) happens after its checks (a pinned slot's page may
