@@ -60,11 +60,11 @@ int goslab_class_create(struct goslab_class *cls,
 		return -EINVAL;
 	cls->name = kstrdup(spec->name, GFP_KERNEL);
 	cls->slot = alloc_percpu(struct mcache_slot);
-	if (!cls->name || !cls->slot)
+	cls->nelems = spec->npages * GOSLAB_PAGE_SIZE / spec->elemsize;
+	if (!cls->name || !cls->slot || mheap_desc_cache_get(cls->nelems))
 		goto nomem;
 	cls->elemsize = spec->elemsize;
 	cls->npages = spec->npages;
-	cls->nelems = spec->npages * GOSLAB_PAGE_SIZE / spec->elemsize;
 	/* Go's divMagic: exact for every offset inside a span. */
 	cls->divmul = (u32)(U32_MAX / spec->elemsize) + 1;
 	cls->page_gfp = spec->page_gfp;

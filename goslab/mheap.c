@@ -486,10 +486,68 @@ static struct heap_chunk *mheap_find(unsigned int npages, unsigned int *start)
 	return NULL;
 }
 
-/* A span's descriptor: the struct and its bitmaps. */
-static size_t span_desc_size(struct goslab_class *cls, unsigned int nelems)
+/*
+ * Span descriptors come from caches of their exact size, one per length
+ * of the bitmaps (BITS_TO_LONGS(nelems)), where a kmalloc bucket would
+ * round, say, 312 bytes up to 512. mheap_desc_cache_get() makes them as
+ * classes are created; unload destroys them.
+ */
+#define GOSLAB_DESC_MAX_WORDS \
+	BITS_TO_LONGS(GOSLAB_CACHE_MAX_SPAN_PAGES * GOSLAB_PAGE_SIZE / 8)
+static struct kmem_cache *desc_caches[GOSLAB_DESC_MAX_WORDS + 1];
+static DEFINE_MUTEX(desc_cache_mutex);
+
+/**
+ * mheap_desc_cache_get() - make the descriptor cache for spans of @nelems
+ * @nelems: objects per span, at least 1
+ *
+ * Context: process context; may sleep.
+ * Return: 0, -EINVAL for a span too long, or -ENOMEM.
+ */
+int mheap_desc_cache_get(unsigned int nelems)
 {
-	return mspan_desc_size(nelems);
+	unsigned int words = BITS_TO_LONGS(nelems);
+	struct kmem_cache *c;
+	char name[24];
+	int ret = 0;
+
+	might_sleep();
+	if (!nelems || words > GOSLAB_DESC_MAX_WORDS)
+		return -EINVAL;
+	mutex_lock(&desc_cache_mutex);
+	if (!desc_caches[words]) {
+		snprintf(name, sizeof(name), "goslab_desc_%u", words);
+		c = kmem_cache_create(name, mspan_desc_size(nelems),
+				      __alignof__(struct mspan), 0, NULL);
+		if (c)
+			WRITE_ONCE(desc_caches[words], c);
+		else
+			ret = -ENOMEM;
+	}
+	mutex_unlock(&desc_cache_mutex);
+	return ret;
+}
+
+/* The cache of descriptors of spans of @nelems; made by then. */
+static struct kmem_cache *desc_cache_of(unsigned int nelems)
+{
+	return READ_ONCE(desc_caches[BITS_TO_LONGS(nelems)]);
+}
+
+/* What a descriptor of a span of @nelems takes, for meta_bytes. */
+static long desc_bytes(unsigned int nelems)
+{
+	return kmem_cache_size(desc_cache_of(nelems));
+}
+
+static void desc_caches_destroy(void)
+{
+	unsigned int w;
+
+	for (w = 0; w <= GOSLAB_DESC_MAX_WORDS; w++) {
+		kmem_cache_destroy(desc_caches[w]);
+		desc_caches[w] = NULL;
+	}
 }
 
 static void span_set_class(struct mspan *s, struct goslab_class *cls)
@@ -587,8 +645,7 @@ static bool mheap_alloc_from_pcache(struct mspan *s, struct goslab_class *cls)
 	base = chunk->base + (pc->first + bit) * GOSLAB_PAGE_SIZE;
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	atomic_long_dec(&pcache_pages);
-	atomic_long_add(kmalloc_size_roundup(span_desc_size(cls, cls->nelems)),
-			&span_meta_bytes);
+	atomic_long_add(desc_bytes(cls->nelems), &span_meta_bytes);
 	mspan_init(s, base, 1, cls->elemsize, cls->nelems);
 	span_set_class(s, cls);
 	s->chunk = chunk;
@@ -703,7 +760,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	 * How hard to try and where; zone, zeroing and the like are goslab's.
 	 * Metadata is never reclaimable; the pages may be grouped as such.
 	 */
-	s = kmalloc(span_desc_size(cls, nelems), goslab_page_gfp(gfp));
+	s = kmem_cache_alloc(desc_cache_of(nelems), goslab_page_gfp(gfp));
 	gfp = goslab_page_gfp(gfp) | (gfp & __GFP_RECLAIMABLE);
 	if (!s)
 		return NULL;
@@ -716,7 +773,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 		heap_unlock(flags);
 		fresh = mheap_grow(need, gfp);
 		if (!fresh) {
-			kfree(s);
+			kmem_cache_free(desc_cache_of(nelems), s);
 			return NULL;
 		}
 		heap_lock(flags);
@@ -733,8 +790,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	bitmap_set(chunk->inuse, start, npages);
 	chunk->nfree -= npages;
 	mheap.st.pages_free -= npages;
-	atomic_long_add(kmalloc_size_roundup(span_desc_size(cls, nelems)),
-			&span_meta_bytes);
+	atomic_long_add(desc_bytes(nelems), &span_meta_bytes);
 	if (cls) {
 		mspan_init(s, chunk->base + start * GOSLAB_PAGE_SIZE, npages,
 			   cls->elemsize, cls->nelems);
@@ -862,7 +918,7 @@ static void mspan_free_rcu(struct rcu_head *head)
 	struct mspan *s = container_of(head, struct mspan, rcu);
 
 	kfree(s->tiny);
-	kfree(s);
+	kmem_cache_free(desc_cache_of(s->nelems), s);
 }
 
 /**
@@ -891,8 +947,7 @@ void mheap_free_span(struct mspan *s)
 		chunk->nfree += s->npages;
 		mheap.st.pages_free += s->npages;
 	}
-	atomic_long_sub(kmalloc_size_roundup(span_desc_size(s->cls, s->nelems)),
-			&span_meta_bytes);
+	atomic_long_sub(desc_bytes(s->nelems), &span_meta_bytes);
 	if (s->tiny)
 		atomic_long_sub(kmalloc_size_roundup(s->nelems *
 						     sizeof(atomic_t)),
@@ -1295,6 +1350,12 @@ int mheap_init(void)
 	}
 	goslab_arenas = index->arenas;
 	mheap.st.meta_bytes += arena_index_bytes(goslab_arenas_len);
+	/* Large objects' spans. */
+	if (mheap_desc_cache_get(1)) {
+		kvfree(index);
+		destroy_workqueue(goslab_cpu_wq);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -1314,6 +1375,7 @@ void mheap_exit(void)
 		kfree(goslab_arenas[i]);
 	kvfree(container_of(goslab_arenas, struct arena_index_block,
 			    arenas[0]));
+	desc_caches_destroy();
 	destroy_workqueue(goslab_cpu_wq);
 }
 

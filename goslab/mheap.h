@@ -185,6 +185,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 			       gfp_t gfp);
 void mheap_free_span(struct mspan *s);
 void mheap_release_span_kpages(struct mspan *s, u32 kpages);
+int mheap_desc_cache_get(unsigned int nelems);
 void mheap_span_meta(long bytes);
 unsigned long mheap_scavenge(void);
 void mheap_pcache_flush_cpu(unsigned int cpu);
