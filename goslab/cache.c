@@ -142,7 +142,9 @@ EXPORT_SYMBOL_GPL(goslab_cache_create);
  * many and a few of them, and keeps the cache's memory (and the cache,
  * marked dead: no allocation from it) rather than freeing memory still
  * in use; its objects can still be freed, and calling
- * goslab_cache_destroy() again then finishes the job.
+ * goslab_cache_destroy() again then finishes the job. Objects passed to
+ * goslab_free_rcu() are waited for (goslab_rcu_barrier()), as SLUB's
+ * kmem_cache_destroy() waits for kfree_rcu().
  *
  * Context: process context; may sleep.
  */
@@ -150,6 +152,8 @@ void goslab_cache_destroy(struct goslab_cache *c)
 {
 	if (!c)
 		return;
+	if (atomic_long_read(&goslab_rcu_pending_bytes))
+		goslab_rcu_barrier();
 	/* A dead cache is destroyed again once its objects are gone. */
 	if (goslab_class_destroy(&c->cls, __func__))
 		c->dead = true;

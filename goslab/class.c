@@ -56,7 +56,7 @@ int goslab_class_create(struct goslab_class *cls,
 	/* The free path calls these for every object of a tiny span. */
 	if (WARN_ON_ONCE(spec->tiny &&
 			 (!spec->ops || !spec->ops->free_object ||
-			  !spec->ops->object_size)))
+			  !spec->ops->free_rcu || !spec->ops->object_size)))
 		return -EINVAL;
 	cls->name = kstrdup(spec->name, GFP_KERNEL);
 	cls->slot = alloc_percpu(struct mcache_slot);

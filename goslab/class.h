@@ -17,23 +17,30 @@ static_assert(GOSLAB_CACHE_MAX_SPAN_PAGES * GOSLAB_KPAGES_PER_PAGE <=
 	      GOSLAB_MAX_RELEASED_KPAGES);
 static_assert(GOSLAB_MAX_SPAN_PAGES <= GOSLAB_CACHE_MAX_SPAN_PAGES);
 
+struct rcu_fold;
+
 /**
  * struct goslab_class_ops - what only one kind of class knows
  * @free_object: free the object at @p inside slot-sized blocks of @s (the
  *	tiny class); the cpu lock held. Returns 0 or -GOSLAB_ERR_*
+ * @free_rcu: goslab_free_rcu() of such an object; the cpu lock held.
+ *	Returns as @free_object, and sets *@f and *@queued for
+ *	goslab_rcu_mark_done()
  * @object_size: the size of the object at @p, or 0 with *@err set
  * @span_is_valid: check what the kind keeps per span (mspan_is_valid())
  * @flush: every CPU lets go of what it holds of the class above its
  *	mcache slot (a tiny block); may sleep
  * @release: free the class's container once the class is torn down
  *
- * @free_object and @object_size are required of a class whose spans
- * carry tiny block words (the free path calls them for every object of
- * such a span); every other member may be NULL, and the size classes
- * have no ops at all.
+ * @free_object, @free_rcu and @object_size are required of a class whose
+ * spans carry tiny block words (the free paths call them for every
+ * object of such a span); every other member may be NULL, and the size
+ * classes have no ops at all.
  */
 struct goslab_class_ops {
 	int (*free_object)(struct mspan *s, const void *p);
+	int (*free_rcu)(struct mspan *s, const void *p, struct rcu_fold *f,
+			bool *queued);
 	size_t (*object_size)(struct mspan *s, const void *p, int *err);
 	bool (*span_is_valid)(const struct mspan *s);
 	void (*flush)(struct goslab_class *cls);

@@ -86,6 +86,21 @@ static noinline int goslab_free_large(struct mspan *s, unsigned long flags)
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (!won)
 		return -GOSLAB_ERR_DOUBLE_FREE;
+	goslab_release_large(s);
+	return 0;
+}
+
+/**
+ * goslab_release_large() - give a freed large object's span back
+ * @s: the span, whose nfreed this caller took from 0 to 1
+ *
+ * Clears the object and gives the span back to mheap; no lookup reads
+ * it after that (the winner alone).
+ *
+ * Context: no goslab lock held.
+ */
+void goslab_release_large(struct mspan *s)
+{
 	atomic_long_inc(&goslab_large_nfree);
 	kmemleak_free((void *)s->base);
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
@@ -94,7 +109,6 @@ static noinline int goslab_free_large(struct mspan *s, unsigned long flags)
 	else if (want_init_on_free())
 		memset((void *)s->base, 0, s->elemsize);
 	mheap_free_span(s);
-	return 0;
 }
 
 /*
@@ -311,6 +325,101 @@ void goslab_cache_free(struct goslab_cache *c, void *obj)
 	free_object(obj, _RET_IP_, &c->cls, __func__);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_free);
+
+/*
+ * goslab_free_rcu() of a large object: nfreed taken to 1 now (a second
+ * free is a double free), the span given back by the RCU work. Under the
+ * cpu lock. Returns 0 or -GOSLAB_ERR_DOUBLE_FREE, and *@queued as
+ * mspan_rcu_mark().
+ */
+static int goslab_free_rcu_large(struct mspan *s, bool *queued)
+{
+	int ret = 0;
+
+	raw_spin_lock(&s->free_lock);
+	if (s->nfreed) {
+		ret = -GOSLAB_ERR_DOUBLE_FREE;
+	} else {
+		WRITE_ONCE(s->nfreed, 1);
+		*queued = mspan_rcu_mark(s, 0, (unsigned long)s->npages *
+					 GOSLAB_PAGE_SIZE);
+	}
+	raw_spin_unlock(&s->free_lock);
+	if (!ret)
+		kmemleak_ignore((void *)s->base);
+	return ret;
+}
+
+/*
+ * goslab_free_rcu() of slot @idx of small span @s: checked as a remote
+ * free is, its free bit set at once (so that every later free of it is a
+ * double free to the usual checks) but not counted in nfreed, which the
+ * sweep leaves alone until the RCU work folds it. What is due in the span
+ * is folded first (mspan_rcu_fold_before_mark()). Under the cpu lock.
+ * Returns 0 or -GOSLAB_ERR_DOUBLE_FREE, and *@f and *@queued for
+ * goslab_rcu_mark_done().
+ */
+static int goslab_free_rcu_small(struct mspan *s, unsigned int idx,
+				 const void *p, struct rcu_fold *f,
+				 bool *queued)
+{
+	int ret;
+
+	raw_spin_lock(&s->free_lock);
+	ret = mspan_free_check(s, idx);
+	if (likely(!ret)) {
+		mspan_rcu_fold_before_mark(s, f);
+		__set_bit(idx, s->free_bits);
+		*queued = mspan_rcu_mark(s, idx, s->elemsize);
+	}
+	raw_spin_unlock(&s->free_lock);
+	if (unlikely(ret))
+		return -GOSLAB_ERR_DOUBLE_FREE;
+	/* kmemleak forgets it at the fold, with the other hooks. */
+	kmemleak_ignore(p);
+	return 0;
+}
+
+/**
+ * goslab_free_rcu_object() - goslab_free_rcu() on behalf of @api at @ip
+ * @p: the object, or NULL
+ * @ip: the caller's return address, named in reports
+ * @api: the function the caller called, named in reports
+ *
+ * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
+ * or preemption off).
+ * Return: 0, or -EINVAL when @p was reported as misuse.
+ */
+int goslab_free_rcu_object(const void *p, unsigned long ip, const char *api)
+{
+	struct rcu_fold f = {};
+	bool queued = false;
+	unsigned long flags;
+	unsigned int idx;
+	struct mspan *s;
+	int err = 0;
+
+	if (unlikely(!p))
+		return 0;
+	local_lock_irqsave(&goslab_cpu_lock, flags);
+	s = goslab_object_span(p, &idx, &err);
+	if (s) {
+		if (!s->cls)
+			err = -goslab_free_rcu_large(s, &queued);
+		else if (idx == UINT_MAX)
+			err = -s->cls->ops->free_rcu(s, p, &f, &queued);
+		else
+			err = -goslab_free_rcu_small(s, idx, p, &f, &queued);
+		/* A fold made before a misuse was found is finished too. */
+		goslab_rcu_mark_done(s, &f, queued);
+	}
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
+	if (unlikely(err)) {
+		goslab_report(err, p, ip, api);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 /**
  * goslab_free_slot() - free a tiny block, slot @idx of span @s

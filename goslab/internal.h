@@ -78,6 +78,15 @@
  *    in the run is reported as a double free under the lock its first
  *    free was published under. goslab_emptymspan, read by every CPU, is
  *    never written, not even with the value it holds.
+ *  - goslab_free_rcu() checks a slot as a remote free does, under
+ *    free_lock, sets its free bit without counting it in nfreed and
+ *    marks it in the span's younger or older generation (rcu.c). Every
+ *    check above sees the free bit, so any later free of the object is a
+ *    double free; the sweep leaves a marked slot allocated, its free bit
+ *    set. Once the generation's grace period has passed the RCU work
+ *    clears the mark under free_lock and counts the slot in nfreed: an
+ *    ordinary free from then on. A tiny block is marked instead of its
+ *    object, and a marked block is freed only by that work.
  *
  * What a free writes into the object (init_on_free zeroing, KASAN
  * poison, kmemleak) happens after its checks (a pinned slot's page may
@@ -169,7 +178,10 @@
  * caches and tiny blocks, and debugfs's counter clears),
  * goslab_cpu_work_mutex (mheap.c: one goslab_on_each_cpu() at a time,
  * with the mask of CPUs it queued work on; its work items take the
- * locks below on each CPU). Then the spinning ones, every one taken with
+ * locks below on each CPU), goslab_bg_rcu_mutex (sweep.c: held by a run
+ * of the RCU work, which goslab_bg_pause() waits for) before rcu_mutex
+ * (rcu.c: the RCU work's list of spans, and goslab_rcu_barrier()). Then
+ * the spinning ones, every one taken with
  * IRQs disabled on !PREEMPT_RT because allocation and free work in
  * hardirq context there (on PREEMPT_RT, 1, 2 and mheap.lock are sleeping
  * locks and IRQs stay on; free_lock and the locks of 4 are raw):
@@ -229,6 +241,7 @@
 #include <linux/gfp.h>
 #include <linux/kmemleak.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/rculist.h>
 #include <linux/mm.h>
@@ -271,6 +284,42 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 			    unsigned long ip, const char *api);
 size_t goslab_object_size(const void *p, unsigned long ip, const char *api,
 			  bool *tiny);
+
+/* free.c, for rcu.c */
+int goslab_free_rcu_object(const void *p, unsigned long ip, const char *api);
+void goslab_release_large(struct mspan *s);
+
+/* rcu.c */
+/**
+ * struct goslab_rcu_stats - goslab_free_rcu()'s figures
+ * @calls: goslab_free_rcu() calls that were accepted
+ * @folded: frees (tiny: block marks) folded after their grace period
+ * @pending_bytes: bytes waiting for a grace period
+ * @work_runs: runs of the RCU work
+ */
+struct goslab_rcu_stats {
+	unsigned long calls;
+	unsigned long folded;
+	long pending_bytes;
+	unsigned long work_runs;
+};
+
+/* What a fold leaves to do once free_lock is dropped. */
+struct rcu_fold {
+	bool note_free;
+	bool release_large;
+};
+
+void mspan_rcu_fold_before_mark(struct mspan *s, struct rcu_fold *f);
+bool mspan_rcu_mark(struct mspan *s, unsigned int idx, unsigned long bytes);
+void goslab_rcu_mark_done(struct mspan *s, const struct rcu_fold *f,
+			  bool queued);
+void goslab_rcu_read_stats(struct goslab_rcu_stats *st);
+int goslab_rcu_init(void);
+void goslab_rcu_exit(void);
+#if IS_ENABLED(CONFIG_KUNIT)
+void goslab_rcu_flush(void);
+#endif
 
 /* tiny.c */
 extern struct goslab_class goslab_tiny_class;

@@ -53,9 +53,14 @@ static int __init goslab_init(void)
 	ret = goslab_bg_start();
 	if (ret)
 		goto err_cpuhp;
+	ret = goslab_rcu_init();
+	if (ret)
+		goto err_bg;
 	goslab_debugfs_init();
 	return 0;
 
+err_bg:
+	goslab_bg_stop();
 err_cpuhp:
 	cpuhp_remove_state_nocalls(goslab_cpuhp_state);
 err_classes:
@@ -69,6 +74,8 @@ static void __exit goslab_exit(void)
 {
 	/* The control file's objects and caches go with it. */
 	goslab_debugfs_exit();
+	/* goslab_free_rcu()'s frees still waiting are folded first. */
+	goslab_rcu_exit();
 	/* Nothing in the background may run once teardown starts. */
 	goslab_bg_stop();
 	cpuhp_remove_state_nocalls(goslab_cpuhp_state);

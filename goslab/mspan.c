@@ -29,7 +29,7 @@ EXPORT_SYMBOL_IF_KUNIT(goslab_emptymspan);
 
 size_t mspan_desc_size(unsigned int nelems)
 {
-	return struct_size_t(struct mspan, bits, 3 * BITS_TO_LONGS(nelems));
+	return struct_size_t(struct mspan, bits, 5 * BITS_TO_LONGS(nelems));
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_desc_size);
 
@@ -99,12 +99,17 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 	raw_spin_lock_init(&s->free_lock);
 	s->nfreed = 0;
 	s->nlocal_freed = 0;
-	s->alloc_bits = s->bits;
 	s->free_bits = s->bits + words;
 	s->local_free_bits = s->bits + 2 * words;
 	bitmap_zero(s->alloc_bits, nelems);
 	bitmap_zero(s->free_bits, nelems);
 	bitmap_zero(s->local_free_bits, nelems);
+	bitmap_zero(mspan_rcu_bits(s, 0), nelems);
+	bitmap_zero(mspan_rcu_bits(s, 1), nelems);
+	s->rcu_count[0] = 0;
+	s->rcu_count[1] = 0;
+	s->rcu_older = 0;
+	s->rcu_queued = false;
 	s->alloc_cache = mspan_window_mask(s, 0);
 	s->alloc_claimed = hweight64(s->alloc_cache);
 }
@@ -252,16 +257,18 @@ static void mspan_repin(struct mspan *s)
 static unsigned int mspan_sweep_word(struct mspan *s, unsigned int *dup)
 {
 	unsigned long mask = BITMAP_LAST_WORD_MASK(s->nelems);
-	unsigned long allocated, remote, local, freed, flags;
+	unsigned long allocated, remote, local, freed, flags, pending;
 
 	raw_spin_lock_irqsave(&s->free_lock, flags);
 	/* Full: every slot allocated; else those the window handed out. */
 	allocated = s->freeindex ? mask : mask & ~(unsigned long)s->alloc_cache;
 	WRITE_ONCE(s->alloc_cache, 0);
-	remote = s->free_bits[0];
+	/* goslab_free_rcu() frees keep their free bit and their slot. */
+	pending = mspan_rcu_word(s, 0);
+	remote = s->free_bits[0] & ~pending;
 	local = s->local_free_bits[0];
-	freed = remote | local;
-	s->free_bits[0] = 0;
+	freed = (remote | local) & ~pending;
+	s->free_bits[0] &= pending;
 	s->local_free_bits[0] = 0;
 	allocated &= ~freed;
 	s->alloc_bits[0] = allocated;
@@ -274,7 +281,7 @@ static unsigned int mspan_sweep_word(struct mspan *s, unsigned int *dup)
 	s->nlocal_freed = 0;
 	raw_spin_unlock_irqrestore(&s->free_lock, flags);
 	if (dup)
-		*dup = hweight_long(remote & local);
+		*dup = hweight_long((remote | pending) & local);
 	return hweight_long(freed);
 }
 
@@ -308,7 +315,7 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 	raw_spin_lock_irqsave(&s->free_lock, flags);
 	WRITE_ONCE(s->alloc_cache, 0);
 	for (w = 0; w < words; w++) {
-		unsigned long below, allocated, remote, local;
+		unsigned long below, allocated, remote, local, pending;
 		unsigned int first = w * BITS_PER_LONG;
 
 		if (fi >= first + BITS_PER_LONG)
@@ -322,13 +329,15 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 		allocated = s->alloc_bits[w] | below;
 		if (first >= fi && first < fi + 64)
 			allocated |= (unsigned long)(handed_out >> (first - fi));
-		remote = s->free_bits[w];
+		/* goslab_free_rcu() frees keep their free bit and slot. */
+		pending = mspan_rcu_word(s, w);
+		remote = s->free_bits[w] & ~pending;
 		local = s->local_free_bits[w];
-		s->free_bits[w] = 0;
+		s->free_bits[w] &= pending;
 		s->local_free_bits[w] = 0;
-		taken += hweight_long(remote | local);
-		ndup += hweight_long(remote & local);
-		allocated &= ~(remote | local);
+		taken += hweight_long((remote | local) & ~pending);
+		ndup += hweight_long((remote | pending) & local);
+		allocated &= ~((remote | local) & ~pending);
 		s->alloc_bits[w] = allocated;
 		count += hweight_long(allocated);
 	}
@@ -379,7 +388,8 @@ unsigned int mspan_dup_frees(const struct mspan *s)
  * mspan_live() - objects allocated and not freed
  * @s: the span
  *
- * A slot freed twice at once (awaiting the sweep) counts as freed once.
+ * A slot freed twice at once (awaiting the sweep) counts as freed once;
+ * a goslab_free_rcu() free counts only once its generation is folded.
  *
  * Return: the count; exact when no free or allocation is in flight.
  */
@@ -387,8 +397,10 @@ unsigned int mspan_live(const struct mspan *s)
 {
 	unsigned int w, freed = s->npinned, allocated = mspan_alloc_count(s);
 
+	/* A goslab_free_rcu() free is live until its generation is folded. */
 	for (w = 0; w < BITS_TO_LONGS(s->nelems); w++)
-		freed += hweight_long(s->free_bits[w] | s->local_free_bits[w]);
+		freed += hweight_long((s->free_bits[w] | s->local_free_bits[w]) &
+				      ~mspan_rcu_word(s, w));
 	return allocated - min(freed, allocated);
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_live);
@@ -471,6 +483,52 @@ u32 mspan_scavenge(struct mspan *s)
 	return fresh;
 }
 
+/*
+ * The goslab_free_rcu() state of a quiescent span (see the invariants in
+ * mspan.h).
+ */
+static bool mspan_rcu_is_valid(const struct mspan *s)
+{
+	const unsigned long *g0 = mspan_rcu_bits(s, 0);
+	const unsigned long *g1 = mspan_rcu_bits(s, 1);
+	unsigned int g, i;
+
+	for (g = 0; g < 2; g++) {
+		unsigned int n = bitmap_weight(mspan_rcu_bits(s, g), s->nelems);
+
+		if (n != s->rcu_count[g]) {
+			goslab_inv_err("span %p: rcu generation %u counts %u but has %u bits\n",
+				       (void *)s->base, g, s->rcu_count[g], n);
+			return false;
+		}
+	}
+	if (mspan_rcu_pending(s) && !s->rcu_queued) {
+		goslab_inv_err("span %p: goslab_free_rcu() frees pending but not queued\n",
+			       (void *)s->base);
+		return false;
+	}
+	for (i = 0; i < s->nelems; i++) {
+		bool in0 = test_bit(i, g0), in1 = test_bit(i, g1);
+
+		if (!in0 && !in1)
+			continue;
+		if (in0 && in1 && !s->tiny) {
+			goslab_inv_err("span %p: slot %u in both rcu generations\n",
+				       (void *)s->base, i);
+			return false;
+		}
+		if (!mspan_is_allocated(s, i) ||
+		    (!s->tiny && !test_bit(i, s->free_bits)) ||
+		    (s->tiny && test_bit(i, s->free_bits))) {
+			goslab_inv_err("span %p: slot %u pending rcu but not allocated%s\n",
+				       (void *)s->base, i,
+				       s->tiny ? " or freed" : " with a free bit");
+			return false;
+		}
+	}
+	return true;
+}
+
 /**
  * mspan_is_valid() - check every invariant of one span
  * @s: the span, quiescent (no allocation or free in flight)
@@ -507,7 +565,9 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 		bool a = mspan_is_allocated(s, i);
 
 		allocated += a;
-		freed += test_bit(i, s->free_bits);
+		freed += test_bit(i, s->free_bits) &&
+			 !(mspan_rcu_word(s, i / BITS_PER_LONG) &
+			   BIT(i % BITS_PER_LONG));
 		local += test_bit(i, s->local_free_bits);
 		if ((test_bit(i, s->free_bits) || test_bit(i, s->local_free_bits)) &&
 		    !a) {
@@ -555,6 +615,8 @@ bool mspan_is_valid(const struct mspan *s, bool check_cache)
 			       (void *)s->base, s->npinned);
 		ok = false;
 	}
+	if (!mspan_rcu_is_valid(s))
+		ok = false;
 	if (s->cls && s->cls->ops && s->cls->ops->span_is_valid &&
 	    !s->cls->ops->span_is_valid(s))
 		ok = false;

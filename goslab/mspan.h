@@ -49,6 +49,13 @@ struct heap_chunk;
  *    bits; a span is empty when mspan_alloc_count() == npinned.
  *  - a tiny span's block words agree with its live blocks (the class's
  *    ops->span_is_valid()).
+ *  - goslab_free_rcu(): a slot is in at most one generation, and
+ *    popcount of each generation's bits == rcu_count[g]. A small span's
+ *    pending slot has its free bit too, which every free's check sees,
+ *    and nfreed does not count it: popcount(free_bits) == nfreed +
+ *    rcu_count[0] + rcu_count[1]. A large span's pending object has
+ *    nfreed 1. A tiny block marked pending is allocated, whatever its
+ *    word says. A span with a pending free is rcu_queued.
  */
 /**
  * struct mspan - a run of goslab pages carved into objects of one class
@@ -78,25 +85,40 @@ struct heap_chunk;
  * @tiny: for the tiny class, a word per 16-byte block saying where its
  *	objects start and end (see tiny.c); NULL otherwise. Freed with the
  *	descriptor, after a grace period.
- * @state: enum mspan_state; under the class's mcentral lock
+ * @state: an enum mspan_state (a byte, beside the two that follow);
+ *	under the class's mcentral lock
  * @list: linkage on an mcentral list; under the mcentral lock
  * @unswept_since: jiffies (low 32 bits, compared with time_before32(): a
- *	u32 fills a hole, keeping descriptors of 193-256 slots in
- *	kmalloc-256) when the span joined its class's unswept line; under
- *	the mcentral lock
+ *	u32 fills a hole beside @state) when the span joined its class's
+ *	unswept line; under the mcentral lock
  * @free_lock: serializes remote frees with the sweep and the scavenger
  *	(see the header comment); raw, innermost, IRQs off
  * @nfreed: free bits set since the last sweep; under @free_lock (a large
  *	span's: 1 once its object is freed)
  * @nlocal_freed: local free bits set since the last sweep; owner only
  * @alloc_bits: allocation bits, written by the owner only (and by the
- *	scavenger, under @free_lock, on a span no CPU caches)
+ *	scavenger, under @free_lock, on a span no CPU caches); the first
+ *	of the five bitmaps in @bits, so reached with no load
  * @free_bits: remote frees since the last sweep; under @free_lock
  * @local_free_bits: frees made by the CPU caching the span, with IRQs
  *	off and no lock; owner only
  * @rcu: the descriptor is freed after a grace period: every lookup of
- *	a pointer runs under the cpu lock, IRQs off or rcu_read_lock()
- * @bits: storage for the three bitmaps
+ *	a pointer runs under the cpu lock, IRQs off or rcu_read_lock(); it
+ *	shares @list's storage, which a DEAD span no longer uses
+ * @rcu_count: goslab_free_rcu() frees waiting in each of the span's two
+ *	generations: objects (a large span: 0 or 1), or for the tiny class
+ *	blocks marked (see rcu.c); under @free_lock
+ * @rcu_older: which generation is the older one, whose cookie no longer
+ *	moves; under @free_lock
+ * @rcu_queued: the span is on the RCU work's lists (goslab_rcu_pending
+ *	or its own); set with the first pending free, cleared by the work
+ *	once none is left; under @free_lock
+ * @rcu_cookie: the older generation's grace-period cookie
+ *	(get_state_synchronize_rcu()), taken when it was closed; the
+ *	younger one has none until it is closed; under @free_lock
+ * @rcu_node: linkage on the RCU work's lists while @rcu_queued
+ * @bits: storage for the five bitmaps (alloc, free, local free and the
+ *	two generations of goslab_free_rcu(), mspan_rcu_bits())
  *
  * Fields before @alloc_cache are set before the span is published in the
  * arena index and never change afterwards.
@@ -118,17 +140,26 @@ struct mspan {
 	unsigned int npinned;
 	atomic_t *tiny;
 
-	enum mspan_state state;
+	u8 state;
+	u8 rcu_older;
+	bool rcu_queued;
 	u32 unswept_since;
-	struct list_head list;
+	union {
+		struct list_head list;
+		struct rcu_head rcu;
+	};
 	raw_spinlock_t free_lock;
 	unsigned int nfreed;
 	unsigned int nlocal_freed;
-	unsigned long *alloc_bits;
+	u16 rcu_count[2];
 	unsigned long *free_bits;
 	unsigned long *local_free_bits;
-	struct rcu_head rcu;
-	unsigned long bits[];
+	unsigned long rcu_cookie;
+	struct llist_node rcu_node;
+	union {
+		DECLARE_FLEX_ARRAY(unsigned long, alloc_bits);
+		DECLARE_FLEX_ARRAY(unsigned long, bits);
+	};
 };
 
 /*
@@ -446,6 +477,42 @@ static __always_inline void mspan_free_publish_local(struct mspan *s,
 {
 	__set_bit(idx, s->local_free_bits);
 	s->nlocal_freed++;
+}
+
+/*
+ * Generation @g of the span's goslab_free_rcu() bits, after the alloc,
+ * free and local free bitmaps. Never on a fast path.
+ */
+static inline unsigned long *mspan_rcu_bits(const struct mspan *s,
+					    unsigned int g)
+{
+	return (unsigned long *)s->bits + (3 + g) * BITS_TO_LONGS(s->nelems);
+}
+
+/* Does the span hold goslab_free_rcu() frees waiting for a grace period? */
+static inline bool mspan_rcu_pending(const struct mspan *s)
+{
+	return s->rcu_count[0] || s->rcu_count[1];
+}
+
+/*
+ * Word @w of the slots pending in either generation: those a small
+ * span's sweep must leave alone. Under free_lock or quiescent.
+ */
+static inline unsigned long mspan_rcu_word(const struct mspan *s,
+					   unsigned int w)
+{
+	if (likely(!mspan_rcu_pending(s)))
+		return 0;
+	return mspan_rcu_bits(s, 0)[w] | mspan_rcu_bits(s, 1)[w];
+}
+
+/* Is slot @idx in a generation? Under free_lock or quiescent. */
+static inline bool mspan_rcu_marked(const struct mspan *s, unsigned int idx)
+{
+	return mspan_rcu_pending(s) &&
+	       (test_bit(idx, mspan_rcu_bits(s, 0)) ||
+		test_bit(idx, mspan_rcu_bits(s, 1)));
 }
 
 int mspan_free_index(struct mspan *s, unsigned int idx);

@@ -21,6 +21,8 @@ static atomic_long_t goslab_errors[GOSLAB_NR_ERRORS];
 
 /* Large objects allocated and freed since load (by malloc.c, free.c). */
 atomic_long_t goslab_large_nmalloc, goslab_large_nfree;
+atomic_long_t goslab_rcu_pending_bytes = ATOMIC_LONG_INIT(0);
+EXPORT_SYMBOL_IF_KUNIT(goslab_rcu_pending_bytes);
 
 /**
  * goslab_large_counts() - large objects allocated and freed since load
@@ -292,6 +294,7 @@ const char * const goslab_mem_state_names[GOSLAB_NR_MEM_STATES] = {
 	[GOSLAB_MEM_UNSWEPT] = "freed_unswept",
 	[GOSLAB_MEM_PERCPU] = "percpu_cached",
 	[GOSLAB_MEM_HEAP] = "heap_free",
+	[GOSLAB_MEM_RCU] = "rcu_pending",
 };
 EXPORT_SYMBOL_IF_KUNIT(goslab_mem_state_names);
 
@@ -311,12 +314,35 @@ static unsigned int mspan_live_counted(const struct mspan *s)
 	return mspan_live(s) - mspan_dup_frees(s);
 }
 
-/* Bytes in objects freed and awaiting the span's sweep, as counted. */
+/*
+ * Bytes in objects freed and awaiting the span's sweep, as counted: not
+ * those goslab_free_rcu() marked, which wait for their grace period.
+ */
 static unsigned long mspan_unswept_bytes(const struct mspan *s)
 {
-	return (unsigned long)(bitmap_weight(s->free_bits, s->nelems) +
-			       bitmap_weight(s->local_free_bits, s->nelems)) *
-	       s->elemsize;
+	unsigned int n = bitmap_weight(s->local_free_bits, s->nelems);
+
+	n += bitmap_weight(s->free_bits, s->nelems);
+	if (!s->tiny)
+		n -= s->rcu_count[0] + s->rcu_count[1];
+	return (unsigned long)n * s->elemsize;
+}
+
+/* Bytes of the span waiting for goslab_free_rcu()'s grace periods. */
+static unsigned long mspan_rcu_bytes(const struct mspan *s)
+{
+	unsigned int i, n = 0;
+
+	if (!mspan_rcu_pending(s))
+		return 0;
+	if (!s->cls)
+		return mspan_held_bytes(s);
+	if (!s->tiny)
+		return (unsigned long)(s->rcu_count[0] + s->rcu_count[1]) *
+		       s->elemsize;
+	for (i = 0; i < s->nelems; i++)
+		n += mspan_rcu_marked(s, i) && !atomic_read(&s->tiny[i]);
+	return (unsigned long)n * s->elemsize;
 }
 
 /**
@@ -333,7 +359,7 @@ void goslab_read_memstats(struct goslab_memstats *ms)
 	struct goslab_heap_stats hs;
 	struct goslab_class *cls;
 	unsigned long small_bytes;
-	long rest;
+	long rest, pending;
 	int cpu;
 
 	memset(ms, 0, sizeof(*ms));
@@ -371,21 +397,28 @@ void goslab_read_memstats(struct goslab_memstats *ms)
 			      hs.pages_large * GOSLAB_PAGE_SIZE) -
 	       ms->bytes[GOSLAB_MEM_UNSWEPT] - ms->bytes[GOSLAB_MEM_PERCPU];
 	ms->bytes[GOSLAB_MEM_SWEPT] = max(rest, 0L);
+	/* Counted live until folded: carved out of live. */
+	pending = max(atomic_long_read(&goslab_rcu_pending_bytes), 0L);
+	pending = min_t(unsigned long, pending, ms->bytes[GOSLAB_MEM_LIVE]);
+	ms->bytes[GOSLAB_MEM_RCU] = pending;
+	ms->bytes[GOSLAB_MEM_LIVE] -= pending;
 }
 EXPORT_SYMBOL_IF_KUNIT(goslab_read_memstats);
 
 static void memstats_span(struct mspan *s, void *arg)
 {
 	struct goslab_memstats *ms = arg;
-	unsigned long held = mspan_held_bytes(s), live, unswept;
+	unsigned long held = mspan_held_bytes(s), live, unswept, pending;
 
+	pending = mspan_rcu_bytes(s);
+	ms->bytes[GOSLAB_MEM_RCU] += pending;
 	if (!s->cls) {
-		ms->bytes[GOSLAB_MEM_LIVE] += held;
+		ms->bytes[GOSLAB_MEM_LIVE] += held - pending;
 		return;
 	}
 	live = (unsigned long)mspan_live_counted(s) * s->elemsize;
 	unswept = mspan_unswept_bytes(s);
-	ms->bytes[GOSLAB_MEM_LIVE] += live;
+	ms->bytes[GOSLAB_MEM_LIVE] += live - pending;
 	ms->bytes[GOSLAB_MEM_UNSWEPT] += unswept;
 	ms->bytes[s->state == MSPAN_CACHED ? GOSLAB_MEM_PERCPU :
 		  GOSLAB_MEM_SWEPT] += held - live - unswept;

@@ -81,7 +81,10 @@ struct goslab_class_stats {
  *  SWEPT     free slots and tail waste of spans no CPU caches;
  *  UNSWEPT   objects freed and awaiting their span's sweep;
  *  PERCPU    free slots and tail waste of the spans CPUs cache;
- *  HEAP      free pages in mheap and in the CPUs' page caches.
+ *  HEAP      free pages in mheap and in the CPUs' page caches;
+ *  RCU       objects passed to goslab_free_rcu() whose grace period has
+ *            not been folded yet (a tiny block once its objects are all
+ *            gone; before, it is live).
  */
 enum goslab_mem_state {
 	GOSLAB_MEM_LIVE,
@@ -89,6 +92,7 @@ enum goslab_mem_state {
 	GOSLAB_MEM_UNSWEPT,
 	GOSLAB_MEM_PERCPU,
 	GOSLAB_MEM_HEAP,
+	GOSLAB_MEM_RCU,
 	GOSLAB_NR_MEM_STATES,
 };
 
@@ -156,6 +160,8 @@ static __always_inline void goslab_irqsoff_end(enum goslab_irqsoff_site site,
 __printf(1, 2) void goslab_inv_err(const char *fmt, ...);
 int goslab_validate_into(struct seq_file *m);
 extern atomic_long_t goslab_large_nmalloc, goslab_large_nfree;
+/* Bytes waiting for goslab_free_rcu()'s grace periods (rcu.c). */
+extern atomic_long_t goslab_rcu_pending_bytes;
 void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
 		   const char *what);
 unsigned long goslab_error_count(enum goslab_error err);

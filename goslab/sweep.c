@@ -69,7 +69,7 @@ static unsigned long __goslab_sweepone(bool *waiting)
  * Context: any but NMI.
  * Return: the pages of the span swept, 0 when nothing is unswept.
  */
-VISIBLE_IF_KUNIT unsigned long goslab_sweepone(void)
+unsigned long goslab_sweepone(void)
 {
 	return __goslab_sweepone(NULL);
 }
@@ -143,6 +143,36 @@ static atomic_long_t bg_pages_swept = ATOMIC_LONG_INIT(0);
 static atomic_long_t bg_kpages_released = ATOMIC_LONG_INIT(0);
 
 /* Stopped, or paused: a kick may have queued the work just before. */
+/* Held by a run of the RCU work (rcu.c): goslab_bg_pause() waits on it. */
+static DEFINE_MUTEX(goslab_bg_rcu_mutex);
+
+/**
+ * goslab_bg_rcu_begin() - start a run of the RCU work, unless paused
+ *
+ * The RCU work changes spans as the sweeper does, so goslab_bg_pause()
+ * holds it too: it waits for a run in flight, and runs begun after it
+ * do nothing.
+ *
+ * Context: process context; sleeps.
+ * Return: true when the run may go on; it ends with goslab_bg_rcu_end().
+ */
+bool goslab_bg_rcu_begin(void)
+{
+	mutex_lock(&goslab_bg_rcu_mutex);
+	if (!atomic_read(&goslab_bg_paused))
+		return true;
+	mutex_unlock(&goslab_bg_rcu_mutex);
+	return false;
+}
+
+/**
+ * goslab_bg_rcu_end() - end a run goslab_bg_rcu_begin() let go on
+ */
+void goslab_bg_rcu_end(void)
+{
+	mutex_unlock(&goslab_bg_rcu_mutex);
+}
+
 static bool goslab_bg_held(void)
 {
 	return READ_ONCE(goslab_bg_stopped) || atomic_read(&goslab_bg_paused);
@@ -205,9 +235,11 @@ void goslab_bg_pause(void)
 {
 	atomic_inc(&goslab_bg_paused);
 	cancel_delayed_work_sync(&goslab_bg_work);
-	/* A scan already past its pause check finishes first. */
+	/* A scan or an RCU run already past its pause check finishes first. */
 	mutex_lock(&goslab_shrinker_mutex);
 	mutex_unlock(&goslab_shrinker_mutex);
+	mutex_lock(&goslab_bg_rcu_mutex);
+	mutex_unlock(&goslab_bg_rcu_mutex);
 }
 EXPORT_SYMBOL_IF_KUNIT(goslab_bg_pause);
 

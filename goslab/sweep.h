@@ -47,10 +47,12 @@ void goslab_bg_resume(void);
 int goslab_bg_start(void);
 void goslab_bg_stop(void);
 void goslab_read_sweep_stats(struct goslab_sweep_stats *st);
+unsigned long goslab_sweepone(void);
+bool goslab_bg_rcu_begin(void);
+void goslab_bg_rcu_end(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Static without KUnit (VISIBLE_IF_KUNIT), or for the tests alone. */
-unsigned long goslab_sweepone(void);
 unsigned long goslab_shrinker_count(void);
 unsigned long goslab_shrinker_scan(unsigned long nr_kpages);
 void goslab_bg_flush(void);

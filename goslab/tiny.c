@@ -92,6 +92,14 @@ static void tiny_release(struct tiny_cache *tc)
 	raw_spin_lock(&s->free_lock);
 	/* u32: the hold bit is the sign bit of the atomic's int. */
 	left = (u32)atomic_fetch_andnot(TINY_HOLD, word) & ~TINY_HOLD;
+	if (!left && mspan_rcu_marked(s, word - s->tiny)) {
+		/* The RCU work frees it: see tiny_free_object(). */
+		atomic_long_add(GOSLAB_TINY_SIZE, &goslab_rcu_pending_bytes);
+		left = TINY_HOLD;
+	} else if (!left && want_init_on_free()) {
+		/* goslab_free_rcu()'s objects were not cleared one by one. */
+		memset(block, 0, GOSLAB_TINY_SIZE);
+	}
 	raw_spin_unlock(&s->free_lock);
 	if (!left)
 		goslab_free_slot(s, word - s->tiny);
@@ -216,6 +224,16 @@ static size_t tiny_object_size(struct mspan *s, const void *p, int *err)
 	return size;
 }
 
+/* A tiny object of @size bytes was freed: this CPU's figures. */
+static void tiny_count_free(unsigned int size)
+{
+	struct tiny_cache *tc = this_cpu_ptr(&goslab_tiny);
+
+	tc->nfree++;
+	tc->live_bytes -= size;
+	tc->live_class_bytes -= goslab_class_to_size[goslab_size_to_class(size)];
+}
+
 /*
  * Free the tiny object at @p of span @s.
  *
@@ -232,7 +250,7 @@ static int tiny_free_object(struct mspan *s, const void *p)
 {
 	unsigned long rel = (unsigned long)p - s->base;
 	unsigned int off = rel % GOSLAB_TINY_SIZE, size;
-	struct tiny_cache *tc;
+	bool keep = false;
 	atomic_t *word;
 	int old, new;
 
@@ -252,15 +270,73 @@ static int tiny_free_object(struct mspan *s, const void *p)
 		new = old & ~tiny_obj_bits(off, size);
 	} while (!atomic_try_cmpxchg(word, &old, new));
 	kmemleak_free(p);
-	if (want_init_on_free())
-		memset((void *)p, 0, size);
+	if (!new && mspan_rcu_marked(s, rel / GOSLAB_TINY_SIZE)) {
+		/*
+		 * goslab_free_rcu() frees in the block wait for a grace
+		 * period: the RCU work frees (and clears) the block.
+		 */
+		atomic_long_add(GOSLAB_TINY_SIZE, &goslab_rcu_pending_bytes);
+		keep = true;
+	} else if (want_init_on_free()) {
+		/*
+		 * The whole block when its last object goes: objects freed
+		 * with goslab_free_rcu() were not cleared.
+		 */
+		if (new)
+			memset((void *)p, 0, size);
+		else
+			memset((void *)(s->base + rel - off), 0,
+			       GOSLAB_TINY_SIZE);
+	}
 	raw_spin_unlock(&s->free_lock);
-	tc = this_cpu_ptr(&goslab_tiny);
-	tc->nfree++;
-	tc->live_bytes -= size;
-	tc->live_class_bytes -= goslab_class_to_size[goslab_size_to_class(size)];
-	if (!new)
+	tiny_count_free(size);
+	if (!new && !keep)
 		return goslab_free_slot(s, rel / GOSLAB_TINY_SIZE);
+	return 0;
+}
+
+/*
+ * goslab_free_rcu() of the tiny object at @p of span @s: its bits go now,
+ * so that any later free of it is a double free, and its block is marked
+ * (mspan_rcu_mark()): the block is freed, and cleared, only by the RCU
+ * work, once the grace period has passed and the block's last object is
+ * gone. Nothing is written into the object. What is due in the span is
+ * folded first. Under the cpu lock. Returns as tiny_free_object(), and
+ * *@f and *@queued for goslab_rcu_mark_done().
+ */
+static int tiny_free_rcu(struct mspan *s, const void *p, struct rcu_fold *f,
+			 bool *queued)
+{
+	unsigned long rel = (unsigned long)p - s->base;
+	unsigned int off = rel % GOSLAB_TINY_SIZE, size;
+	atomic_t *word;
+	int old, new;
+
+	goslab_assert_cpu_locked();
+	if (rel / GOSLAB_TINY_SIZE >= s->nelems)
+		return -GOSLAB_ERR_INTERIOR;
+	word = &s->tiny[rel / GOSLAB_TINY_SIZE];
+	raw_spin_lock(&s->free_lock);
+	/*
+	 * Before the object's bits go: its block still holds it, so the
+	 * fold cannot free the block it is about to be marked in.
+	 */
+	mspan_rcu_fold_before_mark(s, f);
+	old = atomic_read(word);
+	do {
+		size = tiny_obj_size(old, off);
+		if (!size) {
+			raw_spin_unlock(&s->free_lock);
+			return -tiny_misuse(old, off);
+		}
+		new = old & ~tiny_obj_bits(off, size);
+	} while (!atomic_try_cmpxchg(word, &old, new));
+	/* Tiny objects are known to kmemleak one by one, by their start. */
+	kmemleak_free(p);
+	*queued = mspan_rcu_mark(s, rel / GOSLAB_TINY_SIZE,
+				 new ? 0 : GOSLAB_TINY_SIZE);
+	raw_spin_unlock(&s->free_lock);
+	tiny_count_free(size);
 	return 0;
 }
 
@@ -278,6 +354,9 @@ static bool tiny_span_is_valid(const struct mspan *s)
 		bool live = mspan_slot_live(s, i);
 		unsigned int off, end = 0;
 
+		/* A block waiting for goslab_free_rcu()'s grace period. */
+		if (live && !w && mspan_rcu_marked(s, i))
+			continue;
 		if (live != !!w) {
 			goslab_inv_err("tiny block %u of span %p: word %#x for a %s block\n",
 				       i, (void *)s->base, w, live ? "live" : "free");
@@ -387,6 +466,7 @@ static void tiny_flush_class(struct goslab_class *cls)
 
 static const struct goslab_class_ops tiny_class_ops = {
 	.free_object = tiny_free_object,
+	.free_rcu = tiny_free_rcu,
 	.object_size = tiny_object_size,
 	.span_is_valid = tiny_span_is_valid,
 	.flush = tiny_flush_class,

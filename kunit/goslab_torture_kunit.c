@@ -24,7 +24,9 @@
  * Operations: goslab_alloc (sizes weighted to the small classes, with
  * large ones; GFP_KERNEL, GFP_ATOMIC with IRQs off, __GFP_ZERO,
  * __GFP_RECLAIMABLE, __GFP_NOFAIL), goslab_alloc_tiny, goslab_realloc,
- * goslab_usable_size, typed caches created and destroyed during the run
+ * goslab_usable_size, goslab_free_rcu (the object must stay intact and
+ * not be handed out while the read-side section around the call runs),
+ * typed caches created and destroyed during the run
  * (sizes, alignments, constructors, bulk allocation and free), frees
  * from any thread on any CPU, goslab_shrink, goslab_cache_shrink, the
  * shrinker's scan, the background work, threads moving between CPUs
@@ -186,7 +188,7 @@ enum {
 	OP_CACHE_BULK, OP_CACHE_FREE_BULK, OP_DOUBLE_FREE, OP_INTERIOR,
 	OP_WILD, OP_WRONG_CACHE, OP_DUEL, OP_SHRINK, OP_CACHE_SHRINK, OP_SCAN,
 	OP_BG_FLUSH, OP_MIGRATE, OP_CACHE_RECREATE, OP_FAULTS, OP_BURST,
-	OP_CHURN, OP_BULK_MISUSE, NR_OPS,
+	OP_CHURN, OP_BULK_MISUSE, OP_FREE_RCU, NR_OPS,
 };
 
 static const char * const op_names[NR_OPS] = {
@@ -195,6 +197,7 @@ static const char * const op_names[NR_OPS] = {
 	"interior_free", "wild_free", "wrong_cache_free", "duel", "shrink",
 	"cache_shrink", "shrinker_scan", "bg_flush", "migrate",
 	"cache_recreate", "faults", "burst", "churn", "bulk_misuse",
+	"free_rcu",
 };
 
 /* Relative weights of the operations. */
@@ -206,6 +209,7 @@ static const u16 op_weight[NR_OPS] = {
 	[OP_CACHE_SHRINK] = 2, [OP_SCAN] = 2, [OP_BG_FLUSH] = 1,
 	[OP_MIGRATE] = 4, [OP_CACHE_RECREATE] = 1, [OP_FAULTS] = 2,
 	[OP_BURST] = 6, [OP_CHURN] = 1, [OP_BULK_MISUSE] = 3,
+	[OP_FREE_RCU] = 60,
 };
 
 /* prandom: the same sequence for the same seed. Below @n, unbiased enough. */
@@ -677,6 +681,51 @@ static void op_free(struct tthread *t)
 	if (tctor_obj(o) && tintact(t, o))
 		tctor(o->p);
 	tfree(t, o);
+}
+
+/*
+ * goslab_free_rcu(): the object stays in the model (so that an allocation
+ * of its memory by any thread clashes) and must keep its pattern until
+ * the read-side section around the call ends; only then does it leave
+ * the model. Now and then it is freed again inside the section, which
+ * must be reported and change nothing.
+ */
+static void op_free_rcu(struct tthread *t)
+{
+	struct tobj *o = tclaim(t);
+	struct tcache *tc;
+	bool again;
+	void *p;
+
+	if (!o)
+		return;
+	tc = o->kind == T_CACHE ? &shadow.caches[o->cache] : NULL;
+	tnote(t, OP_FREE_RCU, o->kind, o->size, o->p);
+	if (!tintact(t, o)) {
+		tunclaim(o);
+		return;
+	}
+	if (tctor_obj(o))
+		tctor(o->p);
+	p = o->p;
+	again = !IS_ENABLED(CONFIG_PREEMPT_RT) && !trand_below(&t->rng, 8);
+	rcu_read_lock();
+	goslab_free_rcu(p);
+	if (again) {
+		if (tc)
+			goslab_cache_free(tc->c, p);
+		else
+			goslab_free(p);
+		t->expected++;
+	}
+	/* Let the other threads allocate meanwhile. */
+	udelay(trand_below(&t->rng, 20));
+	tintact(t, o);
+	rcu_read_unlock();
+	tforget(o);
+	tobj_put(o);
+	if (tc)
+		atomic_dec(&tc->active);
 }
 
 /*
@@ -1595,6 +1644,9 @@ static void trun_op(struct tthread *t, unsigned int op)
 	case OP_CHURN:
 		op_churn(t);
 		break;
+	case OP_FREE_RCU:
+		op_free_rcu(t);
+		break;
 	}
 }
 
@@ -1818,6 +1870,11 @@ static void tvalidate(struct kunit *test, unsigned long base_live,
 
 	WRITE_ONCE(goslab_fail_page_alloc_nth, 0);
 	tsweep_all();
+	/* With goslab_free_rcu()'s frees pending, then without. */
+	KUNIT_EXPECT_EQ_MSG(test, goslab_validate(), 0,
+			    "seed %u: validators disagree with frees pending",
+			    tor.seed);
+	goslab_rcu_barrier();
 	reported = tmisuse_reported() - base_errors;
 	expected = tmisuse_expected() + atomic_long_read(&tor.duels);
 	KUNIT_EXPECT_EQ_MSG(test, reported, expected,
@@ -1895,6 +1952,8 @@ static void tfree_everything(struct kunit *test)
 		tfree(&tor.t[0], o);
 	}
 	KUNIT_EXPECT_TRUE(test, RB_EMPTY_ROOT(&shadow.tree));
+	/* goslab_free_rcu()'s last frees, before the pages are counted. */
+	goslab_rcu_barrier();
 	for (i = 0; i < T_NCACHES; i++) {
 		goslab_cache_destroy(shadow.caches[i].c);
 		shadow.caches[i].c = NULL;

@@ -63,9 +63,9 @@ struct goslab_cache_args {
 			    }, flags)
 
 /*
- * Typed caches do not support yet: RCU-deferred free and
- * SLAB_TYPESAFE_BY_RCU-like caches, NUMA node placement, memcg
- * accounting.
+ * Typed caches do not support yet: SLAB_TYPESAFE_BY_RCU-like caches,
+ * NUMA node placement, memcg accounting. goslab_free_rcu() frees any
+ * goslab object after a grace period.
  */
 struct goslab_cache *goslab_cache_create(const char *name, unsigned int size,
 					 const struct goslab_cache_args *args,
@@ -89,6 +89,13 @@ void *goslab_alloc(size_t size, gfp_t gfp);
  */
 void *goslab_alloc_tiny(size_t size, gfp_t gfp);
 void goslab_free(const void *p);
+/*
+ * goslab_free_rcu() is kfree_rcu() without an rcu_head: the object is
+ * freed once a grace period has passed, and nothing is allocated, nor
+ * does the call sleep. goslab_rcu_barrier() waits for every earlier one.
+ */
+void goslab_free_rcu(const void *p);
+void goslab_rcu_barrier(void);
 size_t goslab_usable_size(const void *p);
 void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp);
 int goslab_shrink(void);

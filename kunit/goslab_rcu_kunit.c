@@ -1,0 +1,551 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for goslab_free_rcu() and goslab_rcu_barrier(): an object
+ * freed after a grace period is never handed out again, nor written to,
+ * while a reader that could have found it runs; misuse is reported and
+ * changes nothing; the pending memory is shown and drains by itself; and
+ * after the barrier everything is reusable and consistent.
+ */
+#include <linux/delay.h>
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/sched/task.h>
+#include <linux/rcupdate.h>
+#include "goslab_test.h"
+
+static unsigned int scale = 100;
+module_param(scale, uint, 0444);
+MODULE_PARM_DESC(scale, "percent of the flood's 10^6 frees to make");
+
+static long rcu_pending(void)
+{
+	struct goslab_memstats ms;
+
+	goslab_read_memstats(&ms);
+	return ms.bytes[GOSLAB_MEM_RCU];
+}
+
+/*
+ * Let the background work fold what is due, without goslab_rcu_barrier():
+ * each round lets the armed callback's grace period end and waits for
+ * the work it queues. Returns the rounds it took, or -1.
+ */
+static int rcu_drain_by_itself(unsigned int max_rounds)
+{
+	unsigned int i;
+
+	for (i = 0; i < max_rounds; i++) {
+		if (!atomic_long_read(&goslab_rcu_pending_bytes))
+			return i;
+		rcu_barrier();
+		goslab_rcu_flush();
+	}
+	return atomic_long_read(&goslab_rcu_pending_bytes) ? -1 : i;
+}
+
+struct rcu_obj {
+	unsigned long magic;
+	unsigned long gen;
+	u8 fill[240];
+};
+
+#define RCU_OBJ_MAGIC	0x5eedfacecafef00dUL
+
+static void rcu_obj_fill(struct rcu_obj *o, unsigned long gen)
+{
+	o->magic = RCU_OBJ_MAGIC;
+	o->gen = gen;
+	memset(o->fill, (u8)gen, sizeof(o->fill));
+}
+
+static bool rcu_obj_intact(const struct rcu_obj *o, unsigned long gen)
+{
+	return READ_ONCE(o->magic) == RCU_OBJ_MAGIC &&
+	       READ_ONCE(o->gen) == gen &&
+	       !memchr_inv(o->fill, (u8)gen, sizeof(o->fill));
+}
+
+/*
+ * One CPU: an object passed to goslab_free_rcu() inside a read-side
+ * section stays intact and is not handed out by any allocation made in
+ * that section, however many spans the allocations sweep; after the
+ * barrier its slot is handed out again.
+ */
+static void rcu_not_reused_in_section_test(struct kunit *test)
+{
+	struct goslab_cache *c;
+	struct rcu_obj *victim;
+	unsigned int i, n = 256;
+	bool reused = false;
+	void **objs;
+
+	c = goslab_test_cache_create(test, "rcu_t", sizeof(struct rcu_obj),
+				     NULL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	victim = goslab_cache_alloc(c, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, victim);
+	rcu_obj_fill(victim, 7);
+
+	rcu_read_lock();
+	goslab_free_rcu(victim);
+	for (i = 0; i < n; i++) {
+		objs[i] = goslab_cache_alloc(c, GFP_ATOMIC);
+		KUNIT_EXPECT_PTR_NE(test, objs[i], (void *)victim);
+		if (objs[i])
+			rcu_obj_fill(objs[i], i);
+		/* Free half at once: sweeps find slots to reuse. */
+		if (i % 2) {
+			goslab_cache_free(c, objs[i]);
+			objs[i] = NULL;
+		}
+		while (goslab_sweepone())
+			;
+	}
+	KUNIT_EXPECT_TRUE(test, rcu_obj_intact(victim, 7));
+	KUNIT_EXPECT_GE(test, rcu_pending(), (long)sizeof(struct rcu_obj));
+	rcu_read_unlock();
+
+	for (i = 0; i < n; i++)
+		goslab_cache_free(c, objs[i]);
+	goslab_expect_consistent(test);
+	goslab_rcu_barrier();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goslab_rcu_pending_bytes), 0);
+	/* Reusable now: the cache hands the slot out again. */
+	for (i = 0; i < n && !reused; i++) {
+		objs[i] = goslab_cache_alloc(c, GFP_KERNEL);
+		reused = objs[i] == (void *)victim;
+	}
+	KUNIT_EXPECT_TRUE(test, reused);
+	while (i--)
+		goslab_cache_free(c, objs[i]);
+	goslab_expect_consistent(test);
+	goslab_test_cache_destroy(test, c);
+}
+
+/*
+ * Every later free of an object passed to goslab_free_rcu() is a double
+ * free, reported and ignored, for each kind of object: a small one, a
+ * typed cache's, a tiny one and a large one. And a foreign pointer is
+ * reported too.
+ */
+static void rcu_misuse_test(struct kunit *test)
+{
+	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	unsigned long foreign = goslab_error_count(GOSLAB_ERR_FOREIGN);
+	static const size_t sizes[] = { 5, 64, 4096, 65536 };
+	unsigned long expect = 0, onstack;
+	struct goslab_cache *c;
+	void *p, *bulk[1];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p = sizes[i] < 16 ? goslab_alloc_tiny(sizes[i], GFP_KERNEL) :
+				    goslab_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		goslab_free_rcu(p);
+		goslab_free_rcu(p);
+		goslab_free(p);
+		KUNIT_EXPECT_EQ(test, goslab_usable_size(p), 0);
+		expect += 3;
+		KUNIT_EXPECT_EQ_MSG(test,
+				    goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+				    dbl + expect, "size %zu", sizes[i]);
+	}
+	c = goslab_test_cache_create(test, "rcu_misuse", 100, NULL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	p = goslab_cache_alloc(c, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	goslab_free_rcu(p);
+	goslab_cache_free(c, p);
+	bulk[0] = p;
+	goslab_cache_free_bulk(c, 1, bulk);
+	expect += 2;
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + expect);
+	goslab_free_rcu(&onstack);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_FOREIGN),
+			foreign + 1);
+	goslab_free_rcu(NULL);
+	goslab_expect_consistent(test);
+	goslab_rcu_barrier();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goslab_rcu_pending_bytes), 0);
+	goslab_expect_consistent(test);
+	goslab_test_cache_destroy(test, c);
+}
+
+/*
+ * Tiny objects: a block whose objects were freed with goslab_free_rcu()
+ * is kept until the grace period has passed, even once its other objects
+ * are freed with goslab_free(); the validators agree all along.
+ */
+static void rcu_tiny_test(struct kunit *test)
+{
+	void *p[48];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(p); i++) {
+		p[i] = goslab_alloc_tiny(1 + i % 7, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		memset(p[i], 0xa5, 1 + i % 7);
+	}
+	rcu_read_lock();
+	for (i = 0; i < ARRAY_SIZE(p); i += 2)
+		goslab_free_rcu(p[i]);
+	for (i = 1; i < ARRAY_SIZE(p); i += 2)
+		goslab_free(p[i]);
+	/* The objects freed under RCU keep their bytes until the reader goes. */
+	for (i = 0; i < ARRAY_SIZE(p); i += 2)
+		KUNIT_EXPECT_TRUE(test, !memchr_inv(p[i], 0xa5, 1 + i % 7));
+	rcu_read_unlock();
+	goslab_tiny_flush();
+	goslab_expect_consistent(test);
+	KUNIT_EXPECT_GT(test, rcu_pending(), 0);
+	goslab_rcu_barrier();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goslab_rcu_pending_bytes), 0);
+	KUNIT_EXPECT_EQ(test, rcu_pending(), 0);
+	goslab_expect_consistent(test);
+}
+
+/*
+ * The fold a goslab_free_rcu() makes of its span's due generation must
+ * not free the block of the tiny object it is freeing: two objects fill
+ * a block (so no CPU holds it); the first is freed under RCU and its
+ * grace period passes; freeing the second under RCU must leave the block
+ * allocated, marked and counted as pending until the second's grace
+ * period.
+ */
+static void rcu_tiny_fold_keeps_block_test(struct kunit *test)
+{
+	unsigned int idx, round, kept = 0;
+	bool freed, marked;
+	struct mspan *s;
+	void *a, *b;
+
+	/* The fold under test is goslab_free_rcu()'s, not the work's. */
+	goslab_test_bg_pause(test);
+	for (round = 0; round < 8; round++) {
+		a = goslab_alloc_tiny(8, GFP_KERNEL);
+		b = goslab_alloc_tiny(8, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, a);
+		KUNIT_ASSERT_NOT_NULL(test, b);
+		if (b != a + 8) {
+			/* Not one block: try again. */
+			goslab_free(a);
+			goslab_free(b);
+			continue;
+		}
+		goslab_free_rcu(a);
+		synchronize_rcu();
+		rcu_read_lock();
+		goslab_free_rcu(b);
+		s = mheap_span_of(b);
+		KUNIT_ASSERT_NOT_NULL(test, s);
+		idx = ((unsigned long)b - s->base) / GOSLAB_TINY_SIZE;
+		freed = test_bit(idx, s->free_bits);
+		marked = mspan_rcu_marked(s, idx);
+		KUNIT_EXPECT_FALSE_MSG(test, freed,
+				       "block freed while an object in it waits");
+		KUNIT_EXPECT_TRUE(test, marked);
+		rcu_read_unlock();
+		kept++;
+		goslab_rcu_barrier();
+		goslab_expect_consistent(test);
+	}
+	goslab_test_bg_resume(test);
+	KUNIT_EXPECT_GT(test, kept, 0);
+}
+
+/*
+ * A large object's span stays until its grace period, counted as
+ * rcu_pending, then goes back to the heap.
+ */
+static void rcu_large_test(struct kunit *test)
+{
+	long before = rcu_pending();
+	void *p = goslab_alloc(256 * 1024, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	memset(p, 0x3c, 256 * 1024);
+	goslab_free_rcu(p);
+	KUNIT_EXPECT_GE(test, rcu_pending() - before, 256 * 1024);
+	goslab_expect_consistent(test);
+	goslab_rcu_barrier();
+	KUNIT_EXPECT_EQ(test, rcu_pending(), 0);
+	goslab_expect_consistent(test);
+}
+
+/*
+ * Without the barrier: the background work folds the pending frees by
+ * itself, a few grace periods after they were made (the bound in
+ * Documentation/goslab.rst: four, plus the work's runs).
+ */
+static void rcu_drains_by_itself_test(struct kunit *test)
+{
+	unsigned int i;
+	int rounds;
+	void *p;
+
+	for (i = 0; i < 1000; i++) {
+		p = goslab_alloc(32 + i % 512, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		goslab_free_rcu(p);
+	}
+	KUNIT_EXPECT_GT(test, rcu_pending(), 0);
+	rounds = rcu_drain_by_itself(8);
+	kunit_info(test, "drained in %d rounds of a grace period\n", rounds);
+	KUNIT_EXPECT_GE(test, rounds, 0);
+	goslab_expect_consistent(test);
+}
+
+/*
+ * Readers on other CPUs look up objects that writers replace and free
+ * with goslab_free_rcu(): inside a read-side section an object a reader
+ * found keeps its contents (magic and generation), so it was neither
+ * reused nor cleared. Writers allocate and free the same cache all along.
+ */
+#define RCU_SLOTS	64
+
+struct rcu_table {
+	struct rcu_obj __rcu *slot[RCU_SLOTS];
+	struct goslab_cache *c;
+	unsigned long writes;
+	atomic_long_t reads;
+	atomic_long_t bad;
+	unsigned long failed;
+};
+
+static int rcu_reader(void *arg)
+{
+	struct rcu_table *t = arg;
+	unsigned int i = 0, k;
+
+	while (!kthread_should_stop()) {
+		struct rcu_obj *o;
+		unsigned long gen;
+
+		rcu_read_lock();
+		o = rcu_dereference(t->slot[i++ % RCU_SLOTS]);
+		if (o) {
+			gen = READ_ONCE(o->gen);
+			for (k = 0; k < 8; k++) {
+				if (!rcu_obj_intact(o, gen)) {
+					atomic_long_inc(&t->bad);
+					break;
+				}
+				cpu_relax();
+			}
+		}
+		rcu_read_unlock();
+		atomic_long_inc(&t->reads);
+		if (!(i % 256))
+			cond_resched();
+	}
+	return 0;
+}
+
+static int rcu_writer(void *arg)
+{
+	struct rcu_table *t = arg;
+	unsigned long gen = 1;
+	unsigned int i;
+
+	while (!kthread_should_stop()) {
+		struct rcu_obj *o = goslab_cache_alloc(t->c, GFP_KERNEL), *old;
+
+		if (!o) {
+			t->failed++;
+			continue;
+		}
+		rcu_obj_fill(o, gen++);
+		i = get_random_u32_below(RCU_SLOTS);
+		old = rcu_replace_pointer(t->slot[i], o, true);
+		goslab_free_rcu(old);
+		t->writes++;
+		if (!(gen % 64))
+			cond_resched();
+	}
+	return 0;
+}
+
+static void rcu_readers_test(struct kunit *test)
+{
+	struct rcu_table *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	struct task_struct *task[3];
+	unsigned int cpu, nr = 0, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->c = goslab_test_cache_create(test, "rcu_readers",
+					sizeof(struct rcu_obj), NULL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, t->c);
+	/* The writer on the first CPU, a reader on each of up to 2 others. */
+	for_each_online_cpu(cpu) {
+		if (nr == ARRAY_SIZE(task))
+			break;
+		task[nr] = kthread_create(nr ? rcu_reader : rcu_writer, t,
+					  "goslab_rcu/%u", cpu);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task[nr]));
+		kthread_bind(task[nr], cpu);
+		nr++;
+	}
+	/* One CPU (UML): a reader beside the writer, interleaved. */
+	if (nr == 1) {
+		task[nr] = kthread_create(rcu_reader, t, "goslab_rcu_r");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task[nr]));
+		nr++;
+	}
+	for (i = 0; i < nr; i++) {
+		get_task_struct(task[i]);
+		wake_up_process(task[i]);
+	}
+	msleep(1000);
+	for (i = 0; i < nr; i++) {
+		kthread_stop(task[i]);
+		put_task_struct(task[i]);
+	}
+	kunit_info(test, "%lu replacements, %ld lookups on %u threads\n",
+		   t->writes, atomic_long_read(&t->reads), nr);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->bad), 0);
+	KUNIT_EXPECT_EQ(test, t->failed, 0);
+	KUNIT_EXPECT_GT(test, t->writes, 100);
+	for (i = 0; i < RCU_SLOTS; i++)
+		goslab_free_rcu(rcu_replace_pointer(t->slot[i], NULL, true));
+	goslab_rcu_barrier();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goslab_rcu_pending_bytes), 0);
+	goslab_expect_consistent(test);
+	goslab_test_cache_destroy(test, t->c);
+}
+
+/*
+ * A flood: every online CPU (up to 4) allocates and passes to
+ * goslab_free_rcu() its share of 10^6 objects, and a timer does the same
+ * from hardirq context. The pending memory is watched as the frees go:
+ * it must drain as grace periods pass, not pile up, and it all returns
+ * after the barrier.
+ */
+struct rcu_flood {
+	unsigned long per_cpu;
+	atomic_long_t done;
+	atomic_long_t failed;
+	long peak;
+	struct hrtimer timer;
+	unsigned long irq_frees;
+	bool stop;
+	struct completion finished[4];
+};
+
+static int rcu_flood_fn(void *arg)
+{
+	struct rcu_flood *f = arg;
+	unsigned int me = smp_processor_id() % 4;
+	unsigned long i;
+
+	for (i = 0; i < f->per_cpu; i++) {
+		void *p = goslab_alloc(64 + (i % 4) * 64, GFP_KERNEL);
+
+		if (!p) {
+			atomic_long_inc(&f->failed);
+			continue;
+		}
+		goslab_free_rcu(p);
+		if (!(i % 1024)) {
+			long pend = atomic_long_read(&goslab_rcu_pending_bytes);
+
+			if (pend > READ_ONCE(f->peak))
+				WRITE_ONCE(f->peak, pend);
+			cond_resched();
+		}
+	}
+	atomic_long_add(i, &f->done);
+	complete(&f->finished[me]);
+	return 0;
+}
+
+static enum hrtimer_restart rcu_flood_irq(struct hrtimer *t)
+{
+	struct rcu_flood *f = container_of(t, struct rcu_flood, timer);
+	unsigned int i;
+
+	if (READ_ONCE(f->stop))
+		return HRTIMER_NORESTART;
+	for (i = 0; i < 8; i++) {
+		void *p = goslab_alloc(96, GFP_ATOMIC);
+
+		if (p) {
+			goslab_free_rcu(p);
+			f->irq_frees++;
+		}
+	}
+	hrtimer_forward_now(t, ns_to_ktime(50 * NSEC_PER_USEC));
+	return HRTIMER_RESTART;
+}
+
+static void rcu_flood_test(struct kunit *test)
+{
+	struct rcu_flood *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	unsigned int cpus = min(num_online_cpus(), 4U), cpu, n = 0, i;
+	unsigned long total = 1000000UL * scale / 100;
+	struct task_struct *task[4];
+	bool irq = !GOSLAB_TEST_NO_HARDIRQ;
+	int rounds;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	f->per_cpu = total / cpus;
+	for (i = 0; i < ARRAY_SIZE(f->finished); i++)
+		init_completion(&f->finished[i]);
+	if (irq) {
+		hrtimer_init(&f->timer, CLOCK_MONOTONIC,
+			     HRTIMER_MODE_REL_PINNED_HARD);
+		f->timer.function = rcu_flood_irq;
+		hrtimer_start(&f->timer, ns_to_ktime(50 * NSEC_PER_USEC),
+			      HRTIMER_MODE_REL_PINNED_HARD);
+	}
+	for_each_online_cpu(cpu) {
+		if (n == cpus)
+			break;
+		task[n] = kthread_create(rcu_flood_fn, f, "goslab_flood/%u",
+					 cpu);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task[n]));
+		kthread_bind(task[n], cpu);
+		n++;
+	}
+	for (i = 0; i < n; i++)
+		wake_up_process(task[i]);
+	for (i = 0; i < n; i++)
+		wait_for_completion(&f->finished[i]);
+	WRITE_ONCE(f->stop, true);
+	if (irq)
+		hrtimer_cancel(&f->timer);
+	kunit_info(test, "%ld frees from %u CPUs, %lu from hardirq; peak pending %ld KiB\n",
+		   atomic_long_read(&f->done), n, f->irq_frees, f->peak >> 10);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&f->failed), 0);
+	/* Not piled up: at most a quarter of all that was freed waited. */
+	KUNIT_EXPECT_LT(test, f->peak, (long)(total * 160 / 4));
+	rounds = rcu_drain_by_itself(8);
+	KUNIT_EXPECT_GE(test, rounds, 0);
+	goslab_rcu_barrier();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goslab_rcu_pending_bytes), 0);
+	goslab_expect_consistent(test);
+}
+
+static struct kunit_case rcu_cases[] = {
+	KUNIT_CASE(rcu_not_reused_in_section_test),
+	KUNIT_CASE(rcu_misuse_test),
+	KUNIT_CASE(rcu_tiny_test),
+	KUNIT_CASE(rcu_tiny_fold_keeps_block_test),
+	KUNIT_CASE(rcu_large_test),
+	KUNIT_CASE(rcu_drains_by_itself_test),
+	KUNIT_CASE(rcu_readers_test),
+	KUNIT_CASE_SLOW(rcu_flood_test),
+	{}
+};
+
+static struct kunit_suite rcu_suite = {
+	.name = "goslab_rcu",
+	.test_cases = rcu_cases,
+};
+
+kunit_test_suite(rcu_suite);
+
+MODULE_DESCRIPTION("KUnit tests for goslab_free_rcu()");
