@@ -14,6 +14,8 @@
  *   kmalloc <size> <n>             n goslab_alloc(size) objects
  *   tiny <size> <n>                n goslab_alloc_tiny(size), size < 16
  *   free <n>|all                   the last n objects held, or all
+ *   free_rcu <n>|all               the same with goslab_free_rcu()
+ *   rcu_barrier                    goslab_rcu_barrier()
  *   shrink                         goslab_shrink()
  *   churn <ops> <live> <seed>      random sizes and lifetimes, checked
  *   validate                       every validator and the slow recount
@@ -72,6 +74,8 @@ static const char control_help[] =
 	"  kmalloc <size> <n>\n"
 	"  tiny <size> <n>\n"
 	"  free <n>|all\n"
+	"  free_rcu <n>|all\n"
+	"  rcu_barrier\n"
 	"  shrink\n"
 	"  churn <ops> <live> <seed>\n"
 	"  validate\n";
@@ -99,13 +103,18 @@ static int parse_uint(const char *s, unsigned int min, unsigned int max,
 	return 0;
 }
 
-/* Free the held object at @i; returns whether its pattern was intact. */
-static bool free_held(unsigned long i)
+/*
+ * Free the held object at @i, after a grace period if @rcu; returns
+ * whether its pattern was intact.
+ */
+static bool free_held(unsigned long i, bool rcu)
 {
 	struct held *h = &ctl.held[i];
 	bool ok = !memchr_inv(h->p, h->tag, h->size);
 
-	if (h->c)
+	if (rcu)
+		goslab_free_rcu(h->p);
+	else if (h->c)
 		goslab_cache_free(h->c, h->p);
 	else
 		goslab_free(h->p);
@@ -113,12 +122,13 @@ static bool free_held(unsigned long i)
 	return ok;
 }
 
-static unsigned long free_last(unsigned long n, unsigned long *corrupt)
+static unsigned long free_last(unsigned long n, unsigned long *corrupt,
+			       bool rcu)
 {
 	unsigned long done = 0;
 
 	while (n-- && ctl.nheld) {
-		if (!free_held(--ctl.nheld))
+		if (!free_held(--ctl.nheld, rcu))
 			(*corrupt)++;
 		done++;
 	}
@@ -154,7 +164,7 @@ static int hold_new(struct goslab_cache *c, unsigned int size,
 		else
 			h->p = goslab_alloc(size, GFP_KERNEL);
 		if (!h->p) {
-			free_last(ctl.nheld - start, &corrupt);
+			free_last(ctl.nheld - start, &corrupt, false);
 			return -ENOMEM;
 		}
 		h->c = c;
@@ -201,7 +211,7 @@ static void destroy_cache(struct ctl_cache *cc)
 
 	for (i = 0; i < ctl.nheld; i++) {
 		if (ctl.held[i].c == cc->c)
-			free_held(i);
+			free_held(i, false);
 		else
 			ctl.held[j++] = ctl.held[i];
 	}
@@ -255,7 +265,7 @@ static int cmd_kmalloc(char **argv, int argc, bool tiny)
 	return ret;
 }
 
-static int cmd_free(char **argv, int argc)
+static int cmd_free(char **argv, int argc, bool rcu)
 {
 	unsigned long corrupt = 0, done;
 	unsigned int n;
@@ -266,10 +276,10 @@ static int cmd_free(char **argv, int argc)
 		n = UINT_MAX;
 	else if (parse_uint(argv[1], 1, UINT_MAX, &n))
 		return -EINVAL;
-	done = ctl.held ? free_last(n, &corrupt) : 0;
+	done = ctl.held ? free_last(n, &corrupt, rcu) : 0;
 	snprintf(ctl.result, sizeof(ctl.result),
-		 "freed %lu (%lu corrupted); %lu held", done, corrupt,
-		 ctl.nheld);
+		 "freed %lu%s (%lu corrupted); %lu held", done,
+		 rcu ? " after a grace period" : "", corrupt, ctl.nheld);
 	return 0;
 }
 
@@ -303,13 +313,13 @@ static int cmd_churn(char **argv, int argc)
 		if (ctl.nheld == start)
 			continue;
 		k = start + ctl_rand() % (ctl.nheld - start);
-		if (!free_held(k))
+		if (!free_held(k, false))
 			corrupt++;
 		ctl.held[k] = ctl.held[--ctl.nheld];
 		if (i % 4096 == 0)
 			cond_resched();
 	}
-	free_last(ctl.nheld - start, &corrupt);
+	free_last(ctl.nheld - start, &corrupt, false);
 	if (ret)
 		return ret;
 	snprintf(ctl.result, sizeof(ctl.result),
@@ -343,7 +353,9 @@ static int run_command(char *cmd)
 	if (!strcmp(argv[0], "tiny"))
 		return cmd_kmalloc(argv, argc, true);
 	if (!strcmp(argv[0], "free"))
-		return cmd_free(argv, argc);
+		return cmd_free(argv, argc, false);
+	if (!strcmp(argv[0], "free_rcu"))
+		return cmd_free(argv, argc, true);
 	if (!strcmp(argv[0], "churn"))
 		return cmd_churn(argv, argc);
 	if (argc != 1)
@@ -351,6 +363,13 @@ static int run_command(char *cmd)
 	if (!strcmp(argv[0], "shrink")) {
 		snprintf(ctl.result, sizeof(ctl.result),
 			 "shrink: %d kernel pages given back", goslab_shrink());
+		return 0;
+	}
+	if (!strcmp(argv[0], "rcu_barrier")) {
+		goslab_rcu_barrier();
+		snprintf(ctl.result, sizeof(ctl.result),
+			 "rcu_barrier: %ld bytes still pending",
+			 atomic_long_read(&goslab_rcu_pending_bytes));
 		return 0;
 	}
 	if (!strcmp(argv[0], "validate")) {
@@ -438,7 +457,7 @@ void goslab_control_exit(void)
 
 	mutex_lock(&ctl.lock);
 	if (ctl.held)
-		free_last(ctl.nheld, &corrupt);
+		free_last(ctl.nheld, &corrupt, false);
 	for (i = 0; i < CONTROL_MAX_CACHES; i++)
 		if (ctl.caches[i].c)
 			destroy_cache(&ctl.caches[i]);

@@ -8,6 +8,7 @@
  *   sweep        who swept how many pages, who gave how many back
  *   validate     reading it runs every validator and the slow recount
  *   tiny         the tiny allocator: objects, blocks, bytes saved
+ *   rcu          goslab_free_rcu(): calls, frees folded, bytes pending
  *   irqsoff      how long goslab kept IRQs off, while measuring is on
  *   caches/<name>/  one value per file, as /sys/kernel/slab/<cache>/,
  *                and per-CPU event counters in SLUB_STATS' form
@@ -87,6 +88,19 @@ static int memory_show(struct seq_file *m, void *unused)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(memory);
+
+static int rcu_show(struct seq_file *m, void *unused)
+{
+	struct goslab_rcu_stats st;
+
+	goslab_rcu_read_stats(&st);
+	seq_printf(m, "%-14s %12lu\n", "calls", st.calls);
+	seq_printf(m, "%-14s %12lu\n", "folded", st.folded);
+	seq_printf(m, "%-14s %12ld\n", "pending_bytes", st.pending_bytes);
+	seq_printf(m, "%-14s %12lu\n", "work_runs", st.work_runs);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(rcu);
 
 static int sweep_show(struct seq_file *m, void *unused)
 {
@@ -534,6 +548,7 @@ static const struct {
 	{ "sweep", 0400, &sweep_fops },
 	{ "validate", 0400, &validate_fops },
 	{ "tiny", 0400, &tiny_fops },
+	{ "rcu", 0400, &rcu_fops },
 	{ "cpus", 0400, &cpus_fops },
 	{ "irqsoff", 0600, &irqsoff_fops },
 };

@@ -18,7 +18,7 @@ check "$(awk '$1 == "t256" { print $2 }' $d/slabinfo)" 1000 "slabinfo active_obj
 validate "alloc"
 cmd "kmalloc 3000 200"
 sum=$(awk '/^held /{ h = $2 }
-	/^(live|free_swept|freed_unswept|percpu_cached|heap_free) / { s += $2 }
+	/^(live|free_swept|freed_unswept|percpu_cached|heap_free|rcu_pending) / { s += $2 }
 	END { print s - h }' $d/memory)
 check "$sum" 0 "memory states add up to held"
 validate "kmalloc"
@@ -44,4 +44,24 @@ check "$(head -1 $c)" "last: churn: 200000 ops, up to 3000 live, seed 42: 0 corr
 cmd "shrink"
 check "$(held)" 0 "pages held after churn and shrink"
 validate "churn"
+# goslab_free_rcu(): the bytes wait in rcu_pending, which adds up with the
+# other states, and the barrier (or the background work) gives them back.
+calls=$(awk '/^calls /{ print $2 }' $d/rcu)
+cmd "create r96 96"
+cmd "alloc r96 2000"
+cmd "tiny 3 500"
+cmd "kmalloc 100000 3"
+cmd "free_rcu all"
+check "$(sed -n 's/^last: \(.*\)$/\1/p' $c)" "freed 2503 after a grace period (0 corrupted); 0 held" "free_rcu all"
+check "$(($(awk '/^calls /{ print $2 }' $d/rcu) - calls))" 2503 "rcu calls"
+sum=$(awk '$1 == "held" { h = $2 } $1 != "held" && $1 != "released" { s += $2 } END { print s - h }' $d/memory)
+check "$sum" 0 "memory states add up to held with frees pending"
+validate "free_rcu"
+cmd "rcu_barrier"
+check "$(head -1 $c)" "last: rcu_barrier: 0 bytes still pending" "rcu_barrier"
+check "$(awk '/^rcu_pending /{ print $2 }' $d/memory)" 0 "nothing pending after the barrier"
+cmd "destroy r96"
+cmd "shrink"
+check "$(held)" 0 "pages held after free_rcu, the barrier and shrink"
+validate "rcu_barrier"
 exit $fail

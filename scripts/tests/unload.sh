@@ -48,6 +48,9 @@ while [ $round -le 3 ]; do
 	on 0 "kmalloc 2000 5000"
 	cmd "tiny 7 3000"
 	cmd "free 9000"
+	# Frees waiting for a grace period: unload must fold them first.
+	cmd "kmalloc 300 2000"
+	cmd "free_rcu 2500"
 	held_kb=$(($(held) / 1024))
 	# Racing the unload: the shrinkers run (drop_caches) and, with
 	# several CPUs, CPU v goes off and on.
