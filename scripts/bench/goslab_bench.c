@@ -30,12 +30,15 @@
 
 #include <linux/completion.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mm.h>
 #include <linux/prandom.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/version.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
 #include <linux/goslab.h>
@@ -641,6 +644,95 @@ static int bench_tiny(void)
 	return 0;
 }
 
+/*
+ * Frees after a grace period: goslab_free_rcu() of a 256-byte object
+ * against kfree_rcu() of a kmalloc'd one of the same size whose rcu_head
+ * is inside it. The call alone (the objects allocated before the clock
+ * starts), and the most pages each allocator holds (goslab: heap pages
+ * and descriptors; SLUB: slab pages, not kfree_rcu()'s pages of
+ * pointers) during a flood of 10^6 allocations, each freed under RCU at
+ * once.
+ */
+struct bench_rcu_obj {
+	struct rcu_head rcu;
+	u8 data[256 - sizeof(struct rcu_head)];
+};
+
+static void bench_rcu_barrier(bool goslab)
+{
+	if (goslab) {
+		goslab_rcu_barrier();
+		return;
+	}
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	kvfree_rcu_barrier();
+#else
+	rcu_barrier();
+	synchronize_rcu();
+	msleep(100);
+#endif
+}
+
+static int bench_rcu(void)
+{
+	unsigned long n = scaled(100000), flood = scaled(1000000), i;
+	unsigned int k;
+
+	for (k = 0; k < 2; k++) {
+		enum bench_alloc a = k ? A_KMALLOC : A_GOSLAB;
+		long base, peak = 0;
+		u64 t;
+
+		bench_rcu_barrier(!k);
+		if (!k)
+			goslab_shrink();
+		for (i = 0; i < n; i++) {
+			b.obj[i] = k ? kmalloc(sizeof(struct bench_rcu_obj),
+					       GFP_KERNEL) :
+				       goslab_alloc(sizeof(struct bench_rcu_obj),
+						    GFP_KERNEL);
+			check(b.obj[i]);
+			if (!b.obj[i])
+				return -ENOMEM;
+		}
+		t = bench_now();
+		for (i = 0; i < n; i++) {
+			if (k)
+				kfree_rcu((struct bench_rcu_obj *)b.obj[i], rcu);
+			else
+				goslab_free_rcu(b.obj[i]);
+		}
+		t = bench_now() - t;
+		raw_time("rcu-free", 256, n, a, 0, t, n);
+		bench_rcu_barrier(!k);
+		base = k ? slab_pages() : goslab_pages();
+		for (i = 0; i < flood; i++) {
+			void *p = k ? kmalloc(sizeof(struct bench_rcu_obj),
+					      GFP_KERNEL) :
+				      goslab_alloc(sizeof(struct bench_rcu_obj),
+						   GFP_KERNEL);
+
+			check(p);
+			if (!p)
+				return -ENOMEM;
+			if (k)
+				kfree_rcu((struct bench_rcu_obj *)p, rcu);
+			else
+				goslab_free_rcu(p);
+			if (!(i % 1024)) {
+				peak = max(peak, (k ? slab_pages() :
+						  goslab_pages()) - base);
+				cond_resched();
+			}
+		}
+		raw_pages("rcu-peak", 256, flood, a, peak);
+		bench_rcu_barrier(!k);
+	}
+	out("rcu: goslab_rcu_head_bytes=0 slub_rcu_head_bytes=%zu\n",
+	    sizeof(struct rcu_head));
+	return 0;
+}
+
 /* Large objects: goslab's own spans against kmalloc's page allocator. */
 static int bench_large(void)
 {
@@ -1034,6 +1126,8 @@ static int bench_run(bool quick, bool xcpu, bool fastpath_only)
 		ret = bench_memory();
 	if (!ret)
 		ret = bench_live_set();
+	if (!ret)
+		ret = bench_rcu();
 check:
 	out("check: objects=%lu invalid=%lu goslab_validate=%d\n", b.objects,
 	    b.invalid, goslab_validate());
