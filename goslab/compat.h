@@ -30,6 +30,22 @@
 #endif
 #endif
 
+/*
+ * 6.12: kvfree_rcu_barrier(), for the benchmark's kfree_rcu() side. Before
+ * it, rcu_barrier() does not wait for kfree_rcu()'s batches, which are
+ * freed by a work item after their grace period: two grace periods'
+ * callbacks bound that closely enough for a measurement.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 12, 0)
+#include <linux/rcupdate.h>
+static inline void kvfree_rcu_barrier(void)
+{
+	rcu_barrier();
+	synchronize_rcu();
+	rcu_barrier();
+}
+#endif
+
 /* 6.5 */
 #ifndef struct_size_t
 #define struct_size_t(type, member, count) \

@@ -257,19 +257,28 @@ static void mspan_repin(struct mspan *s)
 static unsigned int mspan_sweep_word(struct mspan *s, unsigned int *dup)
 {
 	unsigned long mask = BITMAP_LAST_WORD_MASK(s->nelems);
-	unsigned long allocated, remote, local, freed, flags, pending;
+	unsigned long allocated, remote, local, freed, flags, kept;
 
 	raw_spin_lock_irqsave(&s->free_lock, flags);
 	/* Full: every slot allocated; else those the window handed out. */
 	allocated = s->freeindex ? mask : mask & ~(unsigned long)s->alloc_cache;
 	WRITE_ONCE(s->alloc_cache, 0);
-	/* goslab_free_rcu() frees keep their free bit and their slot. */
-	pending = mspan_rcu_word(s, 0);
-	remote = s->free_bits[0] & ~pending;
+	remote = s->free_bits[0];
 	local = s->local_free_bits[0];
-	freed = (remote | local) & ~pending;
-	s->free_bits[0] &= pending;
+	s->free_bits[0] = 0;
 	s->local_free_bits[0] = 0;
+	kept = 0;
+	if (unlikely(mspan_rcu_pending(s))) {
+		/* goslab_free_rcu() frees keep their free bit and slot. */
+		unsigned long pending = mspan_rcu_word(s, 0);
+
+		s->free_bits[0] = remote & pending;
+		remote &= ~pending;
+		/* A local free of one is a double free: counted below. */
+		kept = local & pending;
+		local &= ~pending;
+	}
+	freed = remote | local;
 	allocated &= ~freed;
 	s->alloc_bits[0] = allocated;
 	WRITE_ONCE(s->freeindex, allocated == mask ? s->nelems : 0);
@@ -281,7 +290,8 @@ static unsigned int mspan_sweep_word(struct mspan *s, unsigned int *dup)
 	s->nlocal_freed = 0;
 	raw_spin_unlock_irqrestore(&s->free_lock, flags);
 	if (dup)
-		*dup = hweight_long((remote | pending) & local);
+		*dup = hweight_long(remote & local) +
+		       (kept ? hweight_long(kept) : 0);
 	return hweight_long(freed);
 }
 
@@ -295,8 +305,8 @@ static unsigned int mspan_sweep_word(struct mspan *s, unsigned int *dup)
  * Takes the remote and the local free bits under free_lock, so that no
  * remote free is between its check and its bit, folds the window's
  * handed-out slots into the alloc bits and restarts the window at the
- * first free slot. A
- * slot freed twice is freed once.
+ * first free slot. A slot freed twice is freed once; a slot
+ * goslab_free_rcu() marked keeps its free bit and stays allocated.
  *
  * Return: the number of slots freed.
  */
@@ -307,6 +317,7 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 	unsigned int w, taken = 0, ndup = 0, count = 0;
 	u64 handed_out = 0, cache;
 	unsigned long flags;
+	bool rcu;
 
 	if (s->nelems <= BITS_PER_LONG && !READ_ONCE(s->released_kpages))
 		return mspan_sweep_word(s, dup);
@@ -314,8 +325,9 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 		handed_out = mspan_window_mask(s, fi) & ~s->alloc_cache;
 	raw_spin_lock_irqsave(&s->free_lock, flags);
 	WRITE_ONCE(s->alloc_cache, 0);
+	rcu = mspan_rcu_pending(s);
 	for (w = 0; w < words; w++) {
-		unsigned long below, allocated, remote, local, pending;
+		unsigned long below, allocated, remote, local;
 		unsigned int first = w * BITS_PER_LONG;
 
 		if (fi >= first + BITS_PER_LONG)
@@ -329,15 +341,22 @@ unsigned int mspan_sweep(struct mspan *s, unsigned int *dup)
 		allocated = s->alloc_bits[w] | below;
 		if (first >= fi && first < fi + 64)
 			allocated |= (unsigned long)(handed_out >> (first - fi));
-		/* goslab_free_rcu() frees keep their free bit and slot. */
-		pending = mspan_rcu_word(s, w);
-		remote = s->free_bits[w] & ~pending;
+		remote = s->free_bits[w];
 		local = s->local_free_bits[w];
-		s->free_bits[w] &= pending;
+		s->free_bits[w] = 0;
 		s->local_free_bits[w] = 0;
-		taken += hweight_long((remote | local) & ~pending);
-		ndup += hweight_long((remote | pending) & local);
-		allocated &= ~((remote | local) & ~pending);
+		if (unlikely(rcu)) {
+			/* goslab_free_rcu() frees keep their free bit and slot. */
+			unsigned long pending = mspan_rcu_word(s, w);
+
+			s->free_bits[w] = remote & pending;
+			remote &= ~pending;
+			ndup += hweight_long(local & pending);
+			local &= ~pending;
+		}
+		taken += hweight_long(remote | local);
+		ndup += hweight_long(remote & local);
+		allocated &= ~(remote | local);
 		s->alloc_bits[w] = allocated;
 		count += hweight_long(allocated);
 	}

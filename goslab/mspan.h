@@ -108,6 +108,7 @@ struct heap_chunk;
  * @rcu_count: goslab_free_rcu() frees waiting in each of the span's two
  *	generations: objects (a large span: 0 or 1), or for the tiny class
  *	blocks marked (see rcu.c); under @free_lock
+ * @rcu_counts: both, for a test of either in one load
  * @rcu_older: which generation is the older one, whose cookie no longer
  *	moves; under @free_lock
  * @rcu_queued: the span is on the RCU work's lists (goslab_rcu_pending
@@ -151,7 +152,10 @@ struct mspan {
 	raw_spinlock_t free_lock;
 	unsigned int nfreed;
 	unsigned int nlocal_freed;
-	u16 rcu_count[2];
+	union {
+		u16 rcu_count[2];
+		u32 rcu_counts;
+	};
 	unsigned long *free_bits;
 	unsigned long *local_free_bits;
 	unsigned long rcu_cookie;
@@ -492,7 +496,8 @@ static inline unsigned long *mspan_rcu_bits(const struct mspan *s,
 /* Does the span hold goslab_free_rcu() frees waiting for a grace period? */
 static inline bool mspan_rcu_pending(const struct mspan *s)
 {
-	return s->rcu_count[0] || s->rcu_count[1];
+	/* Both counts in one load: the sweep tests it every time. */
+	return s->rcu_counts;
 }
 
 /*

@@ -30,7 +30,6 @@
 
 #include <linux/completion.h>
 #include <linux/debugfs.h>
-#include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/mm.h>
@@ -38,7 +37,6 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
-#include <linux/version.h>
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
 #include <linux/goslab.h>
@@ -664,13 +662,7 @@ static void bench_rcu_barrier(bool goslab)
 		goslab_rcu_barrier();
 		return;
 	}
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 	kvfree_rcu_barrier();
-#else
-	rcu_barrier();
-	synchronize_rcu();
-	msleep(100);
-#endif
 }
 
 static int bench_rcu(void)
