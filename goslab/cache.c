@@ -152,7 +152,7 @@ void goslab_cache_destroy(struct goslab_cache *c)
 {
 	if (!c)
 		return;
-	if (atomic_long_read(&goslab_rcu_pending_bytes))
+	if (atomic_long_read(&c->cls.rcu_pending))
 		goslab_rcu_barrier();
 	/* A dead cache is destroyed again once its objects are gone. */
 	if (goslab_class_destroy(&c->cls, __func__))

@@ -94,6 +94,8 @@ struct goslab_class_observer {
  * @tiny: the tiny allocator's class of 16-byte blocks (tiny.c)
  * @ops: what only this kind of class knows, or NULL
  * @dup_frees: frees counted twice: racing double frees found by sweeps
+ * @rcu_pending: objects passed to goslab_free_rcu() whose generation is
+ *	not folded yet, counted live until then (not the tiny class's)
  * @recount: the slow recount's scratch (goslab_read_stats_slow())
  * @debugfs: its caches/<name>/ directory and files (debugfs.c's)
  * @slot: this class's slot in each CPU's mcache
@@ -111,6 +113,7 @@ struct goslab_class {
 	void (*ctor)(void *obj);
 	const struct goslab_class_ops *ops;
 	atomic_long_t dup_frees;
+	atomic_long_t rcu_pending;
 	struct goslab_class_stats recount;
 	void *debugfs;
 	struct mcache_slot __percpu *slot;

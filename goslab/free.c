@@ -343,6 +343,7 @@ static int goslab_free_rcu_large(struct mspan *s, bool *queued)
 		WRITE_ONCE(s->nfreed, 1);
 		*queued = mspan_rcu_mark(s, 0, (unsigned long)s->npages *
 					 GOSLAB_PAGE_SIZE);
+		atomic_long_inc(&goslab_large_rcu_pending);
 	}
 	raw_spin_unlock(&s->free_lock);
 	if (!ret)
@@ -371,6 +372,7 @@ static int goslab_free_rcu_small(struct mspan *s, unsigned int idx,
 		mspan_rcu_fold_before_mark(s, f);
 		__set_bit(idx, s->free_bits);
 		*queued = mspan_rcu_mark(s, idx, s->elemsize);
+		atomic_long_inc(&s->cls->rcu_pending);
 	}
 	raw_spin_unlock(&s->free_lock);
 	if (unlikely(ret))

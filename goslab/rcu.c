@@ -169,6 +169,7 @@ static bool rcu_fold_gen(struct mspan *s, unsigned int g, struct rcu_fold *f,
 	if (!cls) {
 		/* A large span: the object goes with it, after the lock. */
 		f->release_large = true;
+		atomic_long_dec(&goslab_large_rcu_pending);
 		__clear_bit(0, bits);
 		s->rcu_count[g] = 0;
 		atomic_long_inc(&rcu_folded);
@@ -196,6 +197,7 @@ static bool rcu_fold_gen(struct mspan *s, unsigned int g, struct rcu_fold *f,
 		WRITE_ONCE(s->nfreed, s->nfreed + n);
 		atomic_long_sub((unsigned long)n * s->elemsize,
 				&goslab_rcu_pending_bytes);
+		atomic_long_sub(n, &cls->rcu_pending);
 	}
 	s->rcu_count[g] -= marks;
 	atomic_long_add(marks, &rcu_folded);
@@ -436,8 +438,16 @@ void goslab_rcu_barrier(void)
 	for (round = 0; round < 3; round++) {
 		if (!goslab_rcu_process())
 			break;
+		/*
+		 * A full grace period, expedited: the caller (an unload, a
+		 * cache's destruction) waits for it, as it would for
+		 * synchronize_rcu_expedited() (rcupdate.rcu_normal makes it
+		 * a normal one where IPIs are unwelcome). Not
+		 * cond_synchronize_rcu(), which on Linux 6.1's Tiny RCU does
+		 * not advance the cookies.
+		 */
 		if (round < 2)
-			cond_synchronize_rcu(get_state_synchronize_rcu());
+			synchronize_rcu_expedited();
 	}
 	mutex_unlock(&rcu_mutex);
 	/*

@@ -23,6 +23,8 @@ static atomic_long_t goslab_errors[GOSLAB_NR_ERRORS];
 atomic_long_t goslab_large_nmalloc, goslab_large_nfree;
 atomic_long_t goslab_rcu_pending_bytes = ATOMIC_LONG_INIT(0);
 EXPORT_SYMBOL_IF_KUNIT(goslab_rcu_pending_bytes);
+atomic_long_t goslab_large_rcu_pending = ATOMIC_LONG_INIT(0);
+EXPORT_SYMBOL_IF_KUNIT(goslab_large_rcu_pending);
 
 /**
  * goslab_large_counts() - large objects allocated and freed since load

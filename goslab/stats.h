@@ -160,8 +160,11 @@ static __always_inline void goslab_irqsoff_end(enum goslab_irqsoff_site site,
 __printf(1, 2) void goslab_inv_err(const char *fmt, ...);
 int goslab_validate_into(struct seq_file *m);
 extern atomic_long_t goslab_large_nmalloc, goslab_large_nfree;
-/* Bytes waiting for goslab_free_rcu()'s grace periods (rcu.c). */
-extern atomic_long_t goslab_rcu_pending_bytes;
+/*
+ * Bytes waiting for goslab_free_rcu()'s grace periods, and large objects
+ * among them (rcu.c).
+ */
+extern atomic_long_t goslab_rcu_pending_bytes, goslab_large_rcu_pending;
 void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
 		   const char *what);
 unsigned long goslab_error_count(enum goslab_error err);
