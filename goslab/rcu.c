@@ -409,6 +409,24 @@ void goslab_free_rcu(const void *p)
 }
 EXPORT_SYMBOL_GPL(goslab_free_rcu);
 
+/*
+ * Wait until every cookie taken so far has passed. Expedited first: the
+ * caller (an unload, a cache's destruction) waits for it, and
+ * rcupdate.rcu_normal makes it a normal grace period where IPIs are
+ * unwelcome. An expedited grace period need not advance the polled
+ * state every RCU flavour keeps, so a normal one follows when the cookie
+ * says so; and not cond_synchronize_rcu(), which on Linux 6.1's Tiny RCU
+ * does not advance it at all.
+ */
+static void rcu_barrier_wait(void)
+{
+	unsigned long cookie = get_state_synchronize_rcu();
+
+	synchronize_rcu_expedited();
+	if (!poll_state_synchronize_rcu(cookie))
+		synchronize_rcu();
+}
+
 /**
  * goslab_rcu_barrier() - wait for every earlier goslab_free_rcu()
  *
@@ -438,16 +456,8 @@ void goslab_rcu_barrier(void)
 	for (round = 0; round < 3; round++) {
 		if (!goslab_rcu_process())
 			break;
-		/*
-		 * A full grace period, expedited: the caller (an unload, a
-		 * cache's destruction) waits for it, as it would for
-		 * synchronize_rcu_expedited() (rcupdate.rcu_normal makes it
-		 * a normal one where IPIs are unwelcome). Not
-		 * cond_synchronize_rcu(), which on Linux 6.1's Tiny RCU does
-		 * not advance the cookies.
-		 */
 		if (round < 2)
-			synchronize_rcu_expedited();
+			rcu_barrier_wait();
 	}
 	mutex_unlock(&rcu_mutex);
 	/*
