@@ -399,7 +399,7 @@ static void rcu_readers_test(struct kunit *test)
 		get_task_struct(task[i]);
 		wake_up_process(task[i]);
 	}
-	msleep(1000);
+	msleep(250);
 	for (i = 0; i < nr; i++) {
 		kthread_stop(task[i]);
 		put_task_struct(task[i]);

@@ -702,10 +702,7 @@ static void op_free_rcu(struct tthread *t)
 		return;
 	tc = o->kind == T_CACHE ? &shadow.caches[o->cache] : NULL;
 	tnote(t, OP_FREE_RCU, o->kind, o->size, o->p);
-	if (!tintact(t, o)) {
-		tunclaim(o);
-		return;
-	}
+	/* Its pattern is checked once, at the end of the read section. */
 	if (tctor_obj(o))
 		tctor(o->p);
 	p = o->p;
