@@ -10,6 +10,12 @@
  * The buffer and the holder are zeroed: both are scanned, and stale bytes
  * in them (a freed span descriptor's base, a torture test's table of
  * object addresses) could equal the leaked object's address and hide it.
+ * For the same reason the leaked object is the second of three, seldom
+ * the first of its span (a span's base is the value goslab's own code
+ * handles most), its address never passes through printk whole (stacks
+ * are scanned too: insmod's, which a later task may inherit from the
+ * stack cache, keeps what the deepest calls left), and the stack the
+ * allocation used is scrubbed.
  */
 #include <linux/goslab.h>
 #include <linux/module.h>
@@ -17,27 +23,59 @@
 
 #define DEMO_SCRAMBLE	0x5a5a5a5a5a5a5a5aUL
 
+#define DEMO_OBJECTS	3
+
 static void **holder;
 static unsigned long leaked_scrambled;
+
+/* Allocates the object to leak, the second of three, and frees the rest. */
+static noinline int demo_leak(void)
+{
+	void *obj[DEMO_OBJECTS];
+	int i;
+
+	for (i = 0; i < DEMO_OBJECTS; i++)
+		obj[i] = goslab_alloc(200, GFP_KERNEL | __GFP_ZERO);
+	if (obj[0] && obj[1] && obj[2])
+		leaked_scrambled = (unsigned long)obj[1] ^ DEMO_SCRAMBLE;
+	for (i = 0; i < DEMO_OBJECTS; i++) {
+		if (i != 1 || !leaked_scrambled)
+			goslab_free(obj[i]);
+		obj[i] = NULL;
+	}
+	barrier_data(obj);
+	return leaked_scrambled ? 0 : -ENOMEM;
+}
+
+/* Overwrites what demo_leak() and the allocator left on this stack. */
+static noinline void demo_scrub_stack(void)
+{
+	unsigned long junk[128];
+
+	memset(junk, 0, sizeof(junk));
+	barrier_data(junk);
+}
 
 static int __init goslab_kmemleak_demo_init(void)
 {
 	void *buffer = kzalloc(128, GFP_KERNEL);
-	void *leaked = goslab_alloc(200, GFP_KERNEL);
 
 	holder = goslab_alloc(64, GFP_KERNEL | __GFP_ZERO);
-	if (!buffer || !leaked || !holder) {
+	if (!buffer || !holder || demo_leak()) {
 		kfree(buffer);
-		goslab_free(leaked);
 		goslab_free(holder);
 		return -ENOMEM;
 	}
-	memset(leaked, 0, 200);
+	demo_scrub_stack();
 	holder[0] = buffer;
-	leaked_scrambled = (unsigned long)leaked ^ DEMO_SCRAMBLE;
-	/* Raw addresses, to be found in kmemleak's report (its format). */
-	pr_info("goslab_kmemleak_demo: leaked goslab object %lx, kmalloc buffer %lx held by a goslab object\n",
-		(unsigned long)leaked, (unsigned long)buffer);
+	/*
+	 * Addresses as kmemleak prints them; the leaked one in two halves,
+	 * unscrambled apart, so that no stack printk uses holds it whole.
+	 */
+	pr_info("goslab_kmemleak_demo: leaked goslab object %08lx %08lx, kmalloc buffer %lx held by a goslab object\n",
+		(leaked_scrambled >> 32) ^ (DEMO_SCRAMBLE >> 32),
+		(leaked_scrambled ^ DEMO_SCRAMBLE) & 0xffffffffUL,
+		(unsigned long)buffer);
 	return 0;
 }
 

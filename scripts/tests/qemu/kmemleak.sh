@@ -19,7 +19,7 @@ fi
 echo clear > $km
 insmod $demo || { echo "FAIL: insmod $demo"; exit 1; }
 line=$(dmesg | grep 'goslab_kmemleak_demo: leaked' | tail -1)
-leaked=$(echo "$line" | sed 's/.*goslab object \([0-9a-f]*\),.*/\1/')
+leaked=$(echo "$line" | sed 's/.*goslab object \([0-9a-f]*\) \([0-9a-f]*\),.*/\1\2/')
 buffer=$(echo "$line" | sed 's/.*kmalloc buffer \([0-9a-f]*\) held.*/\1/')
 echo "leaked goslab object $leaked, kmalloc buffer $buffer"
 # kmemleak reports objects older than 5 s that two scans found
