@@ -235,6 +235,30 @@ static void tiny_count_free(unsigned int size)
 }
 
 /*
+ * Clear the bits of the object at @off from its block's @word, under the
+ * span's free_lock (the CPU placing objects in the block adds bits
+ * without it). Returns the object's size and the word's new value in
+ * *@new; or 0, with the word as read in *@new, when no object starts at
+ * @off.
+ */
+static unsigned int tiny_take_object(atomic_t *word, unsigned int off,
+				     int *new)
+{
+	int old = atomic_read(word);
+	unsigned int size;
+
+	do {
+		size = tiny_obj_size(old, off);
+		if (!size) {
+			*new = old;
+			return 0;
+		}
+		*new = old & ~tiny_obj_bits(off, size);
+	} while (!atomic_try_cmpxchg(word, &old, *new));
+	return size;
+}
+
+/*
  * Free the tiny object at @p of span @s.
  *
  * Under the span's free_lock, so that the object is cleared (and
@@ -251,24 +275,17 @@ static int tiny_free_object(struct mspan *s, const void *p)
 	unsigned long rel = (unsigned long)p - s->base;
 	unsigned int off = rel % GOSLAB_TINY_SIZE, size;
 	bool keep = false;
-	atomic_t *word;
-	int old, new;
+	int new;
 
 	goslab_assert_cpu_locked();
 	if (rel / GOSLAB_TINY_SIZE >= s->nelems)
 		return -GOSLAB_ERR_INTERIOR;
-	word = &s->tiny[rel / GOSLAB_TINY_SIZE];
 	raw_spin_lock(&s->free_lock);
-	/* The CPU placing objects in the block adds bits without the lock. */
-	old = atomic_read(word);
-	do {
-		size = tiny_obj_size(old, off);
-		if (!size) {
-			raw_spin_unlock(&s->free_lock);
-			return -tiny_misuse(old, off);
-		}
-		new = old & ~tiny_obj_bits(off, size);
-	} while (!atomic_try_cmpxchg(word, &old, new));
+	size = tiny_take_object(&s->tiny[rel / GOSLAB_TINY_SIZE], off, &new);
+	if (!size) {
+		raw_spin_unlock(&s->free_lock);
+		return -tiny_misuse(new, off);
+	}
 	kmemleak_free(p);
 	if (!new && mspan_rcu_marked(s, rel / GOSLAB_TINY_SIZE)) {
 		/*
@@ -309,28 +326,22 @@ static int tiny_free_rcu(struct mspan *s, const void *p, struct rcu_fold *f,
 {
 	unsigned long rel = (unsigned long)p - s->base;
 	unsigned int off = rel % GOSLAB_TINY_SIZE, size;
-	atomic_t *word;
-	int old, new;
+	int new;
 
 	goslab_assert_cpu_locked();
 	if (rel / GOSLAB_TINY_SIZE >= s->nelems)
 		return -GOSLAB_ERR_INTERIOR;
-	word = &s->tiny[rel / GOSLAB_TINY_SIZE];
 	raw_spin_lock(&s->free_lock);
 	/*
 	 * Before the object's bits go: its block still holds it, so the
 	 * fold cannot free the block it is about to be marked in.
 	 */
 	mspan_rcu_fold_before_mark(s, f);
-	old = atomic_read(word);
-	do {
-		size = tiny_obj_size(old, off);
-		if (!size) {
-			raw_spin_unlock(&s->free_lock);
-			return -tiny_misuse(old, off);
-		}
-		new = old & ~tiny_obj_bits(off, size);
-	} while (!atomic_try_cmpxchg(word, &old, new));
+	size = tiny_take_object(&s->tiny[rel / GOSLAB_TINY_SIZE], off, &new);
+	if (!size) {
+		raw_spin_unlock(&s->free_lock);
+		return -tiny_misuse(new, off);
+	}
 	/* Tiny objects are known to kmemleak one by one, by their start. */
 	kmemleak_free(p);
 	*queued = mspan_rcu_mark(s, rel / GOSLAB_TINY_SIZE,
