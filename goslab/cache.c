@@ -10,10 +10,12 @@
  * path, sweeping, page cache, scavenger and validators, which find it on
  * goslab_class_list. A constructor runs once per object when a span is
  * carved; objects stay constructed across free and allocation (SLUB's
- * semantics).
+ * semantics). A GOSLAB_TYPESAFE_BY_RCU cache is SLAB_TYPESAFE_BY_RCU: its
+ * spans that empty reach the heap only a grace period later (mheap.c),
+ * so that lock-free readers find an object of this cache, maybe freed or
+ * reused, at any address they looked up.
  *
- * Not supported yet: RCU-deferred free and SLAB_TYPESAFE_BY_RCU-like
- * caches, NUMA node placement, memcg accounting.
+ * Not supported yet: NUMA node placement, memcg accounting.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -23,7 +25,8 @@
 #include <linux/slab.h>
 #include "internal.h"
 
-#define GOSLAB_CACHE_FLAGS	(GOSLAB_HWCACHE_ALIGN | GOSLAB_RECLAIMABLE)
+#define GOSLAB_CACHE_FLAGS	(GOSLAB_HWCACHE_ALIGN | GOSLAB_RECLAIMABLE | \
+				 GOSLAB_TYPESAFE_BY_RCU)
 
 /* The class is torn down (at destroy, or at unload): its container goes. */
 static void cache_release(struct goslab_class *cls)
@@ -65,7 +68,7 @@ static unsigned int cache_span_pages(unsigned int size)
  * @name: a unique name (copied)
  * @size: object size, 1 .. 32768
  * @args: alignment and constructor, or NULL
- * @flags: GOSLAB_HWCACHE_ALIGN, GOSLAB_RECLAIMABLE
+ * @flags: GOSLAB_HWCACHE_ALIGN, GOSLAB_RECLAIMABLE, GOSLAB_TYPESAFE_BY_RCU
  *
  * Bad arguments (NULL name, a name in use, size 0 or above 32 KiB,
  * alignment not a power of two or above 8 KiB, unknown flags) give NULL
@@ -119,6 +122,7 @@ struct goslab_cache *goslab_cache_create(const char *name, unsigned int size,
 
 	spec.npages = cache_span_pages(spec.elemsize);
 	spec.page_gfp = flags & GOSLAB_RECLAIMABLE ? __GFP_RECLAIMABLE : 0;
+	spec.typesafe_rcu = flags & GOSLAB_TYPESAFE_BY_RCU;
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return NULL;
@@ -144,7 +148,8 @@ EXPORT_SYMBOL_GPL(goslab_cache_create);
  * in use; its objects can still be freed, and calling
  * goslab_cache_destroy() again then finishes the job. Objects passed to
  * goslab_free_rcu() are waited for (goslab_rcu_barrier()), as SLUB's
- * kmem_cache_destroy() waits for kfree_rcu().
+ * kmem_cache_destroy() waits for kfree_rcu(); so are a type-safe cache's
+ * spans waiting for their grace period, as SLUB's rcu_barrier() there.
  *
  * Context: process context; may sleep.
  */

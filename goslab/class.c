@@ -69,6 +69,7 @@ int goslab_class_create(struct goslab_class *cls,
 	cls->divmul = (u32)(U32_MAX / spec->elemsize) + 1;
 	cls->page_gfp = spec->page_gfp;
 	cls->tiny = spec->tiny;
+	cls->typesafe_rcu = spec->typesafe_rcu;
 	cls->ctor = spec->ctor;
 	cls->ops = spec->ops;
 	for_each_possible_cpu(cpu)
@@ -198,6 +199,11 @@ unsigned long goslab_class_destroy(struct goslab_class *cls, const char *api)
 	 * every class) take its lock or find its slots empty.
 	 */
 	class_give_back(cls);
+	/* A type-safe class's spans go back once their grace period ends. */
+	if (cls->typesafe_rcu) {
+		rcu_barrier();
+		mheap_release_rcu_spans();
+	}
 	/* Nothing walks the class or looks up its spans any more. */
 	synchronize_rcu();
 	class_free(cls);
@@ -286,4 +292,11 @@ void goslab_classes_exit(void)
 		class_free(cls);
 	}
 	mutex_unlock(&goslab_class_mutex);
+	/*
+	 * Type-safe caches left by their users: their spans wait for a grace
+	 * period (the background work is stopped). The release reads no
+	 * class.
+	 */
+	rcu_barrier();
+	mheap_release_rcu_spans();
 }

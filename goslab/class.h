@@ -56,6 +56,9 @@ struct goslab_class_ops {
  * @page_gfp: extra gfp bits for the spans' pages (__GFP_RECLAIMABLE)
  * @tiny: spans carry the tiny allocator's block words
  * @ctor: constructor run on each object when a span is carved, or NULL
+ * @typesafe_rcu: spans that empty wait a grace period before going back
+ *	to the heap, and objects keep their bytes across free and allocation
+ *	(GOSLAB_TYPESAFE_BY_RCU)
  * @ops: the kind's behaviour, or NULL
  */
 struct goslab_class_spec {
@@ -65,6 +68,7 @@ struct goslab_class_spec {
 	unsigned int npages;
 	gfp_t page_gfp;
 	bool tiny;
+	bool typesafe_rcu;
 	void (*ctor)(void *obj);
 	const struct goslab_class_ops *ops;
 };
@@ -92,6 +96,9 @@ struct goslab_class_observer {
  * @node: on goslab_class_list (RCU; written under goslab_class_mutex)
  * @ctor: constructor run on each object when a span is carved, or NULL
  * @tiny: the tiny allocator's class of 16-byte blocks (tiny.c)
+ * @typesafe_rcu: GOSLAB_TYPESAFE_BY_RCU: an emptied span goes back to the
+ *	heap a grace period later (mheap_free_span()); no zeroing or poison
+ *	of objects at free, no scavenging of spans in use
  * @ops: what only this kind of class knows, or NULL
  * @dup_frees: frees counted twice: racing double frees found by sweeps
  * @rcu_pending: objects passed to goslab_free_rcu() whose generation is
@@ -110,6 +117,7 @@ struct goslab_class {
 	u32 divmul;
 	gfp_t page_gfp;
 	bool tiny;
+	bool typesafe_rcu;
 	void (*ctor)(void *obj);
 	const struct goslab_class_ops *ops;
 	atomic_long_t dup_frees;

@@ -8,7 +8,9 @@
  * pattern that is checked before they are freed; unloading goslab frees
  * whatever is still held and destroys the caches made here.
  *
- *   create <name> <size> [align]   a typed cache
+ *   create <name> <size> [align] [typesafe]
+ *                                  a typed cache (typesafe:
+ *                                  GOSLAB_TYPESAFE_BY_RCU)
  *   destroy <name>                 a cache made here (frees its objects)
  *   alloc <cache> <n>              n objects from a cache made here
  *   kmalloc <size> <n>             n goslab_alloc(size) objects
@@ -68,7 +70,7 @@ static struct {
 
 static const char control_help[] =
 	"commands (one per write):\n"
-	"  create <name> <size> [align]\n"
+	"  create <name> <size> [align] [typesafe]\n"
 	"  destroy <name>\n"
 	"  alloc <cache> <n>\n"
 	"  kmalloc <size> <n>\n"
@@ -179,9 +181,13 @@ static int hold_new(struct goslab_cache *c, unsigned int size,
 static int cmd_create(char **argv, int argc)
 {
 	struct goslab_cache_args args = {};
-	unsigned int size, align = 0, i;
+	unsigned int size, align = 0, flags = 0, i;
 	struct ctl_cache *slot = NULL;
 
+	if (argc > 3 && !strcmp(argv[argc - 1], "typesafe")) {
+		flags = GOSLAB_TYPESAFE_BY_RCU;
+		argc--;
+	}
 	if (argc < 3 || argc > 4 || strlen(argv[1]) >= sizeof(slot->name) ||
 	    parse_uint(argv[2], 1, GOSLAB_MAX_SMALL_SIZE, &size) ||
 	    (argc == 4 && parse_uint(argv[3], 1, GOSLAB_PAGE_SIZE, &align)))
@@ -194,13 +200,13 @@ static int cmd_create(char **argv, int argc)
 	if (!slot)
 		return -E2BIG;
 	args.align = align;
-	slot->c = goslab_cache_create(argv[1], size, &args, 0);
+	slot->c = goslab_cache_create(argv[1], size, &args, flags);
 	if (!slot->c)
 		return -EINVAL;
 	strscpy(slot->name, argv[1], sizeof(slot->name));
 	slot->size = size;
-	snprintf(ctl.result, sizeof(ctl.result), "created %s: %u bytes",
-		 argv[1], size);
+	snprintf(ctl.result, sizeof(ctl.result), "created %s: %u bytes%s",
+		 argv[1], size, flags ? ", type-safe by RCU" : "");
 	return 0;
 }
 

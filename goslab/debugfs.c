@@ -208,7 +208,8 @@ enum class_attr {
 	ATTR_TOTAL_OBJECTS, ATTR_SPANS, ATTR_PARTIAL, ATTR_UNSWEPT,
 	ATTR_ERRORS, ATTR_ALLOC, ATTR_FREE, ATTR_ALLOC_FAST, ATTR_ALLOC_SLOW,
 	ATTR_FREE_FAST, ATTR_FREE_SLOW, ATTR_REFILL, ATTR_SWEEP_LOCAL,
-	ATTR_SWEEP, ATTR_GROW, ATTR_GROW_CHURN, ATTR_RELEASE, NR_CLASS_ATTRS,
+	ATTR_SWEEP, ATTR_GROW, ATTR_GROW_CHURN, ATTR_RELEASE,
+	ATTR_DESTROY_BY_RCU, NR_CLASS_ATTRS,
 };
 
 /* Each file's name and mode: event counters can be cleared (0600). */
@@ -237,6 +238,7 @@ static const struct {
 	[ATTR_GROW] = { "grow", 0600 },
 	[ATTR_GROW_CHURN] = { "grow_churn", 0600 },
 	[ATTR_RELEASE] = { "release", 0600 },
+	[ATTR_DESTROY_BY_RCU] = { "destroy_by_rcu", 0400 },
 };
 
 struct class_attr_file {
@@ -343,6 +345,9 @@ static int class_attr_show(struct seq_file *m, void *unused)
 		break;
 	case ATTR_SPAN_PAGES:
 		seq_printf(m, "%lu\n", cls->npages * GOSLAB_KPAGES_PER_PAGE);
+		break;
+	case ATTR_DESTROY_BY_RCU:
+		seq_printf(m, "%d\n", cls->typesafe_rcu);
 		break;
 	case ATTR_OBJECTS:
 		seq_printf(m, "%lu\n", st.live);

@@ -112,6 +112,12 @@
  *   LARGE     a large object's span, owned by the object; its free takes
  *             nfreed from 0 to 1 under free_lock, and only that free
  *             writes into the object and gives the span back.
+ *   RCU_EMPTY a type-safe class's span that emptied, waiting a grace
+ *             period (call_rcu()) before mheap_free_span() gives its pages
+ *             back: on no list, still in the arena index with every slot
+ *             free, so a free of a stale pointer into it is a double
+ *             free. Counted in the heap's pages_rcu and in the memory
+ *             state rcu_pending.
  *   DEAD      descriptor of a span given back to mheap. Freed (with its
  *             tiny words) only after an RCU grace period: every path
  *             that looks a pointer up in the arena index does so under

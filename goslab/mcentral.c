@@ -444,6 +444,20 @@ static struct mspan *mcentral_new_span(struct goslab_class *cls, gfp_t gfp,
 		mheap_span_meta(kmalloc_size_roundup(s->nelems *
 						     sizeof(atomic_t)));
 	}
+	/*
+	 * init_on_alloc does not zero the objects of these classes when
+	 * handed out; their span is zeroed when carved from pages another
+	 * class may have used, as SLUB's slabs come zeroed from the page
+	 * allocator.
+	 */
+	if ((cls->ctor || cls->typesafe_rcu) && want_init_on_alloc(0)) {
+		unsigned long bytes = s->npages * GOSLAB_PAGE_SIZE;
+
+		goslab_kasan_unpoison((void *)s->base, bytes);
+		memset((void *)s->base, 0, bytes);
+		goslab_kasan_poison((void *)s->base, bytes,
+				    GOSLAB_KASAN_UNALLOCATED);
+	}
 	if (cls->ctor) {
 		unsigned int i;
 

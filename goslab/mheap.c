@@ -921,24 +921,15 @@ static void mspan_free_rcu(struct rcu_head *head)
 	kmem_cache_free(desc_cache_of(s->nelems), s);
 }
 
-/**
- * mheap_free_span() - give a span's pages back to the heap
- * @s: a span no CPU, list or object refers to any more
- *
- * A chunk left with no page in use goes back to the buddy allocator
- * unless it is the only free chunk, which the heap keeps for the next
- * span. The descriptor and the tiny words are freed after a grace
- * period: a lookup racing the release may still read them.
- *
- * Context: any; may be called with an mcentral lock held.
- */
-void mheap_free_span(struct mspan *s)
+static void mheap_free_span_now(struct mspan *s)
 {
 	struct heap_chunk *chunk = s->chunk;
 	unsigned int start = (s->base - chunk->base) >> GOSLAB_PAGE_SHIFT;
 	unsigned long flags;
 
 	heap_lock(flags);
+	if (s->state == MSPAN_RCU_EMPTY)
+		mheap.st.pages_rcu -= s->npages;
 	arena_clear_span(s);
 	if (unlikely(s->released_kpages)) {
 		mheap_free_released_span_pages(s, chunk, start);
@@ -965,6 +956,116 @@ void mheap_free_span(struct mspan *s)
 	call_rcu(&s->rcu, mspan_free_rcu);
 	/* Free pages are kept for reuse; the scavenger paces their return. */
 	goslab_bg_kick();
+}
+
+/*
+ * Type-safe spans whose grace period has passed, for the background
+ * work (or a barrier) to give back: from an RCU callback, the heap's
+ * counters would move under a validator that paused the work.
+ */
+static LLIST_HEAD(rcu_spans_due);
+/*
+ * Held across a release of the due spans, so that a caller that finds
+ * the list empty knows the spans taken before are back in the heap.
+ */
+static DEFINE_MUTEX(rcu_spans_mutex);
+
+static void mheap_rcu_span_due(struct rcu_head *head)
+{
+	struct mspan *s = container_of(head, struct mspan, rcu);
+
+	llist_add(&s->rcu_node, &rcu_spans_due);
+	goslab_bg_kick();
+}
+
+/**
+ * mheap_rcu_spans_waiting() - are type-safe spans waiting to go back?
+ *
+ * Return: true while any is RCU_EMPTY; a racy read.
+ */
+bool mheap_rcu_spans_waiting(void)
+{
+	return READ_ONCE(mheap.st.pages_rcu);
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_rcu_spans_waiting);
+
+/**
+ * mheap_rcu_spans_due() - are type-safe spans ready to go back?
+ *
+ * Return: true when mheap_release_rcu_spans() has work; a racy read.
+ */
+bool mheap_rcu_spans_due(void)
+{
+	return !llist_empty(&rcu_spans_due);
+}
+
+/**
+ * mheap_release_rcu_spans() - give back the type-safe spans whose grace
+ *	period has passed
+ *
+ * Their memory leaves the cache's type here: it is cleared for
+ * init_on_free and poisoned for KASAN as the heap's, which the objects'
+ * frees did not do (readers could still read them).
+ *
+ * Context: process context, no goslab lock held.
+ * Return: how many went back.
+ */
+unsigned long mheap_release_rcu_spans(void)
+{
+	struct llist_node *node, *next;
+	unsigned long n = 0;
+
+	mutex_lock(&rcu_spans_mutex);
+	for (node = llist_del_all(&rcu_spans_due); node; node = next) {
+		struct mspan *s = llist_entry(node, struct mspan, rcu_node);
+		unsigned long bytes = s->npages * GOSLAB_PAGE_SIZE;
+
+		next = node->next;
+		if (want_init_on_free()) {
+			goslab_kasan_unpoison((void *)s->base, bytes);
+			memset((void *)s->base, 0, bytes);
+		}
+		goslab_kasan_poison((void *)s->base, bytes,
+				    GOSLAB_KASAN_HEAP_FREE);
+		mheap_free_span_now(s);
+		if (!(++n % 64))
+			cond_resched();
+	}
+	mutex_unlock(&rcu_spans_mutex);
+	return n;
+}
+
+/**
+ * mheap_free_span() - give a span's pages back to the heap
+ * @s: a span no CPU, list or object refers to any more
+ *
+ * A chunk left with no page in use goes back to the buddy allocator
+ * unless it is the only free chunk, which the heap keeps for the next
+ * span. The descriptor and the tiny words are freed after a grace
+ * period: a lookup racing the release may still read them. A type-safe
+ * class's span (GOSLAB_TYPESAFE_BY_RCU) is given back only after a grace
+ * period (call_rcu(), then mheap_release_rcu_spans()): RCU readers may
+ * still be reading objects in it, which must stay objects of that class
+ * until they leave. Meanwhile it is RCU_EMPTY (the rcu_head is free: the
+ * span is on no list).
+ *
+ * Context: any; may be called with an mcentral lock held.
+ */
+void mheap_free_span(struct mspan *s)
+{
+	unsigned long flags;
+
+	if (s->cls && s->cls->typesafe_rcu) {
+		/* rcu_node is free: no goslab_free_rcu() waits in an empty span. */
+		GOSLAB_WARN_ON_ONCE(s->rcu_queued || mspan_rcu_pending(s));
+		heap_lock(flags);
+		WRITE_ONCE(s->state, MSPAN_RCU_EMPTY);
+		mheap.st.pages_rcu += s->npages;
+		heap_unlock(flags);
+		call_rcu(&s->rcu, mheap_rcu_span_due);
+		return;
+	}
+	mheap_free_span_now(s);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_free_span);
 

@@ -83,6 +83,7 @@ struct goslab_heap_stats {
 	unsigned long pages_small;
 	unsigned long pages_large;
 	unsigned long pages_pcache;	/* in page caches, within pages_small */
+	unsigned long pages_rcu;	/* RCU_EMPTY spans', within pages_small */
 	unsigned long large_objects;
 	unsigned long kpages_taken;
 	unsigned long kpages_returned;
@@ -184,6 +185,9 @@ void mheap_exit(void);
 struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 			       gfp_t gfp);
 void mheap_free_span(struct mspan *s);
+bool mheap_rcu_spans_due(void);
+bool mheap_rcu_spans_waiting(void);
+unsigned long mheap_release_rcu_spans(void);
 void mheap_release_span_kpages(struct mspan *s, u32 kpages);
 int mheap_desc_cache_get(unsigned int nelems);
 void mheap_span_meta(long bytes);

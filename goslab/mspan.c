@@ -437,7 +437,9 @@ EXPORT_SYMBOL_IF_KUNIT(mspan_live);
  * pinned: allocated for good and never handed out, until the whole span
  * goes back to mheap. The caller gives the pages back
  * (mheap_release_span_kpages()): nothing on them is used from here on.
- * Pending frees keep their slots allocated, so their pages stay.
+ * Pending frees keep their slots allocated, so their pages stay. A
+ * type-safe class's span gives back nothing while it lives: an RCU
+ * reader may be reading a freed object on any of its pages.
  *
  * Return: a bit per kernel page of the span newly released.
  */
@@ -451,7 +453,7 @@ u32 mspan_scavenge(struct mspan *s)
 	u32 released, fresh = 0;
 	unsigned long flags;
 
-	if (!s->cls || mspan_is_empty(s))
+	if (!s->cls || s->cls->typesafe_rcu || mspan_is_empty(s))
 		return 0;
 	raw_spin_lock_irqsave(&s->free_lock, flags);
 	released = s->released_kpages;

@@ -21,6 +21,7 @@ enum mspan_state {
 	MSPAN_FULL,
 	MSPAN_UNSWEPT,
 	MSPAN_LARGE,
+	MSPAN_RCU_EMPTY,
 };
 
 struct goslab_class;

@@ -435,7 +435,8 @@ static void rcu_barrier_wait(void)
  * swept; a CPU's own span is swept when it next refills), as a module
  * that freed objects with goslab_free_rcu() needs before it unloads or
  * destroys their cache. Frees made meanwhile may or may not be waited
- * for.
+ * for. The spans of GOSLAB_TYPESAFE_BY_RCU caches that emptied before the
+ * call are back in the heap too, as SLUB's slabs are after rcu_barrier().
  *
  * Context: process context; sleeps.
  */
@@ -469,6 +470,11 @@ void goslab_rcu_barrier(void)
 	while (unswept > 0 && (swept = goslab_sweepone())) {
 		unswept -= swept;
 		cond_resched();
+	}
+	/* Type-safe spans that emptied before the call: back in the heap. */
+	if (mheap_rcu_spans_waiting()) {
+		rcu_barrier();
+		mheap_release_rcu_spans();
 	}
 }
 EXPORT_SYMBOL_GPL(goslab_rcu_barrier);

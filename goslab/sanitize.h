@@ -53,14 +53,16 @@ void goslab_forget_live_objects(struct mspan *s);
  * @gfp: the caller's flags
  *
  * Zeroes it for init_on_alloc or __GFP_ZERO (a class with a constructor
- * keeps its constructed state, as SLUB's do), tells KASAN which bytes
- * are the caller's and kmemleak that the object exists.
+ * keeps its constructed state, as SLUB's do, and a type-safe one its
+ * bytes unless __GFP_ZERO asks: a reader may still check them), tells
+ * KASAN which bytes are the caller's and kmemleak that the object exists.
  */
 static __always_inline void goslab_post_alloc(const struct goslab_class *cls,
 					      void *p, size_t size, gfp_t gfp)
 {
 	/* The static key first: the class is not read when it is off. */
-	bool init = want_init_on_alloc(gfp) && !cls->ctor;
+	bool init = want_init_on_alloc(gfp) && !cls->ctor &&
+		    (!cls->typesafe_rcu || (gfp & __GFP_ZERO));
 
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
 		goslab_kasan_alloc(p, size, cls->elemsize, init);
@@ -77,7 +79,7 @@ static __always_inline bool goslab_pre_free_is_noop(const struct goslab_class *c
 {
 	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
 	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
-	       !(want_init_on_free() && !cls->ctor);
+	       !(want_init_on_free() && !cls->ctor && !cls->typesafe_rcu);
 }
 
 /*
@@ -89,7 +91,8 @@ static __always_inline bool goslab_post_alloc_is_noop(const struct goslab_class 
 {
 	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
 	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
-	       !(want_init_on_alloc(gfp) && !cls->ctor);
+	       !(want_init_on_alloc(gfp) && !cls->ctor &&
+		 (!cls->typesafe_rcu || (gfp & __GFP_ZERO)));
 }
 
 /**
@@ -99,7 +102,8 @@ static __always_inline bool goslab_post_alloc_is_noop(const struct goslab_class 
  *
  * Under the exclusion of internal.h's free protocol: on the CPU caching
  * the span or under its free_lock, so that nothing written here lands
- * after the slot is someone else's.
+ * after the slot is someone else's. A type-safe class's object is left
+ * as it is (SLUB's way): RCU readers may still read it legitimately.
  */
 static __always_inline void goslab_pre_free(const struct goslab_class *cls,
 					    void *p)
@@ -107,6 +111,8 @@ static __always_inline void goslab_pre_free(const struct goslab_class *cls,
 	bool init = want_init_on_free() && !cls->ctor;
 
 	kmemleak_free(p);
+	if (cls->typesafe_rcu)
+		return;
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
 		goslab_kasan_free(p, cls->elemsize, init);
 	else if (unlikely(init))

@@ -371,8 +371,8 @@ void goslab_read_memstats(struct goslab_memstats *ms)
 	ms->bytes[GOSLAB_MEM_HEAP] = (hs.pages_free + hs.pages_pcache) *
 				     GOSLAB_PAGE_SIZE;
 	ms->bytes[GOSLAB_MEM_LIVE] = hs.pages_large * GOSLAB_PAGE_SIZE;
-	small_bytes = (hs.pages_small - hs.pages_pcache) * GOSLAB_PAGE_SIZE -
-		      hs.kpages_span_released * PAGE_SIZE;
+	small_bytes = (hs.pages_small - hs.pages_pcache - hs.pages_rcu) *
+		      GOSLAB_PAGE_SIZE - hs.kpages_span_released * PAGE_SIZE;
 	rcu_read_lock();
 	for_each_goslab_class(cls) {
 		struct goslab_class_stats st;
@@ -402,7 +402,7 @@ void goslab_read_memstats(struct goslab_memstats *ms)
 	/* Counted live until folded: carved out of live. */
 	pending = max(atomic_long_read(&goslab_rcu_pending_bytes), 0L);
 	pending = min_t(unsigned long, pending, ms->bytes[GOSLAB_MEM_LIVE]);
-	ms->bytes[GOSLAB_MEM_RCU] = pending;
+	ms->bytes[GOSLAB_MEM_RCU] = pending + hs.pages_rcu * GOSLAB_PAGE_SIZE;
 	ms->bytes[GOSLAB_MEM_LIVE] -= pending;
 }
 EXPORT_SYMBOL_IF_KUNIT(goslab_read_memstats);
@@ -412,6 +412,11 @@ static void memstats_span(struct mspan *s, void *arg)
 	struct goslab_memstats *ms = arg;
 	unsigned long held = mspan_held_bytes(s), live, unswept, pending;
 
+	/* A type-safe span that emptied: all of it waits for a grace period. */
+	if (s->state == MSPAN_RCU_EMPTY) {
+		ms->bytes[GOSLAB_MEM_RCU] += held;
+		return;
+	}
 	pending = mspan_rcu_bytes(s);
 	ms->bytes[GOSLAB_MEM_RCU] += pending;
 	if (!s->cls) {
@@ -456,6 +461,9 @@ static void recount_span(struct mspan *s, void *arg)
 	struct recount *rc = arg;
 	struct goslab_class_stats *st;
 
+	/* No longer its class's (nor counted there): the heap's, soon. */
+	if (s->state == MSPAN_RCU_EMPTY)
+		return;
 	if (!s->cls) {
 		rc->large_objects++;
 		rc->large_pages += s->npages;

@@ -183,6 +183,9 @@ static void goslab_bg_work_fn(struct work_struct *work)
 	unsigned long swept = 0, n, free_pages, goal, batch = 0;
 	bool waiting = false;
 
+	/* Type-safe spans out of their grace period: heap pages again. */
+	if (!goslab_bg_held())
+		mheap_release_rcu_spans();
 	while (!goslab_bg_held() && (n = __goslab_sweepone(&waiting))) {
 		swept += n;
 		if (++batch % 64 == 0)
@@ -215,7 +218,8 @@ void goslab_bg_kick(void)
 	    delayed_work_pending(&goslab_bg_work))
 		goto out;
 	if (atomic_long_read(&goslab_unswept_pages) > 0 ||
-	    mheap_free_pages() > mheap_retained_goal())
+	    mheap_free_pages() > mheap_retained_goal() ||
+	    mheap_rcu_spans_due())
 		queue_delayed_work(system_unbound_wq, &goslab_bg_work,
 				   GOSLAB_BG_DELAY);
 out:

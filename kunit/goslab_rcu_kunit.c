@@ -4,7 +4,10 @@
  * freed after a grace period is never handed out again, nor written to,
  * while a reader that could have found it runs; misuse is reported and
  * changes nothing; the pending memory is shown and drains by itself; and
- * after the barrier everything is reusable and consistent.
+ * after the barrier everything is reusable and consistent. A type-safe
+ * cache (GOSLAB_TYPESAFE_BY_RCU) keeps an emptied span out of the heap
+ * for a grace period and serves a lock-free lookup whose readers never
+ * see memory of another type.
  */
 #include <linux/delay.h>
 #include <linux/hrtimer.h>
@@ -531,6 +534,377 @@ static void rcu_flood_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+/*
+ * Objects of a type-safe cache: @magic is the constructor's and nobody
+ * writes it again; @ref is 0 while the object is free; @key says which
+ * table slot the object belongs to (key % TS_SLOTS) and @fill repeats
+ * its low byte.
+ */
+struct ts_obj {
+	unsigned long magic;
+	atomic_t ref;
+	u32 key;
+	u8 fill[200];
+};
+
+#define TS_MAGIC	0x7e5afeb7c0ffee11UL
+#define TS_SLOTS	64
+
+static void ts_ctor(void *p)
+{
+	struct ts_obj *o = p;
+
+	o->magic = TS_MAGIC;
+	atomic_set(&o->ref, 0);
+	o->key = 0;
+}
+
+static struct goslab_cache *ts_cache_create(struct kunit *test,
+					    const char *name)
+{
+	struct goslab_cache_args args = { .ctor = ts_ctor };
+
+	return goslab_test_cache_create(test, name, sizeof(struct ts_obj),
+					&args, GOSLAB_TYPESAFE_BY_RCU);
+}
+
+/*
+ * A type-safe cache's span that empties is not given back to the heap
+ * (nor scavenged) before a grace period: it waits as RCU_EMPTY, counted
+ * in rcu_pending, and a free of a stale pointer into it is a double free.
+ * Freed objects keep their bytes (no zeroing, no KASAN poison: readers
+ * may read them). goslab_rcu_barrier() gives the span back.
+ */
+static void rcu_typesafe_span_test(struct kunit *test)
+{
+	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	struct goslab_cache *c = ts_cache_create(test, "rcu_typesafe");
+	unsigned int n, i;
+	struct ts_obj **o;
+	struct mspan *s;
+	long pending;
+	bool waits;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	n = 2 * c->cls.nelems;
+	o = kunit_kcalloc(test, n, sizeof(*o), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	for (i = 0; i < n; i++) {
+		o[i] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, o[i]);
+		KUNIT_EXPECT_EQ(test, o[i]->magic, TS_MAGIC);
+		o[i]->key = i + 1;
+	}
+	/* The background work would give the span back once it is due. */
+	goslab_test_bg_pause(test);
+	for (i = 0; i < n; i++)
+		goslab_cache_free(c, o[i]);
+	/* Read after free: legal for a reader of a type-safe cache. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(o[0]->magic), TS_MAGIC);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(o[0]->key), 1);
+	goslab_cache_shrink(c);
+	rcu_read_lock();
+	s = mheap_span_of(o[0]);
+	waits = s && READ_ONCE(s->state) == MSPAN_RCU_EMPTY;
+	rcu_read_unlock();
+	KUNIT_EXPECT_TRUE(test, waits);
+	KUNIT_EXPECT_TRUE(test, mheap_rcu_spans_waiting());
+	pending = rcu_pending();
+	KUNIT_EXPECT_GE(test, pending,
+			(long)c->cls.npages * GOSLAB_PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(o[0]->magic), TS_MAGIC);
+	/* Consistent with the spans waiting: the states add up. */
+	goslab_expect_consistent(test);
+	goslab_cache_free(c, o[0]);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + 1);
+	/* Due, but the paused work leaves it: nothing moves under a validator. */
+	rcu_barrier();
+	rcu_read_lock();
+	s = mheap_span_of(o[0]);
+	waits = s && READ_ONCE(s->state) == MSPAN_RCU_EMPTY;
+	rcu_read_unlock();
+	KUNIT_EXPECT_TRUE(test, waits);
+	goslab_rcu_barrier();
+	KUNIT_EXPECT_FALSE(test, mheap_rcu_spans_waiting());
+	rcu_read_lock();
+	s = mheap_span_of(o[0]);
+	waits = s && s->cls == &c->cls;
+	rcu_read_unlock();
+	KUNIT_EXPECT_FALSE(test, waits);
+	KUNIT_EXPECT_EQ(test, rcu_pending(), 0);
+	goslab_test_bg_resume(test);
+	goslab_expect_consistent(test);
+	goslab_test_cache_destroy(test, c);
+}
+
+/*
+ * The guarantee itself, with a reader that does not let go: a thread on
+ * another CPU finds an object and stays inside rcu_read_lock() while this
+ * one frees every object of the cache, shrinks it, runs the background
+ * work and fills memory of the same size through goslab_alloc() with
+ * another pattern. When the reader looks again, the object's memory must
+ * still be a span of the cache, holding the constructor's magic.
+ */
+struct ts_hold {
+	struct goslab_cache *c;
+	struct ts_obj *o;
+	struct completion found;
+	struct completion finished;
+	bool done;
+	bool same_cache;
+	bool magic;
+};
+
+static int ts_holder(void *arg)
+{
+	struct ts_hold *h = arg;
+	unsigned long timeout = jiffies + 5 * HZ;
+	struct ts_obj *o;
+	struct mspan *s;
+
+	rcu_read_lock();
+	o = READ_ONCE(h->o);
+	complete(&h->found);
+	while (!READ_ONCE(h->done) && time_before(jiffies, timeout))
+		cpu_relax();
+	s = mheap_span_of(o);
+	h->same_cache = s && READ_ONCE(s->cls) == &h->c->cls;
+	h->magic = READ_ONCE(o->magic) == TS_MAGIC;
+	rcu_read_unlock();
+	complete(&h->finished);
+	return 0;
+}
+
+static void rcu_typesafe_reader_holds_test(struct kunit *test)
+{
+	struct ts_hold *h = kunit_kzalloc(test, sizeof(*h), GFP_KERNEL);
+	unsigned int n, i, cpu;
+	struct task_struct *task;
+	struct ts_obj **o;
+	void **other;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs a second CPU for the reader");
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	h->c = ts_cache_create(test, "rcu_typesafe_hold");
+	KUNIT_ASSERT_NOT_NULL(test, h->c);
+	init_completion(&h->found);
+	init_completion(&h->finished);
+	n = 2 * h->c->cls.nelems;
+	o = kunit_kcalloc(test, n, sizeof(*o), GFP_KERNEL);
+	other = kunit_kcalloc(test, 4 * n, sizeof(*other), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	for (i = 0; i < n; i++) {
+		o[i] = goslab_cache_alloc(h->c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, o[i]);
+	}
+	h->o = o[n / 2 + 1];
+	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+	task = kthread_create(ts_holder, h, "goslab_ts_hold");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	kthread_bind(task, cpu);
+	wake_up_process(task);
+	wait_for_completion(&h->found);
+	for (i = 0; i < n; i++)
+		goslab_cache_free(h->c, o[i]);
+	goslab_cache_shrink(h->c);
+	goslab_bg_flush();
+	for (i = 0; i < 4 * n; i++) {
+		other[i] = goslab_alloc(sizeof(struct ts_obj), GFP_KERNEL);
+		if (other[i])
+			memset(other[i], 0xa5, sizeof(struct ts_obj));
+	}
+	WRITE_ONCE(h->done, true);
+	wait_for_completion(&h->finished);
+	for (i = 0; i < 4 * n; i++)
+		goslab_free(other[i]);
+	KUNIT_EXPECT_TRUE(test, h->same_cache);
+	KUNIT_EXPECT_TRUE(test, h->magic);
+	goslab_test_cache_destroy(test, h->c);
+	KUNIT_EXPECT_FALSE(test, mheap_rcu_spans_waiting());
+	goslab_expect_consistent(test);
+}
+
+/*
+ * The lock-free lookup SLAB_TYPESAFE_BY_RCU exists for: readers on up to
+ * 3 other CPUs look objects up in a table without locks, take a
+ * reference with atomic_inc_not_zero() and recheck the object's
+ * identity; writers replace objects and free them at once (no grace
+ * period), take and free batches of objects and shrink the cache so that
+ * spans empty and go back, and churn
+ * goslab_alloc() objects of the same size filled with another pattern,
+ * so that memory given back early would be another type's. A reader
+ * must always find an object of the cache (the constructor's magic, a
+ * span of the cache in the arena index), and one it holds a reference to
+ * must be whole.
+ */
+struct ts_table {
+	struct ts_obj __rcu *slot[TS_SLOTS];
+	struct goslab_cache *c;
+	unsigned long writes;
+	unsigned long failed;
+	atomic_long_t lookups;
+	atomic_long_t hits;
+	atomic_long_t bad;
+};
+
+static void ts_put(struct ts_table *t, struct ts_obj *o)
+{
+	if (atomic_dec_and_test(&o->ref))
+		goslab_cache_free(t->c, o);
+}
+
+static bool ts_whole(const struct ts_obj *o, u32 key)
+{
+	return !memchr_inv(o->fill, (u8)key, sizeof(o->fill));
+}
+
+static int ts_reader(void *arg)
+{
+	struct ts_table *t = arg;
+	unsigned int i = 0;
+
+	while (!kthread_should_stop()) {
+		unsigned int slot = i++ % TS_SLOTS;
+		struct ts_obj *o;
+		struct mspan *s;
+
+		rcu_read_lock();
+		o = rcu_dereference(t->slot[slot]);
+		if (o) {
+			s = mheap_span_of(o);
+			if (READ_ONCE(o->magic) != TS_MAGIC || !s ||
+			    READ_ONCE(s->cls) != &t->c->cls)
+				atomic_long_inc(&t->bad);
+			if (atomic_inc_not_zero(&o->ref)) {
+				u32 key = READ_ONCE(o->key);
+
+				/* Reused for another slot, or replaced: retry. */
+				if (key % TS_SLOTS == slot &&
+				    rcu_access_pointer(t->slot[slot]) == o) {
+					if (!ts_whole(o, key))
+						atomic_long_inc(&t->bad);
+					atomic_long_inc(&t->hits);
+				}
+				ts_put(t, o);
+			}
+		}
+		rcu_read_unlock();
+		atomic_long_inc(&t->lookups);
+		if (!(i % 256))
+			cond_resched();
+	}
+	return 0;
+}
+
+static int ts_writer(void *arg)
+{
+	struct ts_table *t = arg;
+	unsigned long gen = 1;
+	void *other[96];
+	unsigned int j;
+
+	while (!kthread_should_stop()) {
+		unsigned int slot = get_random_u32_below(TS_SLOTS);
+		struct ts_obj *o = goslab_cache_alloc(t->c, GFP_KERNEL), *old;
+		u32 key = slot + TS_SLOTS * (u32)gen++;
+
+		if (!o) {
+			t->failed++;
+			continue;
+		}
+		/* The constructor's state survives free and reuse. */
+		if (READ_ONCE(o->magic) != TS_MAGIC || atomic_read(&o->ref))
+			atomic_long_inc(&t->bad);
+		o->key = key;
+		memset(o->fill, (u8)key, sizeof(o->fill));
+		atomic_set_release(&o->ref, 1);
+		old = rcu_replace_pointer(t->slot[slot], o, true);
+		if (old)
+			ts_put(t, old);
+		t->writes++;
+		if (gen % 128)
+			continue;
+		/* A batch fills spans of its own, which then empty. */
+		for (j = 0; j < ARRAY_SIZE(other); j++)
+			other[j] = goslab_cache_alloc(t->c, GFP_KERNEL);
+		for (j = 0; j < ARRAY_SIZE(other); j++)
+			if (other[j])
+				goslab_cache_free(t->c, other[j]);
+		/* Empty spans go back; heap memory becomes another type's. */
+		goslab_cache_shrink(t->c);
+		for (j = 0; j < ARRAY_SIZE(other); j++) {
+			other[j] = goslab_alloc(sizeof(struct ts_obj),
+						GFP_KERNEL);
+			if (other[j])
+				memset(other[j], 0xa5, sizeof(struct ts_obj));
+		}
+		for (j = 0; j < ARRAY_SIZE(other); j++)
+			goslab_free(other[j]);
+		cond_resched();
+	}
+	return 0;
+}
+
+static void rcu_typesafe_lookup_test(struct kunit *test)
+{
+	struct ts_table *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	unsigned long released;
+	struct task_struct *task[4];
+	unsigned int cpu, nr = 0, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->c = ts_cache_create(test, "rcu_typesafe_lookup");
+	KUNIT_ASSERT_NOT_NULL(test, t->c);
+	released = READ_ONCE(t->c->cls.central.nrelease);
+	/* The writer on the first CPU, a reader on each of up to 3 others. */
+	for_each_online_cpu(cpu) {
+		if (nr == ARRAY_SIZE(task))
+			break;
+		task[nr] = kthread_create(nr ? ts_reader : ts_writer, t,
+					  "goslab_ts/%u", cpu);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task[nr]));
+		kthread_bind(task[nr], cpu);
+		nr++;
+	}
+	/* One CPU (UML): a reader beside the writer, interleaved. */
+	if (nr == 1) {
+		task[nr] = kthread_create(ts_reader, t, "goslab_ts_r");
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task[nr]));
+		nr++;
+	}
+	for (i = 0; i < nr; i++) {
+		get_task_struct(task[i]);
+		wake_up_process(task[i]);
+	}
+	msleep(250);
+	for (i = 0; i < nr; i++) {
+		kthread_stop(task[i]);
+		put_task_struct(task[i]);
+	}
+	released = READ_ONCE(t->c->cls.central.nrelease) - released;
+	kunit_info(test, "%lu replacements, %ld lookups (%ld hits) on %u threads, %lu spans released\n",
+		   t->writes, atomic_long_read(&t->lookups),
+		   atomic_long_read(&t->hits), nr, released);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->bad), 0);
+	KUNIT_EXPECT_EQ(test, t->failed, 0);
+	KUNIT_EXPECT_GT(test, t->writes, 100);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&t->hits), 0);
+	KUNIT_EXPECT_GT(test, released, 0);
+	for (i = 0; i < TS_SLOTS; i++) {
+		struct ts_obj *o = rcu_replace_pointer(t->slot[i], NULL, true);
+
+		if (o)
+			ts_put(t, o);
+	}
+	goslab_rcu_barrier();
+	goslab_expect_consistent(test);
+	goslab_test_cache_destroy(test, t->c);
+	KUNIT_EXPECT_FALSE(test, mheap_rcu_spans_waiting());
+}
+
 static struct kunit_case rcu_cases[] = {
 	KUNIT_CASE(rcu_not_reused_in_section_test),
 	KUNIT_CASE(rcu_misuse_test),
@@ -539,6 +913,9 @@ static struct kunit_case rcu_cases[] = {
 	KUNIT_CASE(rcu_large_test),
 	KUNIT_CASE(rcu_drains_by_itself_test),
 	KUNIT_CASE(rcu_readers_test),
+	KUNIT_CASE(rcu_typesafe_span_test),
+	KUNIT_CASE(rcu_typesafe_reader_holds_test),
+	KUNIT_CASE(rcu_typesafe_lookup_test),
 	KUNIT_CASE_SLOW(rcu_flood_test),
 	{}
 };

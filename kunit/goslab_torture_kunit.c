@@ -27,7 +27,10 @@
  * goslab_usable_size, goslab_free_rcu (the object must stay intact and
  * not be handed out while the read-side section around the call runs),
  * typed caches created and destroyed during the run
- * (sizes, alignments, constructors, bulk allocation and free), frees
+ * (sizes, alignments, constructors, GOSLAB_TYPESAFE_BY_RCU, bulk
+ * allocation and free), lock-free reads of a type-safe cache's objects
+ * (inside the read-side section, the memory of an object found live
+ * stays a span of that cache however it is freed and reused), frees
  * from any thread on any CPU, goslab_shrink, goslab_cache_shrink, the
  * shrinker's scan, the background work, threads moving between CPUs
  * (the caches they leave become remote), CPU hotplug at validation
@@ -108,6 +111,7 @@ struct tcache {
 	struct goslab_cache *c;
 	unsigned int size, align, gen;
 	bool ctor;
+	bool typesafe;
 	bool dying;
 	atomic_t active;
 };
@@ -189,7 +193,7 @@ enum {
 	OP_CACHE_BULK, OP_CACHE_FREE_BULK, OP_DOUBLE_FREE, OP_INTERIOR,
 	OP_WILD, OP_WRONG_CACHE, OP_DUEL, OP_SHRINK, OP_CACHE_SHRINK, OP_SCAN,
 	OP_BG_FLUSH, OP_MIGRATE, OP_CACHE_RECREATE, OP_FAULTS, OP_BURST,
-	OP_CHURN, OP_BULK_MISUSE, OP_FREE_RCU, NR_OPS,
+	OP_CHURN, OP_BULK_MISUSE, OP_FREE_RCU, OP_TYPESAFE_READ, NR_OPS,
 };
 
 static const char * const op_names[NR_OPS] = {
@@ -198,7 +202,7 @@ static const char * const op_names[NR_OPS] = {
 	"interior_free", "wild_free", "wrong_cache_free", "duel", "shrink",
 	"cache_shrink", "shrinker_scan", "bg_flush", "migrate",
 	"cache_recreate", "faults", "burst", "churn", "bulk_misuse",
-	"free_rcu",
+	"free_rcu", "typesafe_read",
 };
 
 /* Relative weights of the operations. */
@@ -210,7 +214,7 @@ static const u16 op_weight[NR_OPS] = {
 	[OP_CACHE_SHRINK] = 2, [OP_SCAN] = 2, [OP_BG_FLUSH] = 1,
 	[OP_MIGRATE] = 4, [OP_CACHE_RECREATE] = 1, [OP_FAULTS] = 2,
 	[OP_BURST] = 6, [OP_CHURN] = 1, [OP_BULK_MISUSE] = 3,
-	[OP_FREE_RCU] = 60,
+	[OP_FREE_RCU] = 60, [OP_TYPESAFE_READ] = 20,
 };
 
 /* prandom: the same sequence for the same seed. Below @n, unbiased enough. */
@@ -723,6 +727,57 @@ static void op_free_rcu(struct tthread *t)
 	tobj_put(o);
 	if (tc)
 		atomic_dec(&tc->active);
+}
+
+/*
+ * A lock-free reader of a type-safe cache: inside rcu_read_lock() it
+ * finds a live object of such a cache (as a lookup would) and keeps
+ * reading its first byte while other threads free, reuse and shrink at
+ * will: its memory must stay in a span of that cache, never be given
+ * back (KASAN checks the reads), until the section ends. The cache
+ * itself is held active: destroying it under readers is the user's bug.
+ */
+static void op_typesafe_read(struct tthread *t)
+{
+	struct goslab_class *cls = NULL;
+	struct tcache *tc = NULL;
+	unsigned long flags;
+	unsigned int k;
+	void *p = NULL;
+
+	rcu_read_lock();
+	spin_lock_irqsave(&shadow.lock, flags);
+	if (shadow.nlive) {
+		struct tobj *o = shadow.live[trand_below(&t->rng,
+							 shadow.nlive)];
+
+		tc = o->kind == T_CACHE ? &shadow.caches[o->cache] : NULL;
+		if (tc && tc->typesafe && !tc->dying && tc->c) {
+			atomic_inc(&tc->active);
+			p = o->p;
+			cls = &tc->c->cls;
+		}
+	}
+	spin_unlock_irqrestore(&shadow.lock, flags);
+	if (!p) {
+		rcu_read_unlock();
+		return;
+	}
+	tnote(t, OP_TYPESAFE_READ, T_CACHE, 0, p);
+	for (k = 0; k < 64; k++) {
+		struct mspan *s = mheap_span_of(p);
+
+		if (!s || READ_ONCE(s->cls) != cls ||
+		    READ_ONCE(s->state) == MSPAN_DEAD) {
+			tfail(t, "type-safe %p left %s in a read section (span %p, state %d)\n",
+			      p, cls->name, s, s ? READ_ONCE(s->state) : -1);
+			break;
+		}
+		(void)READ_ONCE(*(u8 *)p);
+		cpu_relax();
+	}
+	rcu_read_unlock();
+	atomic_dec(&tc->active);
 }
 
 /*
@@ -1327,6 +1382,9 @@ static int tcache_create(struct rnd_state *rng, struct tcache *tc,
 		flags |= GOSLAB_RECLAIMABLE;
 	tc->ctor = tc->size >= sizeof(u64) && !trand_below(rng, 3);
 	args.ctor = tc->ctor ? tctor : NULL;
+	tc->typesafe = !trand_below(rng, 3);
+	if (tc->typesafe)
+		flags |= GOSLAB_TYPESAFE_BY_RCU;
 	tc->gen++;
 	snprintf(name, sizeof(name), "torture-%d-%u", slot, tc->gen);
 	tc->c = goslab_cache_create(name, tc->size, &args, flags);
@@ -1643,6 +1701,9 @@ static void trun_op(struct tthread *t, unsigned int op)
 		break;
 	case OP_FREE_RCU:
 		op_free_rcu(t);
+		break;
+	case OP_TYPESAFE_READ:
+		op_typesafe_read(t);
 		break;
 	}
 }

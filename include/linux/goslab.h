@@ -49,6 +49,20 @@ struct goslab_cache_args {
  * second half of goslab's span classes: Go's noscan bit, a kernel meaning).
  */
 #define GOSLAB_RECLAIMABLE	0x2U
+/*
+ * SLAB_TYPESAFE_BY_RCU: a freed object may be reused at once, but only as
+ * an object of the same cache: its memory is not given back to the heap
+ * (nor re-classed, nor returned to the page allocator) before a grace
+ * period has passed since its span emptied. A reader under
+ * rcu_read_lock() that found the object may thus find it freed or reused,
+ * never of another type: it must take a reference (or the object's lock)
+ * and check the object is still the one it looked up. Constructed state,
+ * and anything the reader's check relies on, survives free and
+ * allocation: init_on_alloc and init_on_free do not zero such objects
+ * (__GFP_ZERO still does) and KASAN does not poison them when freed.
+ * See Documentation/goslab.rst, "Type-safe caches".
+ */
+#define GOSLAB_TYPESAFE_BY_RCU	0x4U
 
 /*
  * GOSLAB_CACHE() - a cache for objects of type struct @__struct, named
@@ -63,9 +77,8 @@ struct goslab_cache_args {
 			    }, flags)
 
 /*
- * Typed caches do not support yet: SLAB_TYPESAFE_BY_RCU-like caches,
- * NUMA node placement, memcg accounting. goslab_free_rcu() frees any
- * goslab object after a grace period.
+ * Typed caches do not support yet: NUMA node placement, memcg accounting.
+ * goslab_free_rcu() frees any goslab object after a grace period.
  */
 struct goslab_cache *goslab_cache_create(const char *name, unsigned int size,
 					 const struct goslab_cache_args *args,

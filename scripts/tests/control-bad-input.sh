@@ -33,6 +33,7 @@ for line in " " "bogus" "alloc" "alloc keep" "alloc keep x" \
 	"free" "free 0" "free -3" "free some" "free 1 2" "create" \
 	"create x" "create x 0" "create x 40000" "create x 64 3" \
 	"create x 64 16384" "create keep 64" "create x 64 8 9" "destroy" \
+	"create x typesafe" "create x 64 typesafe typesafe" "create x 64 8 rcu" \
 	"destroy nosuch" "churn" "churn 0 1 1" "churn 1 0 1" "churn 1 1" \
 	"churn 99999999 1 1" "shrink now" "validate 1" "ALLOC keep 1" \
 	"alloc	keep	" "a b c d e f g"; do

@@ -64,4 +64,22 @@ cmd "destroy r96"
 cmd "shrink"
 check "$(held)" 0 "pages held after free_rcu, the barrier and shrink"
 validate "rcu_barrier"
+# A type-safe cache: its emptied spans wait a grace period in rcu_pending
+# before the heap has them; the barrier gives them back.
+cmd "create ts 200 typesafe"
+check "$(head -1 $c)" "last: created ts: 200 bytes, type-safe by RCU" "create typesafe"
+check "$(cat $d/caches/ts/destroy_by_rcu)" 1 "destroy_by_rcu"
+check "$(cat $d/caches/goslab-64/destroy_by_rcu)" 0 "destroy_by_rcu of a size class"
+cmd "alloc ts 3000"
+cmd "free all"
+cmd "shrink"
+sum=$(awk '$1 == "held" { h = $2 } $1 != "held" && $1 != "released" { s += $2 } END { print s - h }' $d/memory)
+check "$sum" 0 "memory states add up to held with type-safe spans waiting"
+validate "typesafe"
+cmd "rcu_barrier"
+check "$(awk '/^rcu_pending /{ print $2 }' $d/memory)" 0 "no type-safe span waits after the barrier"
+cmd "destroy ts"
+cmd "shrink"
+check "$(held)" 0 "pages held after a type-safe cache and shrink"
+validate "typesafe destroyed"
 exit $fail
