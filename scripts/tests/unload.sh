@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside a goslab kernel: goslab is unloaded right after heavy use,
-# with objects and caches still held by the control file, spans freshly
-# freed (background sweep queued), pageCaches full, and the shrinkers
-# and (with several CPUs) CPU hotplug running while it unloads; then
+# with objects and caches (one type-safe) still held by the control file,
+# spans freshly freed (background sweep queued), pageCaches full, and the
+# shrinkers and (with several CPUs) CPU hotplug running while it unloads; then
 # loaded again. Unload must be clean (no report in the kernel log, which
 # goslab-vm checks), report no leak, and give the memory back.
 
@@ -48,6 +48,10 @@ while [ $round -le 3 ]; do
 	on 0 "kmalloc 2000 5000"
 	cmd "tiny 7 3000"
 	cmd "free 9000"
+	# A type-safe cache whose emptied spans wait for a grace period.
+	cmd "create ts$round 200 typesafe"
+	cmd "alloc ts$round 3000"
+	cmd "free 3000"
 	# Frees waiting for a grace period: unload must fold them first.
 	cmd "kmalloc 300 2000"
 	cmd "free_rcu 2500"
