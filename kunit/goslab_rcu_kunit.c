@@ -372,30 +372,34 @@ static int rcu_writer(void *arg)
 	return 0;
 }
 
-static void rcu_readers_test(struct kunit *test)
+/*
+ * Run @writer on the first online CPU and @reader on each of the next
+ * ones, @max threads at most (on one CPU, a reader beside the writer,
+ * interleaved), for 250 ms. Returns how many ran, or 0 when a thread
+ * could not be made (those made are stopped before they run).
+ */
+static unsigned int rcu_run_threads(int (*writer)(void *),
+				    int (*reader)(void *), void *arg,
+				    unsigned int max)
 {
-	struct rcu_table *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
-	struct task_struct *task[3];
+	struct task_struct *task[4];
 	unsigned int cpu, nr = 0, i;
 
-	KUNIT_ASSERT_NOT_NULL(test, t);
-	t->c = goslab_test_cache_create(test, "rcu_readers",
-					sizeof(struct rcu_obj), NULL, 0);
-	KUNIT_ASSERT_NOT_NULL(test, t->c);
-	/* The writer on the first CPU, a reader on each of up to 2 others. */
+	max = min_t(unsigned int, max, ARRAY_SIZE(task));
 	for_each_online_cpu(cpu) {
-		if (nr == ARRAY_SIZE(task))
+		if (nr == max)
 			break;
-		task[nr] = kthread_create(nr ? rcu_reader : rcu_writer, t,
+		task[nr] = kthread_create(nr ? reader : writer, arg,
 					  "goslab_rcu/%u", cpu);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(task[nr]));
+		if (IS_ERR(task[nr]))
+			goto stop;
 		kthread_bind(task[nr], cpu);
 		nr++;
 	}
-	/* One CPU (UML): a reader beside the writer, interleaved. */
 	if (nr == 1) {
-		task[nr] = kthread_create(rcu_reader, t, "goslab_rcu_r");
-		KUNIT_ASSERT_FALSE(test, IS_ERR(task[nr]));
+		task[nr] = kthread_create(reader, arg, "goslab_rcu_r");
+		if (IS_ERR(task[nr]))
+			goto stop;
 		nr++;
 	}
 	for (i = 0; i < nr; i++) {
@@ -407,6 +411,25 @@ static void rcu_readers_test(struct kunit *test)
 		kthread_stop(task[i]);
 		put_task_struct(task[i]);
 	}
+	return nr;
+stop:
+	for (i = 0; i < nr; i++)
+		kthread_stop(task[i]);
+	return 0;
+}
+
+static void rcu_readers_test(struct kunit *test)
+{
+	struct rcu_table *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	unsigned int nr, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->c = goslab_test_cache_create(test, "rcu_readers",
+					sizeof(struct rcu_obj), NULL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, t->c);
+	/* The writer on the first CPU, a reader on each of up to 2 others. */
+	nr = rcu_run_threads(rcu_writer, rcu_reader, t, 3);
+	KUNIT_ASSERT_GT(test, nr, 0);
 	kunit_info(test, "%lu replacements, %ld lookups on %u threads\n",
 		   t->writes, atomic_long_read(&t->reads), nr);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&t->bad), 0);
@@ -852,38 +875,15 @@ static void rcu_typesafe_lookup_test(struct kunit *test)
 {
 	struct ts_table *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	unsigned long released;
-	struct task_struct *task[4];
-	unsigned int cpu, nr = 0, i;
+	unsigned int nr, i;
 
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	t->c = ts_cache_create(test, "rcu_typesafe_lookup");
 	KUNIT_ASSERT_NOT_NULL(test, t->c);
 	released = READ_ONCE(t->c->cls.central.nrelease);
 	/* The writer on the first CPU, a reader on each of up to 3 others. */
-	for_each_online_cpu(cpu) {
-		if (nr == ARRAY_SIZE(task))
-			break;
-		task[nr] = kthread_create(nr ? ts_reader : ts_writer, t,
-					  "goslab_ts/%u", cpu);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(task[nr]));
-		kthread_bind(task[nr], cpu);
-		nr++;
-	}
-	/* One CPU (UML): a reader beside the writer, interleaved. */
-	if (nr == 1) {
-		task[nr] = kthread_create(ts_reader, t, "goslab_ts_r");
-		KUNIT_ASSERT_FALSE(test, IS_ERR(task[nr]));
-		nr++;
-	}
-	for (i = 0; i < nr; i++) {
-		get_task_struct(task[i]);
-		wake_up_process(task[i]);
-	}
-	msleep(250);
-	for (i = 0; i < nr; i++) {
-		kthread_stop(task[i]);
-		put_task_struct(task[i]);
-	}
+	nr = rcu_run_threads(ts_writer, ts_reader, t, 4);
+	KUNIT_ASSERT_GT(test, nr, 0);
 	released = READ_ONCE(t->c->cls.central.nrelease) - released;
 	kunit_info(test, "%lu replacements, %ld lookups (%ld hits) on %u threads, %lu spans released\n",
 		   t->writes, atomic_long_read(&t->lookups),
