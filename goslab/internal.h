@@ -116,8 +116,10 @@
  *             period (call_rcu()) before mheap_free_span() gives its pages
  *             back: on no list, still in the arena index with every slot
  *             free, so a free of a stale pointer into it is a double
- *             free. Counted in the heap's pages_rcu and in the memory
- *             state rcu_pending.
+ *             free. Its state is written under mheap.lock, with the
+ *             heap's pages_rcu that counts it (the memory state
+ *             rcu_pending). A type-safe class's spans in use are never
+ *             scavenged (mspan_scavenge()): readers may read freed slots.
  *   DEAD      descriptor of a span given back to mheap. Freed (with its
  *             tiny words) only after an RCU grace period: every path
  *             that looks a pointer up in the arena index does so under
@@ -186,7 +188,11 @@
  * with the mask of CPUs it queued work on; its work items take the
  * locks below on each CPU), goslab_bg_rcu_mutex (sweep.c: held by a run
  * of the RCU work, which goslab_bg_pause() waits for) before rcu_mutex
- * (rcu.c: the RCU work's list of spans, and goslab_rcu_barrier()). Then
+ * (rcu.c: the RCU work's list of spans, and goslab_rcu_barrier()).
+ * rcu_spans_mutex (mheap.c: one mheap_release_rcu_spans() at a time, so
+ * that a caller finding the due list empty knows the spans taken before
+ * it are in the heap) is taken with none of goslab_class_mutex, the cpu
+ * hotplug lock, goslab_bg_rcu_mutex or rcu_mutex held. Then
  * the spinning ones, every one taken with
  * IRQs disabled on !PREEMPT_RT because allocation and free work in
  * hardirq context there (on PREEMPT_RT, 1, 2 and mheap.lock are sleeping

@@ -45,6 +45,24 @@ static inline size_t goslab_valid_bytes(const void *p, size_t usable)
 #endif
 void goslab_forget_live_objects(struct mspan *s);
 
+/*
+ * Is an object of @cls zeroed when handed out (init_on_alloc, __GFP_ZERO)?
+ * Not a constructed one, nor a type-safe one unless __GFP_ZERO asks. The
+ * static key first: the class is not read when it is off.
+ */
+static __always_inline bool goslab_init_on_alloc(const struct goslab_class *cls,
+						 gfp_t gfp)
+{
+	return want_init_on_alloc(gfp) && !cls->ctor &&
+	       (!cls->typesafe_rcu || (gfp & __GFP_ZERO));
+}
+
+/* Is an object of @cls zeroed when freed (init_on_free)? */
+static __always_inline bool goslab_init_on_free(const struct goslab_class *cls)
+{
+	return want_init_on_free() && !cls->ctor && !cls->typesafe_rcu;
+}
+
 /**
  * goslab_post_alloc() - an object of @cls is handed out for @size bytes
  * @cls: its class (not the tiny one)
@@ -60,9 +78,7 @@ void goslab_forget_live_objects(struct mspan *s);
 static __always_inline void goslab_post_alloc(const struct goslab_class *cls,
 					      void *p, size_t size, gfp_t gfp)
 {
-	/* The static key first: the class is not read when it is off. */
-	bool init = want_init_on_alloc(gfp) && !cls->ctor &&
-		    (!cls->typesafe_rcu || (gfp & __GFP_ZERO));
+	bool init = goslab_init_on_alloc(cls, gfp);
 
 	if (IS_ENABLED(CONFIG_KASAN_GENERIC))
 		goslab_kasan_alloc(p, size, cls->elemsize, init);
@@ -79,7 +95,7 @@ static __always_inline bool goslab_pre_free_is_noop(const struct goslab_class *c
 {
 	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
 	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
-	       !(want_init_on_free() && !cls->ctor && !cls->typesafe_rcu);
+	       !goslab_init_on_free(cls);
 }
 
 /*
@@ -91,8 +107,7 @@ static __always_inline bool goslab_post_alloc_is_noop(const struct goslab_class 
 {
 	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
 	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
-	       !(want_init_on_alloc(gfp) && !cls->ctor &&
-		 (!cls->typesafe_rcu || (gfp & __GFP_ZERO)));
+	       !goslab_init_on_alloc(cls, gfp);
 }
 
 /**
@@ -108,7 +123,7 @@ static __always_inline bool goslab_post_alloc_is_noop(const struct goslab_class 
 static __always_inline void goslab_pre_free(const struct goslab_class *cls,
 					    void *p)
 {
-	bool init = want_init_on_free() && !cls->ctor;
+	bool init = goslab_init_on_free(cls);
 
 	kmemleak_free(p);
 	if (cls->typesafe_rcu)
