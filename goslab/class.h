@@ -24,7 +24,7 @@ struct rcu_fold;
  * @free_object: free the object at @p inside slot-sized blocks of @s (the
  *	tiny class); the cpu lock held. Returns 0 or -GOSLAB_ERR_*
  * @free_rcu: goslab_free_rcu() of such an object; the cpu lock held.
- *	Returns as @free_object, and sets *@f and *@queued for
+ *	Returns as @free_object, and sets *@f and *@arm for
  *	goslab_rcu_mark_done()
  * @object_size: the size of the object at @p, or 0 with *@err set
  * @span_is_valid: check what the kind keeps per span (mspan_is_valid())
@@ -40,7 +40,7 @@ struct rcu_fold;
 struct goslab_class_ops {
 	int (*free_object)(struct mspan *s, const void *p);
 	int (*free_rcu)(struct mspan *s, const void *p, struct rcu_fold *f,
-			bool *queued);
+			bool *arm);
 	size_t (*object_size)(struct mspan *s, const void *p, int *err);
 	bool (*span_is_valid)(const struct mspan *s);
 	void (*flush)(struct goslab_class *cls);

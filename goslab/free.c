@@ -329,10 +329,10 @@ EXPORT_SYMBOL_GPL(goslab_cache_free);
 /*
  * goslab_free_rcu() of a large object: nfreed taken to 1 now (a second
  * free is a double free), the span given back by the RCU work. Under the
- * cpu lock. Returns 0 or -GOSLAB_ERR_DOUBLE_FREE, and *@queued as
+ * cpu lock. Returns 0 or -GOSLAB_ERR_DOUBLE_FREE, and *@arm as
  * mspan_rcu_mark().
  */
-static int goslab_free_rcu_large(struct mspan *s, bool *queued)
+static int goslab_free_rcu_large(struct mspan *s, bool *arm)
 {
 	int ret = 0;
 
@@ -341,7 +341,7 @@ static int goslab_free_rcu_large(struct mspan *s, bool *queued)
 		ret = -GOSLAB_ERR_DOUBLE_FREE;
 	} else {
 		WRITE_ONCE(s->nfreed, 1);
-		*queued = mspan_rcu_mark(s, 0, (unsigned long)s->npages *
+		*arm = mspan_rcu_mark(s, 0, (unsigned long)s->npages *
 					 GOSLAB_PAGE_SIZE);
 		atomic_long_inc(&goslab_large_rcu_pending);
 	}
@@ -357,21 +357,24 @@ static int goslab_free_rcu_large(struct mspan *s, bool *queued)
  * double free to the usual checks) but not counted in nfreed, which the
  * sweep leaves alone until the RCU work folds it. What is due in the span
  * is folded first (mspan_rcu_fold_before_mark()). Under the cpu lock.
- * Returns 0 or -GOSLAB_ERR_DOUBLE_FREE, and *@f and *@queued for
- * goslab_rcu_mark_done().
+ * Returns 0 or -GOSLAB_ERR_DOUBLE_FREE. Inlined into goslab_free_rcu():
+ * nothing here takes a local's address, so that the call needs no stack
+ * canary.
  */
-static int goslab_free_rcu_small(struct mspan *s, unsigned int idx,
-				 const void *p, struct rcu_fold *f,
-				 bool *queued)
+static __always_inline int goslab_free_rcu_small(struct mspan *s,
+						 unsigned int idx,
+						 const void *p)
 {
+	struct rcu_fold f = {};
+	bool arm = false;
 	int ret;
 
 	raw_spin_lock(&s->free_lock);
 	ret = mspan_free_check(s, idx);
 	if (likely(!ret)) {
-		mspan_rcu_fold_before_mark(s, f);
+		f = mspan_rcu_fold_before_mark(s);
 		__set_bit(idx, s->free_bits);
-		*queued = mspan_rcu_mark(s, idx, s->elemsize);
+		arm = mspan_rcu_mark(s, idx, s->elemsize);
 		atomic_long_inc(&s->cls->rcu_pending);
 	}
 	raw_spin_unlock(&s->free_lock);
@@ -379,6 +382,40 @@ static int goslab_free_rcu_small(struct mspan *s, unsigned int idx,
 		return -GOSLAB_ERR_DOUBLE_FREE;
 	/* kmemleak forgets it at the fold, with the other hooks. */
 	kmemleak_ignore(p);
+	goslab_rcu_mark_done(s, f, arm);
+	return 0;
+}
+
+/*
+ * goslab_free_rcu() of anything but a checked small object (tiny and
+ * large objects, misuse), entered with the cpu lock held and @s =
+ * __mheap_span_of(@p); drops the lock and reports misuse after it.
+ */
+static noinline int free_rcu_object_slow(const void *p, struct mspan *s,
+					 unsigned long flags, unsigned long ip,
+					 const char *api)
+{
+	struct rcu_fold f = {};
+	bool arm = false;
+	unsigned int idx;
+	int err = 0;
+
+	s = goslab_object_span_of(s, p, &idx, &err);
+	if (s) {
+		if (!s->cls)
+			err = -goslab_free_rcu_large(s, &arm);
+		else if (idx == UINT_MAX)
+			err = -s->cls->ops->free_rcu(s, p, &f, &arm);
+		else
+			err = -goslab_free_rcu_small(s, idx, p);
+		/* A fold made before a misuse was found is finished too. */
+		goslab_rcu_mark_done(s, f, arm);
+	}
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
+	if (unlikely(err)) {
+		goslab_report(err, p, ip, api);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -394,27 +431,19 @@ static int goslab_free_rcu_small(struct mspan *s, unsigned int idx,
  */
 int goslab_free_rcu_object(const void *p, unsigned long ip, const char *api)
 {
-	struct rcu_fold f = {};
-	bool queued = false;
 	unsigned long flags;
 	unsigned int idx;
 	struct mspan *s;
-	int err = 0;
+	int err;
 
 	if (unlikely(!p))
 		return 0;
 	local_lock_irqsave(&goslab_cpu_lock, flags);
-	s = goslab_object_span(p, &idx, &err);
-	if (s) {
-		if (!s->cls)
-			err = -goslab_free_rcu_large(s, &queued);
-		else if (idx == UINT_MAX)
-			err = -s->cls->ops->free_rcu(s, p, &f, &queued);
-		else
-			err = -goslab_free_rcu_small(s, idx, p, &f, &queued);
-		/* A fold made before a misuse was found is finished too. */
-		goslab_rcu_mark_done(s, &f, queued);
-	}
+	s = __mheap_span_of(p);
+	if (unlikely(!s || s->tiny || !s->cls ||
+		     !mspan_object_at(s, (unsigned long)p, &idx)))
+		return free_rcu_object_slow(p, s, flags, ip, api);
+	err = -goslab_free_rcu_small(s, idx, p);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (unlikely(err)) {
 		goslab_report(err, p, ip, api);

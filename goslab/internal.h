@@ -322,10 +322,89 @@ struct rcu_fold {
 	bool release_large;
 };
 
-void mspan_rcu_fold_before_mark(struct mspan *s, struct rcu_fold *f);
-bool mspan_rcu_mark(struct mspan *s, unsigned int idx, unsigned long bytes);
-void goslab_rcu_mark_done(struct mspan *s, const struct rcu_fold *f,
-			  bool queued);
+extern atomic_long_t goslab_rcu_calls;
+
+struct rcu_fold mspan_rcu_fold_before_mark_slow(struct mspan *s);
+void mspan_rcu_start_older(struct mspan *s);
+bool mspan_rcu_queue(struct mspan *s);
+void goslab_rcu_arm(void);
+
+/**
+ * mspan_rcu_fold_before_mark() - fold what is due before a new free
+ * @s: a small or tiny span; the cpu lock and its free_lock held
+ *
+ * Polls the older generation's cookie at most once a tick (a grace
+ * period takes several): the frees of a busy span make no call into RCU
+ * in between. A poll skipped when the byte of jiffies wraps around to
+ * the same value only delays the fold to the next tick, or to the work.
+ *
+ * Return: what to do after the lock, for goslab_rcu_mark_done().
+ */
+static __always_inline struct rcu_fold
+mspan_rcu_fold_before_mark(struct mspan *s)
+{
+	struct rcu_fold f = {};
+
+	lockdep_assert_held(&s->free_lock);
+	if (s->rcu_count[s->rcu_older] &&
+	    s->rcu_poll_jiffy != (u8)jiffies)
+		f = mspan_rcu_fold_before_mark_slow(s);
+	return f;
+}
+
+/**
+ * mspan_rcu_mark() - put slot @idx of @s in the generation new frees join
+ * @s: the span; its free_lock held
+ * @idx: the slot (a tiny span's block)
+ * @bytes: what the free keeps waiting, for the rcu_pending figure
+ *
+ * The older generation, closed with a cookie taken now, when it is empty
+ * (then so is the younger, see mspan_rcu_fold_locked()); else the
+ * younger. A tiny block may be in both: its marks count once per
+ * generation.
+ *
+ * Return: true when the caller must call goslab_rcu_arm() after
+ * dropping the lock (the span is the first queued since the work ran).
+ */
+static __always_inline bool mspan_rcu_mark(struct mspan *s, unsigned int idx,
+					   unsigned long bytes)
+{
+	unsigned int g = s->rcu_older;
+
+	lockdep_assert_held(&s->free_lock);
+	if (likely(s->rcu_count[g]))
+		g ^= 1;
+	else
+		mspan_rcu_start_older(s);
+	if (!__test_and_set_bit(idx, mspan_rcu_bits(s, g)))
+		s->rcu_count[g]++;
+	if (bytes)
+		atomic_long_add(bytes, &goslab_rcu_pending_bytes);
+	atomic_long_inc(&goslab_rcu_calls);
+	if (likely(s->rcu_queued))
+		return false;
+	return mspan_rcu_queue(s);
+}
+
+/**
+ * goslab_rcu_mark_done() - after a goslab_free_rcu() dropped free_lock
+ * @s: the span
+ * @f: from mspan_rcu_fold_before_mark()
+ * @arm: from mspan_rcu_mark()
+ *
+ * The first free since the span's sweep (a fold's) tells mcentral.
+ *
+ * Context: the cpu lock held (the descriptor stays readable).
+ */
+static __always_inline void goslab_rcu_mark_done(struct mspan *s,
+						 struct rcu_fold f, bool arm)
+{
+	if (unlikely(f.note_free))
+		mcentral_note_free(s->cls, s);
+	if (unlikely(arm))
+		goslab_rcu_arm();
+}
+
 void goslab_rcu_read_stats(struct goslab_rcu_stats *st);
 int goslab_rcu_init(void);
 void goslab_rcu_exit(void);

@@ -65,7 +65,7 @@ static DECLARE_WORK(goslab_rcu_work, goslab_rcu_work_fn);
 static struct workqueue_struct *goslab_rcu_wq;
 
 /* goslab_free_rcu() calls accepted, and frees folded since load. */
-static atomic_long_t rcu_calls = ATOMIC_LONG_INIT(0);
+atomic_long_t goslab_rcu_calls = ATOMIC_LONG_INIT(0);
 static atomic_long_t rcu_folded = ATOMIC_LONG_INIT(0);
 static atomic_long_t rcu_work_runs = ATOMIC_LONG_INIT(0);
 
@@ -76,45 +76,43 @@ static void goslab_rcu_wake(struct rcu_head *head)
 		queue_work(goslab_rcu_wq, &goslab_rcu_work);
 }
 
-/*
- * Make sure the work runs after a grace period: one call_rcu() in flight
- * at a time. Any context but NMI; no free_lock held.
+/**
+ * goslab_rcu_arm() - make sure the work runs after a grace period
+ *
+ * One call_rcu() in flight at a time.
+ *
+ * Context: any context but NMI; no free_lock held.
  */
-static void goslab_rcu_arm(void)
+void goslab_rcu_arm(void)
 {
 	if (!test_and_set_bit(0, &rcu_wake_armed))
 		call_rcu(&rcu_wake_head, goslab_rcu_wake);
 }
 
 /**
- * mspan_rcu_mark() - put slot @idx of @s in the generation new frees join
+ * mspan_rcu_start_older() - close the empty older generation of @s
  * @s: the span; its free_lock held
- * @idx: the slot (a tiny span's block)
- * @bytes: what the free keeps waiting, for the rcu_pending figure
  *
- * The older generation, closed with a cookie taken now, when it is empty
- * (then so is the younger, see mspan_rcu_fold_due()); else the younger.
- * A tiny block may be in both: its marks count once per generation.
- *
- * Return: true when the caller must call goslab_rcu_queued() after
- * dropping the lock (the span is newly queued).
+ * The free about to be marked goes into the older generation, which is
+ * closed at once with a cookie taken now (see mspan_rcu_mark()).
  */
-bool mspan_rcu_mark(struct mspan *s, unsigned int idx, unsigned long bytes)
+void mspan_rcu_start_older(struct mspan *s)
 {
-	unsigned int g = s->rcu_older;
-
 	lockdep_assert_held(&s->free_lock);
-	if (s->rcu_count[g])
-		g ^= 1;
-	else
-		s->rcu_cookie = get_state_synchronize_rcu();
-	if (!__test_and_set_bit(idx, mspan_rcu_bits(s, g)))
-		s->rcu_count[g]++;
-	if (bytes)
-		atomic_long_add(bytes, &goslab_rcu_pending_bytes);
-	atomic_long_inc(&rcu_calls);
-	if (s->rcu_queued)
-		return false;
+	s->rcu_cookie = get_state_synchronize_rcu();
+	s->rcu_poll_jiffy = (u8)jiffies;
+}
+
+/**
+ * mspan_rcu_queue() - the first pending free of @s queues it for the work
+ * @s: the span; its free_lock held
+ *
+ * Return: true when the caller must arm the work (goslab_rcu_arm()) once
+ * the lock is dropped: the list was empty.
+ */
+bool mspan_rcu_queue(struct mspan *s)
+{
+	lockdep_assert_held(&s->free_lock);
 	s->rcu_queued = true;
 	return llist_add(&s->rcu_node, &rcu_incoming);
 }
@@ -230,11 +228,13 @@ static bool mspan_rcu_fold_locked(struct mspan *s, struct rcu_fold *f,
 				return false;
 			/* Close the younger: it becomes the older. */
 			s->rcu_older = g ^ 1;
-			s->rcu_cookie = get_state_synchronize_rcu();
+			mspan_rcu_start_older(s);
 			continue;
 		}
-		if (!poll_state_synchronize_rcu(s->rcu_cookie))
+		if (!poll_state_synchronize_rcu(s->rcu_cookie)) {
+			s->rcu_poll_jiffy = (u8)jiffies;
 			return false;
+		}
 		if (!rcu_fold_gen(s, g, f, budget))
 			return true;
 	}
@@ -262,9 +262,9 @@ static void rcu_fold_release(struct mspan *s, const struct rcu_fold *f)
 }
 
 /**
- * mspan_rcu_fold_before_mark() - fold what is due before a new free
- * @s: a small or tiny span; the cpu lock and its free_lock held
- * @f: what to do after the lock, for goslab_rcu_mark_done()
+ * mspan_rcu_fold_before_mark_slow() - fold what is due before a new free
+ * @s: a small or tiny span whose older generation holds frees; the cpu
+ *	lock and its free_lock held
  *
  * goslab_free_rcu() folds the span's due generations itself (at most
  * GOSLAB_RCU_FOLD_HOOKED objects when each is cleared), so that the frees
@@ -272,29 +272,16 @@ static void rcu_fold_release(struct mspan *s, const struct rcu_fold *f)
  * for their frees' folding, as they would for goslab_free(). The
  * mspan_rcu_mark() that follows under the same hold keeps the span
  * pending, so it stays on the work's list without being released.
+ *
+ * Return: what to do after the lock, for goslab_rcu_mark_done().
  */
-void mspan_rcu_fold_before_mark(struct mspan *s, struct rcu_fold *f)
+struct rcu_fold mspan_rcu_fold_before_mark_slow(struct mspan *s)
 {
 	unsigned int budget = GOSLAB_RCU_FOLD_HOOKED;
+	struct rcu_fold f = {};
 
-	if (s->rcu_count[s->rcu_older])
-		mspan_rcu_fold_locked(s, f, &budget);
-}
-
-/**
- * goslab_rcu_mark_done() - after a goslab_free_rcu() dropped free_lock
- * @s: the span
- * @f: from mspan_rcu_fold_before_mark()
- * @queued: from mspan_rcu_mark()
- *
- * Context: the cpu lock held (the descriptor stays readable).
- */
-void goslab_rcu_mark_done(struct mspan *s, const struct rcu_fold *f,
-			  bool queued)
-{
-	rcu_fold_note(s, f);
-	if (queued)
-		goslab_rcu_arm();
+	mspan_rcu_fold_locked(s, &f, &budget);
+	return f;
 }
 
 /*
@@ -485,7 +472,7 @@ EXPORT_SYMBOL_GPL(goslab_rcu_barrier);
  */
 void goslab_rcu_read_stats(struct goslab_rcu_stats *st)
 {
-	st->calls = atomic_long_read(&rcu_calls);
+	st->calls = atomic_long_read(&goslab_rcu_calls);
 	st->folded = atomic_long_read(&rcu_folded);
 	st->pending_bytes = atomic_long_read(&goslab_rcu_pending_bytes);
 	st->work_runs = atomic_long_read(&rcu_work_runs);

@@ -319,10 +319,10 @@ static int tiny_free_object(struct mspan *s, const void *p)
  * work, once the grace period has passed and the block's last object is
  * gone. Nothing is written into the object. What is due in the span is
  * folded first. Under the cpu lock. Returns as tiny_free_object(), and
- * *@f and *@queued for goslab_rcu_mark_done().
+ * *@f and *@arm for goslab_rcu_mark_done().
  */
 static int tiny_free_rcu(struct mspan *s, const void *p, struct rcu_fold *f,
-			 bool *queued)
+			 bool *arm)
 {
 	unsigned long rel = (unsigned long)p - s->base;
 	unsigned int off = rel % GOSLAB_TINY_SIZE, size;
@@ -336,7 +336,7 @@ static int tiny_free_rcu(struct mspan *s, const void *p, struct rcu_fold *f,
 	 * Before the object's bits go: its block still holds it, so the
 	 * fold cannot free the block it is about to be marked in.
 	 */
-	mspan_rcu_fold_before_mark(s, f);
+	*f = mspan_rcu_fold_before_mark(s);
 	size = tiny_take_object(&s->tiny[rel / GOSLAB_TINY_SIZE], off, &new);
 	if (!size) {
 		raw_spin_unlock(&s->free_lock);
@@ -344,8 +344,8 @@ static int tiny_free_rcu(struct mspan *s, const void *p, struct rcu_fold *f,
 	}
 	/* Tiny objects are known to kmemleak one by one, by their start. */
 	kmemleak_free(p);
-	*queued = mspan_rcu_mark(s, rel / GOSLAB_TINY_SIZE,
-				 new ? 0 : GOSLAB_TINY_SIZE);
+	*arm = mspan_rcu_mark(s, rel / GOSLAB_TINY_SIZE,
+			      new ? 0 : GOSLAB_TINY_SIZE);
 	raw_spin_unlock(&s->free_lock);
 	tiny_count_free(size);
 	return 0;
