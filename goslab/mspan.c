@@ -29,7 +29,8 @@ EXPORT_SYMBOL_IF_KUNIT(goslab_emptymspan);
 
 size_t mspan_desc_size(unsigned int nelems)
 {
-	return struct_size_t(struct mspan, bits, 5 * BITS_TO_LONGS(nelems));
+	return struct_size_t(struct mspan, bits,
+			     MSPAN_NR_BITMAPS * BITS_TO_LONGS(nelems));
 }
 EXPORT_SYMBOL_IF_KUNIT(mspan_desc_size);
 
@@ -101,11 +102,19 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 	s->nlocal_freed = 0;
 	s->free_bits = s->bits + words;
 	s->local_free_bits = s->bits + 2 * words;
-	bitmap_zero(s->alloc_bits, nelems);
-	bitmap_zero(s->free_bits, nelems);
-	bitmap_zero(s->local_free_bits, nelems);
-	bitmap_zero(mspan_rcu_bits(s, 0), nelems);
-	bitmap_zero(mspan_rcu_bits(s, 1), nelems);
+	/*
+	 * The bitmaps lie end to end: one clear, and for a span of at most
+	 * 64 slots (every large span) no call at all, which a large
+	 * object's allocation would pay for each bitmap.
+	 */
+	if (words == 1) {
+		unsigned int i;
+
+		for (i = 0; i < MSPAN_NR_BITMAPS; i++)
+			s->bits[i] = 0;
+	} else {
+		memset(s->bits, 0, MSPAN_NR_BITMAPS * words * sizeof(long));
+	}
 	s->rcu_count[0] = 0;
 	s->rcu_count[1] = 0;
 	s->rcu_older = 0;

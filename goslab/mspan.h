@@ -58,6 +58,9 @@ struct heap_chunk;
  *    nfreed 1. A tiny block marked pending is allocated, whatever its
  *    word says. A span with a pending free is rcu_queued.
  */
+/* Bitmaps in a descriptor, BITS_TO_LONGS(nelems) words each. */
+#define MSPAN_NR_BITMAPS	5
+
 /**
  * struct mspan - a run of goslab pages carved into objects of one class
  * @base: address of the first object; GOSLAB_PAGE_SIZE aligned
@@ -123,8 +126,9 @@ struct heap_chunk;
  *	(get_state_synchronize_rcu()), taken when it was closed; the
  *	younger one has none until it is closed; under @free_lock
  * @rcu_node: linkage on the RCU work's lists while @rcu_queued
- * @bits: storage for the five bitmaps (alloc, free, local free and the
- *	two generations of goslab_free_rcu(), mspan_rcu_bits())
+ * @bits: storage for the MSPAN_NR_BITMAPS bitmaps, end to end: alloc,
+ *	free, local free and the two generations of goslab_free_rcu()
+ *	(mspan_rcu_bits())
  *
  * Fields before @alloc_cache are set before the span is published in the
  * arena index and never change afterwards.
