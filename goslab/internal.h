@@ -329,14 +329,20 @@ void mspan_rcu_start_older(struct mspan *s);
 bool mspan_rcu_queue(struct mspan *s);
 void goslab_rcu_arm(void);
 
+/*
+ * Frees of a span that skip the poll of its older generation's cookie
+ * after one poll: each poll calls into RCU and nearly always finds the
+ * grace period running, while a fold found one free later is as good.
+ */
+#define GOSLAB_RCU_POLL_SKIP	7
+
 /**
  * mspan_rcu_fold_before_mark() - fold what is due before a new free
  * @s: a small or tiny span; the cpu lock and its free_lock held
  *
- * Polls the older generation's cookie at most once a tick (a grace
- * period takes several): the frees of a busy span make no call into RCU
- * in between. A poll skipped when the byte of jiffies wraps around to
- * the same value only delays the fold to the next tick, or to the work.
+ * Polls the older generation's cookie at every GOSLAB_RCU_POLL_SKIP + 1st
+ * free of the span, and folds what is due when it has passed (the work
+ * folds whatever these polls miss).
  *
  * Return: what to do after the lock, for goslab_rcu_mark_done().
  */
@@ -346,8 +352,14 @@ mspan_rcu_fold_before_mark(struct mspan *s)
 	struct rcu_fold f = {};
 
 	lockdep_assert_held(&s->free_lock);
-	if (s->rcu_count[s->rcu_older] &&
-	    s->rcu_poll_jiffy != (u8)jiffies)
+	if (!s->rcu_count[s->rcu_older])
+		return f;
+	if (s->rcu_poll_skip) {
+		s->rcu_poll_skip--;
+		return f;
+	}
+	s->rcu_poll_skip = GOSLAB_RCU_POLL_SKIP;
+	if (poll_state_synchronize_rcu(s->rcu_cookie))
 		f = mspan_rcu_fold_before_mark_slow(s);
 	return f;
 }

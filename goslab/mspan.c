@@ -119,7 +119,7 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 	s->rcu_count[1] = 0;
 	s->rcu_older = 0;
 	s->rcu_queued = false;
-	s->rcu_poll_jiffy = (u8)jiffies;
+	s->rcu_poll_skip = 0;
 	s->alloc_cache = mspan_window_mask(s, 0);
 	s->alloc_claimed = hweight64(s->alloc_cache);
 }

@@ -118,10 +118,8 @@ struct heap_chunk;
  * @rcu_queued: the span is on the RCU work's lists (goslab_rcu_pending
  *	or its own); set with the first pending free, cleared by the work
  *	once none is left; under @free_lock
- * @rcu_poll_jiffy: the low byte of jiffies when @rcu_cookie was last
- *	found not to have passed (or was taken): a free polls the cookie
- *	again only on a later tick, so that the frees of a busy span do
- *	not each call into RCU; under @free_lock
+ * @rcu_poll_skip: frees of the span to come before the next one polls
+ *	@rcu_cookie (mspan_rcu_fold_before_mark()); under @free_lock
  * @rcu_cookie: the older generation's grace-period cookie
  *	(get_state_synchronize_rcu()), taken when it was closed; the
  *	younger one has none until it is closed; under @free_lock
@@ -153,7 +151,7 @@ struct mspan {
 	u8 state;
 	u8 rcu_older;
 	bool rcu_queued;
-	u8 rcu_poll_jiffy;
+	u8 rcu_poll_skip;
 	u32 unswept_since;
 	union {
 		struct list_head list;

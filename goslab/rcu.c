@@ -100,7 +100,7 @@ void mspan_rcu_start_older(struct mspan *s)
 {
 	lockdep_assert_held(&s->free_lock);
 	s->rcu_cookie = get_state_synchronize_rcu();
-	s->rcu_poll_jiffy = (u8)jiffies;
+	s->rcu_poll_skip = GOSLAB_RCU_POLL_SKIP;
 }
 
 /**
@@ -231,10 +231,8 @@ static bool mspan_rcu_fold_locked(struct mspan *s, struct rcu_fold *f,
 			mspan_rcu_start_older(s);
 			continue;
 		}
-		if (!poll_state_synchronize_rcu(s->rcu_cookie)) {
-			s->rcu_poll_jiffy = (u8)jiffies;
+		if (!poll_state_synchronize_rcu(s->rcu_cookie))
 			return false;
-		}
 		if (!rcu_fold_gen(s, g, f, budget))
 			return true;
 	}
@@ -263,8 +261,8 @@ static void rcu_fold_release(struct mspan *s, const struct rcu_fold *f)
 
 /**
  * mspan_rcu_fold_before_mark_slow() - fold what is due before a new free
- * @s: a small or tiny span whose older generation holds frees; the cpu
- *	lock and its free_lock held
+ * @s: a small or tiny span whose older generation's cookie has passed;
+ *	the cpu lock and its free_lock held
  *
  * goslab_free_rcu() folds the span's due generations itself (at most
  * GOSLAB_RCU_FOLD_HOOKED objects when each is cleared), so that the frees
