@@ -325,7 +325,6 @@ struct rcu_fold {
 extern atomic_long_t goslab_rcu_calls;
 
 struct rcu_fold mspan_rcu_fold_before_mark_slow(struct mspan *s);
-void mspan_rcu_start_older(struct mspan *s);
 bool mspan_rcu_queue(struct mspan *s);
 void goslab_rcu_arm(void);
 
@@ -359,7 +358,7 @@ mspan_rcu_fold_before_mark(struct mspan *s)
 		return f;
 	}
 	s->rcu_poll_skip = GOSLAB_RCU_POLL_SKIP;
-	if (poll_state_synchronize_rcu(s->rcu_cookie))
+	if (poll_state_synchronize_rcu(s->rcu_cookie[s->rcu_older]))
 		f = mspan_rcu_fold_before_mark_slow(s);
 	return f;
 }
@@ -370,10 +369,12 @@ mspan_rcu_fold_before_mark(struct mspan *s)
  * @idx: the slot (a tiny span's block)
  * @bytes: what the free keeps waiting, for the rcu_pending figure
  *
- * The older generation, closed with a cookie taken now, when it is empty
- * (then so is the younger, see mspan_rcu_fold_locked()); else the
- * younger. A tiny block may be in both: its marks count once per
- * generation.
+ * The older generation while no grace period has started since its
+ * cookie was taken (or it is empty: then so is the younger, see
+ * mspan_rcu_fold_locked()), else the younger, whose cookie becomes the
+ * free's. The cookie is taken here, under free_lock and after the
+ * caller made the object unreachable. A tiny block may be in both
+ * generations: its marks count once per generation.
  *
  * Return: true when the caller must call goslab_rcu_arm() after
  * dropping the lock (the span is the first queued since the work ran).
@@ -381,13 +382,15 @@ mspan_rcu_fold_before_mark(struct mspan *s)
 static __always_inline bool mspan_rcu_mark(struct mspan *s, unsigned int idx,
 					   unsigned long bytes)
 {
+	unsigned long cookie = get_state_synchronize_rcu();
 	unsigned int g = s->rcu_older;
 
 	lockdep_assert_held(&s->free_lock);
-	if (likely(s->rcu_count[g]))
+	if (!s->rcu_count[g])
+		s->rcu_poll_skip = GOSLAB_RCU_POLL_SKIP;
+	else if (!same_state_synchronize_rcu(s->rcu_cookie[g], cookie))
 		g ^= 1;
-	else
-		mspan_rcu_start_older(s);
+	s->rcu_cookie[g] = cookie;
 	if (!__test_and_set_bit(idx, mspan_rcu_bits(s, g)))
 		s->rcu_count[g]++;
 	if (bytes)

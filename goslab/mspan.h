@@ -113,16 +113,17 @@ struct heap_chunk;
  *	generations: objects (a large span: 0 or 1), or for the tiny class
  *	blocks marked (see rcu.c); under @free_lock
  * @rcu_counts: both, for a test of either in one load
- * @rcu_older: which generation is the older one, whose cookie no longer
- *	moves; under @free_lock
+ * @rcu_older: which generation is the older one, which new frees join
+ *	only while no grace period has started since its cookie was
+ *	taken; under @free_lock
  * @rcu_queued: the span is on the RCU work's lists (goslab_rcu_pending
  *	or its own); set with the first pending free, cleared by the work
  *	once none is left; under @free_lock
  * @rcu_poll_skip: frees of the span to come before the next one polls
  *	@rcu_cookie (mspan_rcu_fold_before_mark()); under @free_lock
- * @rcu_cookie: the older generation's grace-period cookie
- *	(get_state_synchronize_rcu()), taken when it was closed; the
- *	younger one has none until it is closed; under @free_lock
+ * @rcu_cookie: each generation's grace-period cookie
+ *	(get_state_synchronize_rcu()), that of its latest free; under
+ *	@free_lock
  * @rcu_node: linkage on the RCU work's lists while @rcu_queued
  * @bits: storage for the MSPAN_NR_BITMAPS bitmaps, end to end: alloc,
  *	free, local free and the two generations of goslab_free_rcu()
@@ -166,7 +167,7 @@ struct mspan {
 	};
 	unsigned long *free_bits;
 	unsigned long *local_free_bits;
-	unsigned long rcu_cookie;
+	unsigned long rcu_cookie[2];
 	struct llist_node rcu_node;
 	union {
 		DECLARE_FLEX_ARRAY(unsigned long, alloc_bits);

@@ -22,15 +22,21 @@
  * fold (kmemleak is told at once to ignore the object, or for a tiny one
  * to forget it, since its owner no longer points at it).
  *
- * Generations. The older one (mspan.rcu_older) has the span's one cookie,
- * taken when it was closed, and takes no new frees while it holds any;
- * frees go to the younger, open one, which needs no cookie. Once the
- * older one's grace period has passed the RCU work folds it (its slots
- * become ordinary frees, which the next sweep makes allocatable), and
- * closes the younger one with a fresh cookie. So a free waits for the
- * older generation's grace period, then its own: it is folded within
- * four grace periods of the call, plus two runs of the work (each
- * cookie needs at most the grace period in progress and one more).
+ * Generations. Each has a cookie, that of its latest free. A free joins
+ * the older one (mspan.rcu_older) while no grace period has started since
+ * that generation's cookie was taken (same_state_synchronize_rcu()):
+ * joining changes nothing it waits for. Otherwise it joins the younger
+ * one, whose cookie moves on to the free's. Once the older one's grace
+ * period has passed it is folded (its slots become ordinary frees, which
+ * the next sweep makes allocatable) and the younger one becomes the
+ * older, with its own cookie, often passed already. So the frees of a
+ * span made between two grace-period starts (a burst, a flood) wait for
+ * one grace period after them; a free waits at most for the older
+ * generation's grace period and then for the younger's, which later frees
+ * move on until the older is folded: it is folded within four grace
+ * periods of the call, plus two runs of the work (each cookie needs at
+ * most the grace period in progress and one more), and sooner where
+ * frees keep coming (they fold what is due, below).
  *
  * The work. The first pending free of a span queues it (rcu_queued) on a
  * lock-free list, and the first span queued arms one call_rcu() of a
@@ -87,20 +93,6 @@ void goslab_rcu_arm(void)
 {
 	if (!test_and_set_bit(0, &rcu_wake_armed))
 		call_rcu(&rcu_wake_head, goslab_rcu_wake);
-}
-
-/**
- * mspan_rcu_start_older() - close the empty older generation of @s
- * @s: the span; its free_lock held
- *
- * The free about to be marked goes into the older generation, which is
- * closed at once with a cookie taken now (see mspan_rcu_mark()).
- */
-void mspan_rcu_start_older(struct mspan *s)
-{
-	lockdep_assert_held(&s->free_lock);
-	s->rcu_cookie = get_state_synchronize_rcu();
-	s->rcu_poll_skip = GOSLAB_RCU_POLL_SKIP;
 }
 
 /**
@@ -226,12 +218,11 @@ static bool mspan_rcu_fold_locked(struct mspan *s, struct rcu_fold *f,
 		if (!s->rcu_count[g]) {
 			if (!s->rcu_count[g ^ 1])
 				return false;
-			/* Close the younger: it becomes the older. */
+			/* The younger becomes the older, with its cookie. */
 			s->rcu_older = g ^ 1;
-			mspan_rcu_start_older(s);
 			continue;
 		}
-		if (!poll_state_synchronize_rcu(s->rcu_cookie))
+		if (!poll_state_synchronize_rcu(s->rcu_cookie[g]))
 			return false;
 		if (!rcu_fold_gen(s, g, f, budget))
 			return true;
@@ -434,10 +425,11 @@ void goslab_rcu_barrier(void)
 	might_sleep();
 	mutex_lock(&rcu_mutex);
 	/*
-	 * Round 0 folds nothing new but closes younger generations where
-	 * the older is empty; a grace period later round 1 folds every older
-	 * generation of then, and closes the younger ones (all the calls
-	 * before ours are in one or the other); round 2 folds those.
+	 * Every call before ours is in an older generation of round 0, whose
+	 * cookie moves no more, or in a younger one, whose cookie later
+	 * frees may move until it becomes the older. A grace period later
+	 * round 1 folds the former and makes the latter older ones; a grace
+	 * period after that, round 2 folds those.
 	 */
 	for (round = 0; round < 3; round++) {
 		if (!goslab_rcu_process())
