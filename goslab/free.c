@@ -256,7 +256,7 @@ static __always_inline int free_object(const void *p, unsigned long ip,
 	unsigned int idx;
 	struct mspan *s;
 
-	if (unlikely(!p))
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return 0;
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	s = __mheap_span_of(p);
@@ -277,7 +277,7 @@ static __always_inline int free_object(const void *p, unsigned long ip,
 
 /**
  * goslab_free_object() - free @p on behalf of the caller of @api at @ip
- * @p: the object, or NULL
+ * @p: the object, or NULL or ZERO_SIZE_PTR (a no-op)
  * @ip: the caller's return address, named in reports
  * @expect: the class the caller says @p belongs to, or NULL for any
  * @api: the function the caller called, named in reports
@@ -294,7 +294,7 @@ int goslab_free_object(const void *p, unsigned long ip,
 
 /**
  * goslab_free() - free memory from goslab_alloc()
- * @p: the object; NULL is a no-op
+ * @p: the object; NULL and ZERO_SIZE_PTR (goslab_alloc(0)) are no-ops
  *
  * A pointer goslab did not return, a pointer inside an object and a
  * double free are reported with pr_err, counted, and otherwise ignored.
@@ -311,7 +311,7 @@ EXPORT_SYMBOL_GPL(goslab_free);
 /**
  * goslab_cache_free() - free an object to its cache
  * @c: the cache the object came from
- * @obj: the object; NULL is a no-op
+ * @obj: the object; NULL and ZERO_SIZE_PTR are no-ops
  *
  * An object of another cache (or of goslab_alloc()) is reported with
  * pr_err, counted and not freed, as are foreign pointers, interior
@@ -421,7 +421,7 @@ static noinline int free_rcu_object_slow(const void *p, struct mspan *s,
 
 /**
  * goslab_free_rcu_object() - goslab_free_rcu() on behalf of @api at @ip
- * @p: the object, or NULL
+ * @p: the object, or NULL or ZERO_SIZE_PTR (a no-op)
  * @ip: the caller's return address, named in reports
  * @api: the function the caller called, named in reports
  *
@@ -436,7 +436,7 @@ int goslab_free_rcu_object(const void *p, unsigned long ip, const char *api)
 	struct mspan *s;
 	int err;
 
-	if (unlikely(!p))
+	if (unlikely(ZERO_OR_NULL_PTR(p)))
 		return 0;
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	s = __mheap_span_of(p);

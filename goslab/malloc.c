@@ -53,8 +53,11 @@ static noinline void *goslab_alloc_unusual(size_t size, gfp_t gfp,
 {
 	unsigned int spc;
 
-	if (goslab_alloc_refused(size, gfp, ip, "goslab_alloc"))
+	if (goslab_gfp_refused(gfp, ip, "goslab_alloc"))
 		return NULL;
+	/* kmalloc(0)'s answer: not NULL, and every goslab free ignores it. */
+	if (!size)
+		return ZERO_SIZE_PTR;
 	if (size > GOSLAB_MAX_SMALL_SIZE)
 		return goslab_alloc_large(size, gfp, ip);
 	spc = goslab_span_class(goslab_size_to_class(size),
@@ -76,8 +79,9 @@ static noinline void *goslab_alloc_unusual(size_t size, gfp_t gfp,
  *
  * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
  * IRQs or preemption off); sleeps only if @gfp allows.
- * Return: the object, or NULL when @size is 0, above 4 MiB, @gfp asks
- * for a DMA zone, or memory could not be had.
+ * Return: the object; ZERO_SIZE_PTR when @size is 0 (as kmalloc(0):
+ * not to be dereferenced, and a no-op for goslab_free()); NULL when @size
+ * is above 4 MiB, @gfp asks for a DMA zone, or memory could not be had.
  */
 void *goslab_alloc(size_t size, gfp_t gfp)
 {
@@ -102,15 +106,15 @@ EXPORT_SYMBOL_GPL(goslab_alloc);
  * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
  * or preemption off).
  * Return: the object's size class (or a large object's page-rounded
- * size, or a tiny object's exact size); 0 for NULL or a pointer goslab
- * did not return (reported).
+ * size, or a tiny object's exact size); 0 for NULL, ZERO_SIZE_PTR or a
+ * pointer goslab did not return (reported).
  */
 size_t goslab_usable_size(const void *p)
 {
 	size_t size;
 	bool tiny;
 
-	if (!p)
+	if (ZERO_OR_NULL_PTR(p))
 		return 0;
 	size = goslab_object_size(p, _RET_IP_, __func__, &tiny);
 	if (size && !tiny)
@@ -121,8 +125,9 @@ EXPORT_SYMBOL_GPL(goslab_usable_size);
 
 /**
  * goslab_realloc() - resize an object, like krealloc()
- * @p: the object, or NULL (then this is goslab_alloc())
- * @new_size: bytes wanted; 0 frees @p and returns NULL
+ * @p: the object, or NULL or ZERO_SIZE_PTR (then this is goslab_alloc())
+ * @new_size: bytes wanted; 0 frees @p and returns ZERO_SIZE_PTR, as
+ *	krealloc() does
  * @gfp: GFP flags; with __GFP_ZERO the bytes past @new_size in a kept
  *	object and the new bytes of a moved one are zero
  *
@@ -133,7 +138,7 @@ EXPORT_SYMBOL_GPL(goslab_usable_size);
  *
  * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
  * IRQs or preemption off).
- * Return: the object, or NULL.
+ * Return: the object, ZERO_SIZE_PTR for a @new_size of 0, or NULL.
  */
 void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)
 {
@@ -141,11 +146,11 @@ void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)
 	bool tiny;
 	void *ret;
 
-	if (!p)
+	if (ZERO_OR_NULL_PTR(p))
 		return goslab_alloc(new_size, gfp);
 	if (!new_size) {
 		goslab_free_object(p, _RET_IP_, NULL, __func__);
-		return NULL;
+		return ZERO_SIZE_PTR;
 	}
 	usable = goslab_object_size(p, _RET_IP_, __func__, &tiny);
 	if (!usable)

@@ -365,7 +365,7 @@ static void goslab_rcu_work_fn(struct work_struct *work)
 /**
  * goslab_free_rcu() - free a goslab object after an RCU grace period
  * @p: an object from goslab_alloc(), goslab_alloc_tiny(), goslab_realloc()
- *	or goslab_cache_alloc(); NULL is a no-op
+ *	or goslab_cache_alloc(); NULL and ZERO_SIZE_PTR are no-ops
  *
  * kfree_rcu() without an rcu_head in the object: @p is freed once every
  * RCU read-side critical section that began before the call has ended.

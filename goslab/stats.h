@@ -47,14 +47,6 @@ static __always_inline bool goslab_gfp_refused_nomight(gfp_t gfp,
 	       !goslab_gfp_check(gfp, ip, api);
 }
 
-/* The same, and a size of 0, for the APIs that take a size. */
-static __always_inline bool goslab_alloc_refused(size_t size, gfp_t gfp,
-						 unsigned long ip,
-						 const char *api)
-{
-	return goslab_gfp_refused(gfp, ip, api) || unlikely(!size);
-}
-
 /*
  * The slow recount's invariant (goslab_read_stats_slow()): allocations -
  * frees (the fast counters) == live objects found by walking every span,

@@ -113,7 +113,7 @@ static void tiny_release(struct tiny_cache *tc)
  * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
  * IRQs or preemption off).
  * Return: the object (aligned to 8, 4, 2 or 1 by its size, as Go does),
- * or NULL.
+ * ZERO_SIZE_PTR for a @size of 0 (as goslab_alloc()), or NULL.
  */
 void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 {
@@ -123,8 +123,10 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 	struct mspan *s;
 	void *block;
 
-	if (goslab_alloc_refused(size, gfp, _RET_IP_, __func__))
+	if (goslab_gfp_refused(gfp, _RET_IP_, __func__))
 		return NULL;
+	if (!size)
+		return ZERO_SIZE_PTR;
 	if (size >= GOSLAB_TINY_SIZE)
 		return goslab_alloc(size, gfp);
 	local_lock_irqsave(&goslab_cpu_lock, flags);

@@ -229,6 +229,7 @@ static void cache_ctor_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctor_calls), calls);
 	/* __GFP_ZERO would wipe the constructed state: refused. */
 	KUNIT_EXPECT_NULL(test, goslab_cache_alloc(c, GFP_KERNEL | __GFP_ZERO));
+	KUNIT_EXPECT_NULL(test, goslab_cache_zalloc(c, GFP_KERNEL));
 	for (i = 0; i < n; i++) {
 		goslab_cache_free(c, obj[i]);
 		obj[i] = NULL;
@@ -625,7 +626,14 @@ static void cache_macro_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, o);
 	KUNIT_EXPECT_EQ(test, (unsigned long)o % 32, 0);
 	KUNIT_EXPECT_EQ(test, o->a, 0);
+	memset(o, 0xa5, sizeof(*o));
 	goslab_cache_free(c, o);
+	/* kmem_cache_zalloc(): zeroed, whatever the memory held before. */
+	o = goslab_cache_zalloc(c, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	KUNIT_EXPECT_NULL(test, memchr_inv(o, 0, sizeof(*o)));
+	goslab_cache_free(c, o);
+	goslab_cache_free(c, ZERO_SIZE_PTR);
 	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
 }

@@ -120,8 +120,84 @@ static void malloc_large_test(struct kunit *test)
 	}
 	KUNIT_EXPECT_NULL(test, goslab_alloc((4 << 20) + 1,
 					     GFP_KERNEL | __GFP_NOWARN));
-	KUNIT_EXPECT_NULL(test, goslab_alloc(0, GFP_KERNEL));
+	KUNIT_EXPECT_PTR_EQ(test, goslab_alloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
 	goslab_free(NULL);
+	goslab_expect_consistent(test);
+}
+
+/*
+ * slab.h's contracts: kmalloc(0)'s ZERO_SIZE_PTR, which every goslab
+ * function takes as kfree(), ksize() and krealloc() do; the array,
+ * zeroing and cleanup helpers; the prototypes' attributes, seen by
+ * __builtin_object_size() as FORTIFY_SOURCE sees them.
+ */
+static void malloc_slab_h_contracts_test(struct kunit *test)
+{
+	unsigned long foreign = goslab_error_count(GOSLAB_ERR_FOREIGN);
+	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	size_t huge = SIZE_MAX / 2 + 2;
+	char *p, *q;
+
+	p = goslab_alloc(0, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, (void *)p, ZERO_SIZE_PTR);
+	KUNIT_EXPECT_PTR_EQ(test, goslab_alloc_tiny(0, GFP_KERNEL),
+			    ZERO_SIZE_PTR);
+	KUNIT_EXPECT_PTR_EQ(test, goslab_zalloc(0, GFP_KERNEL), ZERO_SIZE_PTR);
+	goslab_free(ZERO_SIZE_PTR);
+	goslab_free_rcu(ZERO_SIZE_PTR);
+	KUNIT_EXPECT_EQ(test, goslab_usable_size(ZERO_SIZE_PTR), 0);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_FOREIGN), foreign);
+
+	/* krealloc(): from ZERO_SIZE_PTR as from NULL; to 0 frees. */
+	p = goslab_realloc(ZERO_SIZE_PTR, 100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_PTR_NE(test, (void *)p, ZERO_SIZE_PTR);
+	KUNIT_EXPECT_GE(test, goslab_usable_size(p), 100);
+	KUNIT_EXPECT_PTR_EQ(test, goslab_realloc(p, 0, GFP_KERNEL),
+			    ZERO_SIZE_PTR);
+	goslab_free(p);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + 1);
+	KUNIT_EXPECT_PTR_EQ(test, goslab_realloc(NULL, 0, GFP_KERNEL),
+			    ZERO_SIZE_PTR);
+
+	/* Overflowing products fail quietly, leaving the old array. */
+	KUNIT_EXPECT_NULL(test, goslab_alloc_array(huge, 2, GFP_KERNEL));
+	KUNIT_EXPECT_NULL(test, goslab_calloc(2, huge, GFP_KERNEL));
+	p = goslab_calloc(10, 100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, 0, 1000));
+	memset(p, 0x5a, 1000);
+	KUNIT_EXPECT_NULL(test, goslab_realloc_array(p, huge, 2, GFP_KERNEL));
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, 0x5a, 1000));
+	q = goslab_realloc_array(p, 30, 100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	KUNIT_EXPECT_NULL(test, memchr_inv(q, 0x5a, 1000));
+	goslab_free(q);
+
+	p = goslab_zalloc(3000, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_NULL(test, memchr_inv(p, 0, 3000));
+	/* What FORTIFY_SOURCE bounds a memcpy() into the object by. */
+	KUNIT_EXPECT_EQ(test, __builtin_object_size(p, 0), 3000);
+	goslab_free(p);
+	p = goslab_alloc_array(10, 30, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, __builtin_object_size(p, 0), 300);
+	goslab_free(p);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_FOREIGN), foreign);
+#ifdef DEFINE_FREE
+	{
+		void *scoped __free(goslab_free) = goslab_alloc(64, GFP_KERNEL);
+
+		KUNIT_ASSERT_NOT_NULL(test, scoped);
+		p = scoped;
+	}
+	/* Freed when the scope ended: a second free is a double free. */
+	goslab_free(p);
+	KUNIT_EXPECT_EQ(test, goslab_error_count(GOSLAB_ERR_DOUBLE_FREE),
+			dbl + 2);
+#endif
 	goslab_expect_consistent(test);
 }
 
@@ -269,8 +345,9 @@ static void malloc_realloc_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	for (i = 0; i < 20; i++)
 		KUNIT_EXPECT_EQ(test, p[i], i);
-	/* Size 0 frees. */
-	KUNIT_EXPECT_NULL(test, goslab_test_realloc(test, p, 0, GFP_KERNEL));
+	/* Size 0 frees, and returns krealloc()'s ZERO_SIZE_PTR. */
+	KUNIT_EXPECT_PTR_EQ(test, goslab_test_realloc(test, p, 0, GFP_KERNEL),
+			    ZERO_SIZE_PTR);
 	goslab_expect_consistent(test);
 }
 
@@ -651,6 +728,7 @@ static struct kunit_case malloc_cases[] = {
 	KUNIT_CASE(malloc_pow2_alignment_test),
 	KUNIT_CASE(malloc_large_test),
 	KUNIT_CASE(malloc_zero_test),
+	KUNIT_CASE(malloc_slab_h_contracts_test),
 	KUNIT_CASE_SLOW(malloc_many_lifo_test),
 	KUNIT_CASE_SLOW(malloc_many_fifo_test),
 	KUNIT_CASE_SLOW(malloc_many_random_test),

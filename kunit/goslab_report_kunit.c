@@ -207,7 +207,7 @@ static void report_realloc_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	goslab_free(p);
 	report_arm();
-	KUNIT_EXPECT_NULL(test, goslab_realloc(p, 0, GFP_KERNEL));
+	KUNIT_EXPECT_PTR_EQ(test, goslab_realloc(p, 0, GFP_KERNEL), ZERO_SIZE_PTR);
 	report_expect(test, "goslab_realloc", __func__,
 		      GOSLAB_ERR_DOUBLE_FREE, before, TEXT_DOUBLE);
 	before = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);

@@ -223,7 +223,8 @@ static void goslab_test_free_action(void *p)
  */
 static inline void *goslab_test_hold(struct kunit *test, void *p)
 {
-	if (p && kunit_add_action_or_reset(test, goslab_test_free_action, p))
+	if (!ZERO_OR_NULL_PTR(p) &&
+	    kunit_add_action_or_reset(test, goslab_test_free_action, p))
 		return NULL;
 	return p;
 }

@@ -66,7 +66,7 @@ static void tiny_packing_test(struct kunit *test)
 			obj[i] = NULL;
 		}
 	}
-	KUNIT_EXPECT_PTR_EQ(test, goslab_alloc_tiny(0, GFP_KERNEL), NULL);
+	KUNIT_EXPECT_PTR_EQ(test, goslab_alloc_tiny(0, GFP_KERNEL), ZERO_SIZE_PTR);
 	/* 16 and more are goslab_alloc(). */
 	obj[0] = goslab_alloc_tiny(16, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, obj[0]);

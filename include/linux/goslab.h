@@ -25,7 +25,17 @@
 #define _LINUX_GOSLAB_H
 
 #include <linux/gfp_types.h>
+#include <linux/overflow.h>
+/* ZERO_SIZE_PTR, ZERO_OR_NULL_PTR() and, from 6.5, DEFINE_FREE(). */
+#include <linux/slab.h>
 #include <linux/types.h>
+
+/*
+ * Every object of goslab_alloc() and goslab_cache_alloc() is at least
+ * this aligned (size classes are multiples of 8, spans start on pages);
+ * goslab_alloc_tiny()'s are not, nor, therefore, goslab_realloc()'s.
+ */
+#define GOSLAB_MINALIGN		8
 
 struct goslab_cache;
 
@@ -84,14 +94,16 @@ struct goslab_cache *goslab_cache_create(const char *name, unsigned int size,
 					 const struct goslab_cache_args *args,
 					 unsigned int flags);
 void goslab_cache_destroy(struct goslab_cache *c);
-void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp);
+void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp)
+	__assume_aligned(GOSLAB_MINALIGN) __malloc;
 void goslab_cache_free(struct goslab_cache *c, void *obj);
 int goslab_cache_alloc_bulk(struct goslab_cache *c, gfp_t gfp, size_t n,
 			    void **p);
 void goslab_cache_free_bulk(struct goslab_cache *c, size_t n, void **p);
 int goslab_cache_shrink(struct goslab_cache *c);
 
-void *goslab_alloc(size_t size, gfp_t gfp);
+void *goslab_alloc(size_t size, gfp_t gfp)
+	__assume_aligned(GOSLAB_MINALIGN) __alloc_size(1) __malloc;
 /*
  * goslab_alloc_tiny() packs objects under 16 bytes into a shared 16-byte
  * block (Go's tiny allocator): aligned to 8, 4 or 2 bytes when the size is
@@ -100,7 +112,7 @@ void *goslab_alloc(size_t size, gfp_t gfp);
  * data where memory matters more than alignment; free it with
  * goslab_free(). Sizes of 16 and more are goslab_alloc().
  */
-void *goslab_alloc_tiny(size_t size, gfp_t gfp);
+void *goslab_alloc_tiny(size_t size, gfp_t gfp) __alloc_size(1) __malloc;
 void goslab_free(const void *p);
 /*
  * goslab_free_rcu() is kfree_rcu() without an rcu_head: the object is
@@ -110,7 +122,108 @@ void goslab_free(const void *p);
 void goslab_free_rcu(const void *p);
 void goslab_rcu_barrier(void);
 size_t goslab_usable_size(const void *p);
-void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp);
+void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)
+	__realloc_size(2);
 int goslab_shrink(void);
+
+/*
+ * slab.h's helpers, inline as there: the attributes of the calls they
+ * make (alignment, __malloc) reach their callers, and __alloc_size tells
+ * FORTIFY_SOURCE the size.
+ */
+
+/**
+ * goslab_zalloc() - goslab_alloc() of zeroed memory, like kzalloc()
+ * @size: bytes wanted
+ * @gfp: GFP flags
+ *
+ * Context: as goslab_alloc().
+ * Return: as goslab_alloc().
+ */
+static inline __alloc_size(1)
+void *goslab_zalloc(size_t size, gfp_t gfp)
+{
+	return goslab_alloc(size, gfp | __GFP_ZERO);
+}
+
+/**
+ * goslab_alloc_array() - an array of @n elements of @size bytes, like
+ *	kmalloc_array()
+ * @n: number of elements
+ * @size: bytes per element
+ * @gfp: GFP flags
+ *
+ * Context: as goslab_alloc().
+ * Return: as goslab_alloc(); NULL, with no message, when @n * @size
+ * overflows.
+ */
+static inline __alloc_size(1, 2)
+void *goslab_alloc_array(size_t n, size_t size, gfp_t gfp)
+{
+	size_t bytes;
+
+	if (unlikely(check_mul_overflow(n, size, &bytes)))
+		return NULL;
+	return goslab_alloc(bytes, gfp);
+}
+
+/**
+ * goslab_calloc() - goslab_alloc_array() of zeroed memory, like kcalloc()
+ * @n: number of elements
+ * @size: bytes per element
+ * @gfp: GFP flags
+ *
+ * Context: as goslab_alloc().
+ * Return: as goslab_alloc_array().
+ */
+static inline __alloc_size(1, 2)
+void *goslab_calloc(size_t n, size_t size, gfp_t gfp)
+{
+	return goslab_alloc_array(n, size, gfp | __GFP_ZERO);
+}
+
+/**
+ * goslab_realloc_array() - resize an array, like krealloc_array()
+ * @p: the array, or NULL or ZERO_SIZE_PTR
+ * @new_n: number of elements wanted
+ * @new_size: bytes per element
+ * @gfp: GFP flags
+ *
+ * Context: as goslab_realloc().
+ * Return: as goslab_realloc(); NULL, with @p untouched and no message,
+ * when @new_n * @new_size overflows.
+ */
+static inline __realloc_size(2, 3)
+void *goslab_realloc_array(const void *p, size_t new_n, size_t new_size,
+			   gfp_t gfp)
+{
+	size_t bytes;
+
+	if (unlikely(check_mul_overflow(new_n, new_size, &bytes)))
+		return NULL;
+	return goslab_realloc(p, bytes, gfp);
+}
+
+/**
+ * goslab_cache_zalloc() - goslab_cache_alloc() of a zeroed object, like
+ *	kmem_cache_zalloc()
+ * @c: the cache
+ * @gfp: GFP flags
+ *
+ * Refused (NULL, reported) for a cache with a constructor, whose state
+ * zeroing would destroy (SLUB warns there).
+ *
+ * Context: as goslab_cache_alloc().
+ * Return: as goslab_cache_alloc().
+ */
+static inline void *goslab_cache_zalloc(struct goslab_cache *c, gfp_t gfp)
+{
+	return goslab_cache_alloc(c, gfp | __GFP_ZERO);
+}
+
+#ifdef DEFINE_FREE
+/* void *p __free(goslab_free) = goslab_alloc(...): freed at scope exit. */
+DEFINE_FREE(goslab_free, void *, if (!IS_ERR_OR_NULL(_T)) goslab_free(_T))
+#endif
 
 #endif /* _LINUX_GOSLAB_H */
