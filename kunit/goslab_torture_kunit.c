@@ -617,6 +617,41 @@ static void tgot(struct tthread *t, struct tobj *o, void *p, gfp_t gfp,
 		tobj_put(o);
 }
 
+/*
+ * goslab_alloc(@size) through one of slab.h's helpers, by @api: 0
+ * goslab_zalloc() and 1 goslab_calloc(), which must zero without being
+ * asked (the caller adds __GFP_ZERO to @gfp, for tgot() to check, and it
+ * is taken off here), 2 goslab_alloc_array() (elements of a divisor of
+ * @size), 3 a goslab_alloc(0) first, whose ZERO_SIZE_PTR every free and
+ * lookup must take as a no-op; else goslab_alloc().
+ */
+static void *talloc_api(struct tthread *t, u32 api, u32 size, gfp_t gfp)
+{
+	u32 n = size % 4 ? (size % 3 ? 1 : 3) : 4;
+	void *z;
+
+	switch (api) {
+	case 0:
+		return goslab_zalloc(size, gfp & ~__GFP_ZERO);
+	case 1:
+		return goslab_calloc(n, size / n, gfp & ~__GFP_ZERO);
+	case 2:
+		return goslab_alloc_array(size / n, n, gfp);
+	case 3:
+		z = goslab_alloc(0, gfp);
+		if (z != ZERO_SIZE_PTR && z)
+			tfail(t, "goslab_alloc(0) gave %p, not ZERO_SIZE_PTR\n",
+			      z);
+		if (goslab_usable_size(z))
+			tfail(t, "goslab_usable_size(ZERO_SIZE_PTR) not 0\n");
+		goslab_free(z);
+		goslab_free_rcu(z);
+		fallthrough;
+	default:
+		return goslab_alloc(size, gfp);
+	}
+}
+
 static void op_alloc(struct tthread *t)
 {
 	struct tobj *o = tobj_get();
@@ -624,6 +659,7 @@ static void op_alloc(struct tthread *t)
 	unsigned long flags;
 	bool atomic;
 	gfp_t gfp;
+	u32 api;
 	void *p;
 
 	if (!o)
@@ -637,14 +673,16 @@ static void op_alloc(struct tthread *t)
 	if (is_power_of_2(o->size) && o->size <= GOSLAB_PAGE_SIZE)
 		align = max_t(u32, o->size, 8);
 	gfp = tpick_gfp(t, &atomic);
+	api = trand_below(&t->rng, 16);
+	/* The zeroing helpers: tgot() checks what __GFP_ZERO promises. */
+	if (api <= 1)
+		gfp |= __GFP_ZERO;
 	tnote(t, OP_ALLOC, o->kind, o->size, NULL);
-	if (atomic) {
+	if (atomic)
 		goslab_test_atomic_begin(&flags);
-		p = goslab_alloc(o->size, gfp);
+	p = talloc_api(t, api, o->size, gfp);
+	if (atomic)
 		goslab_test_atomic_end(&flags);
-	} else {
-		p = goslab_alloc(o->size, gfp);
-	}
 	tnote(t, OP_ALLOC, o->kind, o->size, p);
 	tgot(t, o, p, gfp, align);
 }
@@ -807,7 +845,12 @@ static void op_realloc(struct tthread *t)
 		   1 + trand_below(&t->rng, o->valid);
 	tnote(t, OP_REALLOC, o->kind, new_size, o->p);
 	tforget(o);
-	p = goslab_realloc(o->p, new_size, GFP_KERNEL | __GFP_NOWARN);
+	/* krealloc_array()'s form now and then: the same bytes. */
+	if (!trand_below(&t->rng, 8) && !(new_size % 4))
+		p = goslab_realloc_array(o->p, new_size / 4, 4,
+					 GFP_KERNEL | __GFP_NOWARN);
+	else
+		p = goslab_realloc(o->p, new_size, GFP_KERNEL | __GFP_NOWARN);
 	if (!p) {
 		/* Untouched: back in the model as it was. */
 		t->nulls++;
