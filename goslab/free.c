@@ -402,12 +402,15 @@ static noinline int free_rcu_object_slow(const void *p, struct mspan *s,
 
 	s = goslab_object_span_of(s, p, &idx, &err);
 	if (s) {
-		if (!s->cls)
+		if (!s->cls) {
 			err = -goslab_free_rcu_large(s, &arm);
-		else if (idx == UINT_MAX)
+		} else if (idx == UINT_MAX) {
 			err = -s->cls->ops->free_rcu(s, p, &f, &arm);
-		else
-			err = -goslab_free_rcu_small(s, idx, p);
+		} else {
+			/* The fast path took every checked small object. */
+			GOSLAB_WARN_ON_ONCE(1);
+			err = GOSLAB_ERR_INTERIOR;
+		}
 		/* A fold made before a misuse was found is finished too. */
 		goslab_rcu_mark_done(s, f, arm);
 	}

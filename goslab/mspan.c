@@ -538,6 +538,18 @@ static bool mspan_rcu_is_valid(const struct mspan *s)
 			       (void *)s->base);
 		return false;
 	}
+	g = s->rcu_older;
+	if (!s->rcu_count[g] && s->rcu_count[g ^ 1]) {
+		goslab_inv_err("span %p: older rcu generation empty, younger holds %u\n",
+			       (void *)s->base, s->rcu_count[g ^ 1]);
+		return false;
+	}
+	if (s->rcu_count[g] && s->rcu_count[g ^ 1] &&
+	    same_state_synchronize_rcu(s->rcu_cookie[0], s->rcu_cookie[1])) {
+		goslab_inv_err("span %p: both rcu generations wait for one cookie\n",
+			       (void *)s->base);
+		return false;
+	}
 	for (i = 0; i < s->nelems; i++) {
 		bool in0 = test_bit(i, g0), in1 = test_bit(i, g1);
 

@@ -50,8 +50,12 @@ struct heap_chunk;
  *    bits; a span is empty when mspan_alloc_count() == npinned.
  *  - a tiny span's block words agree with its live blocks (the class's
  *    ops->span_is_valid()).
- *  - goslab_free_rcu(): a slot is in at most one generation, and
- *    popcount of each generation's bits == rcu_count[g]. A small span's
+ *  - goslab_free_rcu(): a slot is in at most one generation (a tiny
+ *    block may be in both), and popcount of each generation's bits ==
+ *    rcu_count[g]. The older generation is empty only if the younger
+ *    is; when both hold frees, their cookies differ (a free joins the
+ *    older only with the same cookie), and the older's no longer
+ *    changes (goslab_rcu_barrier() relies on both). A small span's
  *    pending slot has its free bit too, which every free's check sees,
  *    and nfreed does not count it: popcount(free_bits) == nfreed +
  *    rcu_count[0] + rcu_count[1]. A large span's pending object has

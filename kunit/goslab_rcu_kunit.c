@@ -303,6 +303,132 @@ static void rcu_drains_by_itself_test(struct kunit *test)
 }
 
 /*
+ * The frees of a span made before any grace period starts (a burst) join
+ * one generation, the older, and so wait for one grace period: the
+ * younger stays empty.
+ */
+#define RCU_BURST	16
+
+static void rcu_burst_one_generation_test(struct kunit *test)
+{
+	void **obj = goslab_test_objs(test, RCU_BURST);
+	unsigned int i, tries, older = 0, younger = 0;
+	struct mspan *s = NULL;
+	unsigned long cookie;
+	bool burst = false;
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	goslab_test_bg_pause(test);
+	for (tries = 0; tries < 50 && !burst; tries++) {
+		goslab_rcu_barrier();
+		for (i = 0; i < RCU_BURST; i++) {
+			obj[i] = goslab_alloc(64, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+		}
+		s = mheap_span_of(obj[0]);
+		for (i = 1; i < RCU_BURST; i++)
+			if (mheap_span_of(obj[i]) != s)
+				break;
+		if (i < RCU_BURST) {
+			/* Not one span: try again. */
+			goslab_test_free_objs(obj, RCU_BURST);
+			continue;
+		}
+		cookie = get_state_synchronize_rcu();
+		for (i = 0; i < RCU_BURST; i++)
+			goslab_free_rcu(obj[i]);
+		burst = same_state_synchronize_rcu(cookie,
+						   get_state_synchronize_rcu());
+		raw_spin_lock_irq(&s->free_lock);
+		older = s->rcu_count[s->rcu_older];
+		younger = s->rcu_count[s->rcu_older ^ 1];
+		raw_spin_unlock_irq(&s->free_lock);
+		memset(obj, 0, RCU_BURST * sizeof(*obj));
+	}
+	goslab_test_bg_resume(test);
+	if (!burst)
+		kunit_skip(test, "a grace period started during every burst");
+	KUNIT_EXPECT_EQ(test, older, RCU_BURST);
+	KUNIT_EXPECT_EQ(test, younger, 0);
+	goslab_rcu_barrier();
+	goslab_expect_consistent(test);
+}
+
+/*
+ * goslab_rcu_barrier() against frees that keep moving the younger
+ * generation's cookie on while it waits: a free made before the barrier
+ * in the older generation and one in the younger are both folded when it
+ * returns.
+ */
+struct rcu_mover {
+	void **obj;
+	unsigned int n;
+	unsigned int freed;
+};
+
+static int rcu_mover_fn(void *arg)
+{
+	struct rcu_mover *m = arg;
+
+	while (!kthread_should_stop()) {
+		if (m->freed < m->n) {
+			goslab_free_rcu(m->obj[m->freed]);
+			m->obj[m->freed++] = NULL;
+		}
+		usleep_range(200, 400);
+	}
+	return 0;
+}
+
+static void rcu_barrier_moving_cookie_test(struct kunit *test)
+{
+	void **obj = goslab_test_objs(test, 64);
+	struct rcu_mover m = { .obj = obj + 2, .n = 62 };
+	struct task_struct *mover;
+	unsigned int i, ia, ib;
+	unsigned long cookie;
+	bool marked_a, marked_b;
+	struct mspan *s;
+
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	for (i = 0; i < 64; i++) {
+		obj[i] = goslab_alloc(64, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	s = mheap_span_of(obj[0]);
+	for (i = 1; i < 64; i++)
+		if (mheap_span_of(obj[i]) != s)
+			kunit_skip(test, "the objects are not in one span");
+	KUNIT_ASSERT_TRUE(test, mspan_object_at(s, (unsigned long)obj[0], &ia));
+	KUNIT_ASSERT_TRUE(test, mspan_object_at(s, (unsigned long)obj[1], &ib));
+	goslab_free_rcu(obj[0]);
+	obj[0] = NULL;
+	/* The free armed a grace period: once it starts, b is younger. */
+	cookie = get_state_synchronize_rcu();
+	for (i = 0; i < 1000; i++) {
+		if (!same_state_synchronize_rcu(cookie,
+						get_state_synchronize_rcu()))
+			break;
+		usleep_range(100, 200);
+	}
+	goslab_free_rcu(obj[1]);
+	obj[1] = NULL;
+	mover = kthread_run(rcu_mover_fn, &m, "goslab_rcu_mover");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(mover));
+	goslab_rcu_barrier();
+	raw_spin_lock_irq(&s->free_lock);
+	marked_a = mspan_rcu_marked(s, ia);
+	marked_b = mspan_rcu_marked(s, ib);
+	raw_spin_unlock_irq(&s->free_lock);
+	kthread_stop(mover);
+	kunit_info(test, "%u frees made during the barrier\n", m.freed);
+	KUNIT_EXPECT_FALSE(test, marked_a);
+	KUNIT_EXPECT_FALSE(test, marked_b);
+	goslab_rcu_barrier();
+	goslab_expect_consistent(test);
+}
+
+/*
  * Readers on other CPUs look up objects that writers replace and free
  * with goslab_free_rcu(): inside a read-side section an object a reader
  * found keeps its contents (magic and generation), so it was neither
@@ -912,6 +1038,8 @@ static struct kunit_case rcu_cases[] = {
 	KUNIT_CASE(rcu_tiny_fold_keeps_block_test),
 	KUNIT_CASE(rcu_large_test),
 	KUNIT_CASE(rcu_drains_by_itself_test),
+	KUNIT_CASE(rcu_burst_one_generation_test),
+	KUNIT_CASE(rcu_barrier_moving_cookie_test),
 	KUNIT_CASE(rcu_readers_test),
 	KUNIT_CASE(rcu_typesafe_span_test),
 	KUNIT_CASE(rcu_typesafe_reader_holds_test),
