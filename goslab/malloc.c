@@ -74,8 +74,10 @@ static noinline void *goslab_alloc_unusual(size_t size, gfp_t gfp,
  *	pages, __GFP_NOFAIL never fails when it may sleep; GFP_DMA and
  *	GFP_DMA32 are refused, __GFP_ACCOUNT and __GFP_HIGHMEM ignored
  *
- * Objects are at least 8-byte aligned, and power-of-two sizes up to 8 KiB
- * are naturally aligned.
+ * Up to 32 KiB an object meets kmalloc's alignment rule: aligned to the
+ * largest power of two dividing @size (at least 8), so power-of-two sizes
+ * are naturally aligned. Larger objects are 8 KiB aligned (kmalloc's,
+ * from the page allocator, are aligned to their power-of-two order).
  *
  * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
  * IRQs or preemption off); sleeps only if @gfp allows.

@@ -465,8 +465,14 @@ static struct heap_chunk *mheap_grow(unsigned int need, gfp_t gfp)
 	return chunk;
 }
 
-/* First fit of @npages pages in the heap; returns the chunk and start. */
-static struct heap_chunk *mheap_find(unsigned int npages, unsigned int *start)
+/*
+ * First fit of @npages pages in the heap, starting at a multiple of
+ * @align_mask + 1 pages (chunks are aligned to their own size, at least
+ * 32 KiB); returns the chunk and start.
+ */
+static struct heap_chunk *mheap_find(unsigned int npages,
+				     unsigned long align_mask,
+				     unsigned int *start)
 {
 	struct heap_chunk *chunk;
 
@@ -477,7 +483,7 @@ static struct heap_chunk *mheap_find(unsigned int npages, unsigned int *start)
 		if (chunk->nfree < npages)
 			continue;
 		i = bitmap_find_next_zero_area(chunk->inuse, chunk->npages, 0,
-					       npages, 0);
+					       npages, align_mask);
 		if (i < chunk->npages) {
 			*start = i;
 			return chunk;
@@ -752,9 +758,18 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	unsigned int nelems = cls ? cls->nelems : 1;
 	unsigned int need = order_base_2(npages * GOSLAB_KPAGES_PER_PAGE);
 	struct heap_chunk *chunk, *fresh;
-	unsigned long flags;
+	unsigned long flags, align_mask = 0;
 	unsigned int start;
 	struct mspan *s;
+
+	/*
+	 * kmalloc's rule: an object of a power-of-two size is aligned to it.
+	 * Spans start on goslab pages; those of the classes above a page
+	 * (16 and 32 KiB, one object each) start on their own size.
+	 */
+	if (cls && is_power_of_2(cls->elemsize) &&
+	    cls->elemsize > GOSLAB_PAGE_SIZE)
+		align_mask = cls->elemsize / GOSLAB_PAGE_SIZE - 1;
 
 	/*
 	 * How hard to try and where; zone, zeroing and the like are goslab's.
@@ -769,7 +784,7 @@ struct mspan *mheap_alloc_span(struct goslab_class *cls, unsigned int npages,
 	if (cls && npages == 1 && mheap_alloc_from_pcache(s, cls))
 		goto carved;
 	heap_lock(flags);
-	while (!(chunk = mheap_find(npages, &start))) {
+	while (!(chunk = mheap_find(npages, align_mask, &start))) {
 		heap_unlock(flags);
 		fresh = mheap_grow(need, gfp);
 		if (!fresh) {

@@ -76,7 +76,36 @@ static void malloc_every_small_size_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
-/* Powers of two up to 8 KiB stay naturally aligned across a span. */
+/*
+ * kmalloc's alignment rule, for every size up to 32 KiB: an object is
+ * aligned to the largest power of two dividing its size. Two objects
+ * each, so that one is not its span's first.
+ */
+static void malloc_kmalloc_alignment_test(struct kunit *test)
+{
+	size_t size, bad = 0;
+	void *a, *b;
+
+	for (size = 1; size <= GOSLAB_MAX_SMALL_SIZE; size++) {
+		unsigned long align = size & -size;
+
+		a = goslab_test_alloc(test, size, GFP_KERNEL);
+		b = goslab_test_alloc(test, size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, a);
+		KUNIT_ASSERT_NOT_NULL(test, b);
+		if (((unsigned long)a | (unsigned long)b) & (align - 1)) {
+			if (!bad++)
+				KUNIT_FAIL(test, "size %zu: %p and %p, not %lu-byte aligned",
+					   size, a, b, align);
+		}
+		goslab_test_free(test, a);
+		goslab_test_free(test, b);
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	goslab_expect_consistent(test);
+}
+
+/* Powers of two up to 32 KiB stay naturally aligned across a span. */
 static void malloc_pow2_alignment_test(struct kunit *test)
 {
 	const unsigned int n = 32;
@@ -85,7 +114,7 @@ static void malloc_pow2_alignment_test(struct kunit *test)
 	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, p);
-	for (size = 8; size <= 8192; size <<= 1) {
+	for (size = 8; size <= GOSLAB_MAX_SMALL_SIZE; size <<= 1) {
 		for (i = 0; i < n; i++) {
 			p[i] = goslab_alloc(size, GFP_KERNEL);
 			KUNIT_ASSERT_NOT_NULL(test, p[i]);
@@ -726,6 +755,7 @@ static struct kunit_case malloc_cases[] = {
 	KUNIT_CASE(malloc_rounds_test),
 	KUNIT_CASE(malloc_every_small_size_test),
 	KUNIT_CASE(malloc_pow2_alignment_test),
+	KUNIT_CASE(malloc_kmalloc_alignment_test),
 	KUNIT_CASE(malloc_large_test),
 	KUNIT_CASE(malloc_zero_test),
 	KUNIT_CASE(malloc_slab_h_contracts_test),

@@ -32,23 +32,44 @@ static void sizeclass_table_test(struct kunit *test)
 	}
 }
 
-/* Every size: the lookup gives the smallest class that holds it. */
+/*
+ * Every size: the lookup gives a class that holds it and whose objects
+ * meet kmalloc's alignment rule (the largest power of two dividing the
+ * size), the smallest such class for the last size of its table step (8
+ * bytes up to 1 KiB, then 128): the step's sizes share an entry.
+ */
+static bool sizeclass_fits(unsigned int c, size_t size)
+{
+	unsigned int bytes = goslab_class_to_size[c];
+
+	return bytes >= size && (bytes & -bytes) >= (size & -size);
+}
+
 static void sizeclass_lookup_test(struct kunit *test)
 {
 	size_t size;
 
 	for (size = 1; size <= GOSLAB_MAX_SMALL_SIZE; size++) {
-		unsigned int c = goslab_size_to_class(size);
+		size_t last = round_up(size, size <= GOSLAB_SMALL_SIZE_MAX ?
+				       GOSLAB_SMALL_SIZE_DIV :
+				       GOSLAB_LARGE_SIZE_DIV);
+		unsigned int c = goslab_size_to_class(size), smaller;
 
 		if (c < 1 || c >= GOSLAB_NUM_SIZE_CLASSES) {
 			KUNIT_FAIL(test, "size %zu: class %u", size, c);
 			return;
 		}
-		if (goslab_class_to_size[c] < size ||
-		    goslab_class_to_size[c - 1] >= size) {
+		if (!sizeclass_fits(c, size) || !sizeclass_fits(c, last)) {
 			KUNIT_FAIL(test, "size %zu -> class %u (%u bytes)",
 				   size, c, goslab_class_to_size[c]);
 			return;
+		}
+		for (smaller = 1; smaller < c; smaller++) {
+			if (sizeclass_fits(smaller, last)) {
+				KUNIT_FAIL(test, "size %zu -> class %u, not %u",
+					   size, c, smaller);
+				return;
+			}
 		}
 	}
 }

@@ -9,6 +9,15 @@ neighbours that get the same pages and object count, then widen each class
 to the largest size that still fits the same number of objects. The
 result must be Go's 67 classes; the script refuses to write anything else.
 
+The lookup tables then give each size the smallest class whose objects
+meet kmalloc's alignment rule (Documentation/core-api/memory-allocation.rst):
+aligned to the largest power of two dividing the size. Spans start on
+8 KiB pages, and mheap places the spans of the 16 and 32 KiB classes on
+their own size, so a class's objects are aligned to the largest power of
+two dividing its size. A table entry covers 8 (or 128) sizes and only
+the last of them, a multiple of 8 (128), can ask for more than the
+classes' own multiple of 8 (128): it decides the entry.
+
     scripts/mksizeclasses.py > goslab/sizeclasses.c
     scripts/mksizeclasses.py --check goslab/sizeclasses.c
 """
@@ -92,14 +101,32 @@ def check(classes):
             sys.exit("mksizeclasses: tail waste above 1/8 for %d" % size)
 
 
+def pow2_divisor(x):
+    """The largest power of two dividing @x: kmalloc's alignment for it."""
+    return x & -x
+
+
 def lookup(classes, limit, step, start):
+    """Entry for sizes up to i: the smallest class aligned as i asks."""
     table = []
     for i in range(start, limit + 1, step):
         for c, (size, _) in enumerate(classes, 1):
-            if size >= i:
+            if size >= i and pow2_divisor(size) >= pow2_divisor(i):
                 table.append(c)
                 break
     return table
+
+
+def check_lookup(classes, table8, table128):
+    """Every size 1 .. 32 KiB: a class that holds it, aligned as it asks."""
+    for size in range(1, MAX_SMALL_SIZE + 1):
+        if size <= SMALL_SIZE_MAX:
+            c = table8[-(-size // SMALL_SIZE_DIV)]
+        else:
+            c = table128[-(-(size - SMALL_SIZE_MAX) // LARGE_SIZE_DIV)]
+        got = classes[c - 1][0]
+        if got < size or pow2_divisor(got) < pow2_divisor(size):
+            sys.exit("mksizeclasses: size %d gets class %d" % (size, got))
 
 
 def c_array(decl, values, per_line):
@@ -124,7 +151,10 @@ def render(classes):
         " * with Go's mksizeclasses.go rules: a span of 1-10 goslab pages (8",
         " * KiB each) per class, tail waste at most 1/8 of the span. Sizes up",
         " * to 1024 B are looked up in 8-byte steps (size_to_class8), larger",
-        " * ones in 128-byte steps (size_to_class128). Go's reciprocal,",
+        " * ones in 128-byte steps (size_to_class128), each to the smallest",
+        " * class aligned as kmalloc's rule asks of the step's last size (the",
+        " * largest power of two dividing it): 2560 B gets 3072, not 2688.",
+        " * Go's reciprocal,",
         " * (offset * divmul) >> 32 == offset / size with divmul = 2^32 / size",
         " * rounded up, is exact at every offset inside a span of each class:",
         " * checked by the generator and by KUnit (class.c computes it).",
@@ -158,14 +188,17 @@ def render(classes):
         "const u8 goslab_class_to_allocnpages[GOSLAB_NUM_SIZE_CLASSES]",
         [0] + [p for _, p in classes], 17)
     lines.append("")
+    table8 = [0] + lookup(classes, SMALL_SIZE_MAX, SMALL_SIZE_DIV,
+                          SMALL_SIZE_DIV)
+    table128 = lookup(classes, MAX_SMALL_SIZE, LARGE_SIZE_DIV, SMALL_SIZE_MAX)
+    check_lookup(classes, table8, table128)
     lines += c_array(
         "const u8 goslab_size_to_class8[GOSLAB_SIZE_TO_CLASS8_LEN]",
-        [0] + lookup(classes, SMALL_SIZE_MAX, SMALL_SIZE_DIV, SMALL_SIZE_DIV),
-        16)
+        table8, 16)
     lines.append("")
     lines += c_array(
         "const u8 goslab_size_to_class128[GOSLAB_SIZE_TO_CLASS128_LEN]",
-        lookup(classes, MAX_SMALL_SIZE, LARGE_SIZE_DIV, SMALL_SIZE_MAX), 23)
+        table128, 23)
     return "\n".join(lines) + "\n"
 
 

@@ -3,9 +3,11 @@
  * goslab - Go's runtime memory allocator as a kernel object allocator.
  *
  * goslab_alloc() and goslab_free() are kmalloc()-style: any size up to
- * 4 MiB, objects at least 8-byte aligned, power-of-two sizes naturally
- * aligned up to 8 KiB. Objects up to 32 KiB come from Go's 67 size
- * classes through a per-CPU cache; larger ones get pages of their own.
+ * 4 MiB; up to 32 KiB, kmalloc's alignment (the largest power of two
+ * dividing the size, at least 8: power-of-two sizes naturally aligned),
+ * above that 8 KiB. Objects up to 32 KiB come from Go's 67 size classes
+ * through a per-CPU cache; larger ones get pages of their own.
+ * goslab_alloc(0) returns ZERO_SIZE_PTR, as kmalloc(0) does.
  *
  * Contexts: allocation works wherever the gfp flags allow (GFP_ATOMIC in
  * hardirq and softirq context) and sleeps only when they allow it; free
