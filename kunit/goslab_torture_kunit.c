@@ -670,8 +670,9 @@ static void op_alloc(struct tthread *t)
 	o->valid = o->size;
 	o->tag = prandom_u32_state(&t->rng);
 	o->cache = -1;
-	if (is_power_of_2(o->size) && o->size <= GOSLAB_PAGE_SIZE)
-		align = max_t(u32, o->size, 8);
+	/* kmalloc's rule: the largest power of two dividing the size. */
+	if (o->size <= GOSLAB_MAX_SMALL_SIZE)
+		align = max_t(u32, o->size & -o->size, 8);
 	gfp = tpick_gfp(t, &atomic);
 	api = trand_below(&t->rng, 16);
 	/* The zeroing helpers: tgot() checks what __GFP_ZERO promises. */
