@@ -102,6 +102,21 @@ static int rcu_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(rcu);
 
+/* The module parameters a person may set, with their ranges. */
+static int tunables_show(struct seq_file *m, void *unused)
+{
+	unsigned int i;
+
+	for (i = 0; i < GOSLAB_NR_TUNABLES; i++) {
+		const struct goslab_tunable *t = &goslab_tunables[i];
+
+		seq_printf(m, "%-14s %8u  %u..%u  %s\n", t->name,
+			   READ_ONCE(*t->value), t->min, t->max, t->unit);
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(tunables);
+
 static int sweep_show(struct seq_file *m, void *unused)
 {
 	struct goslab_sweep_stats st;
@@ -554,6 +569,7 @@ static const struct {
 	{ "validate", 0400, &validate_fops },
 	{ "tiny", 0400, &tiny_fops },
 	{ "rcu", 0400, &rcu_fops },
+	{ "tunables", 0400, &tunables_fops },
 	{ "cpus", 0400, &cpus_fops },
 	{ "irqsoff", 0600, &irqsoff_fops },
 };

@@ -100,7 +100,7 @@
  *             freeindex, alloc_cache and alloc_claimed, and sweeps it in
  *             place when it is used up and has frees (mcache_refill()).
  *   PARTIAL   on mcentral.partial: swept, has a free slot. Spans with no
- *             object at all sit at the tail, at most GOSLAB_KEEP_EMPTY
+ *             object at all sit at the tail, at most keep_empty (a tunable)
  *             of them per class (nempty); the rest go back to mheap.
  *   FULL      on mcentral.full: swept, no free slot.
  *   UNSWEPT   on mcentral.partial_unswept or full_unswept (Go's unswept
@@ -279,6 +279,7 @@
 
 /* The layers, bottom up: each header may use those before it. */
 #include "sizeclasses.h"
+#include "tunables.h"
 #include "mspan.h"
 #include "mheap.h"
 #include "stats.h"

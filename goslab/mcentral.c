@@ -7,10 +7,10 @@
  * nothing it holds has a free slot (mcentral_grow()). Spans come back
  * from mcaches when they are used up (mcentral_uncache_span()), and are
  * sorted by what their sweep finds: partial (some slot free), full, or
- * empty (kept up to GOSLAB_KEEP_EMPTY per class, the rest back to mheap).
+ * empty (kept up to keep_empty per class, a tunable, the rest back to mheap).
  * A span on the partial or full list that receives its first free since
  * its sweep moves to the unswept list (mcentral_note_free()), and
- * mcentral_cache_span() sweeps at most GOSLAB_SWEEP_BUDGET of those before
+ * mcentral_cache_span() sweeps at most sweep_budget (a tunable) of those before
  * it asks for fresh pages, so freed memory is reused before the heap
  * grows.
  *
@@ -184,7 +184,7 @@ static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
 	} else if (allocated != s->npinned) {
 		s->state = MSPAN_PARTIAL;
 		list_add(&s->list, &c->partial);
-	} else if (c->nempty < GOSLAB_KEEP_EMPTY && !s->released_kpages) {
+	} else if (c->nempty < READ_ONCE(goslab_keep_empty) && !s->released_kpages) {
 		s->state = MSPAN_PARTIAL;
 		list_add_tail(&s->list, &c->partial);
 		c->nempty++;
@@ -207,7 +207,7 @@ static void mcentral_sweep_span(struct goslab_class *cls, struct mspan *s)
 /*
  * Go's cacheSpan without the grow: a swept partial span if there is one,
  * else the first unswept span that sweeps to one with a free slot,
- * sweeping at most GOSLAB_SWEEP_BUDGET spans. With @churn, NULL and
+ * sweeping at most sweep_budget spans. With @churn, NULL and
  * *@churn set when the head of the unswept line is poor (see
  * mcentral_span_is_poor()): the caller grows the class instead. Lock
  * held.
@@ -216,7 +216,7 @@ static struct mspan *__mcentral_cache_span(struct goslab_class *cls,
 					   bool *churn)
 {
 	struct mcentral *c = &cls->central;
-	unsigned int budget = GOSLAB_SWEEP_BUDGET;
+	unsigned int budget = READ_ONCE(goslab_sweep_budget);
 	struct mspan *s;
 
 	lockdep_assert_held(&c->lock);
@@ -310,7 +310,7 @@ struct mspan *mcentral_exchange_span(struct goslab_class *cls,
  * The background sweeper's patience (see mcentral_sweepone()): the head
  * @s of one of the class's two unswept lists, if it would give fewer than
  * 1/16 of its slots (in a class that may grow for churn, see
- * mcentral_span_is_poor()) and joined the line less than GOSLAB_BG_DELAY
+ * mcentral_span_is_poor()) and joined the line less than goslab_bg_delay()
  * ago, is waiting to collect frees: sweeping it would only move it, as
  * poor, to the partial list. NULL then, else @s. Whether the class still
  * has room to grow does not matter: at its bound its line is as long,
@@ -322,7 +322,7 @@ static struct mspan *mcentral_unless_waiting(struct goslab_class *cls,
 	if (s && cls->nelems >= GOSLAB_CHURN_MIN_OBJS &&
 	    cls->central.nspans >= GOSLAB_CHURN_MIN_SPANS &&
 	    mspan_free_after_sweep(s) < s->nelems / 16 &&
-	    time_before32((u32)jiffies, s->unswept_since + GOSLAB_BG_DELAY)) {
+	    time_before32((u32)jiffies, s->unswept_since + goslab_bg_delay())) {
 		*waiting = true;
 		return NULL;
 	}
@@ -334,10 +334,10 @@ static struct mspan *mcentral_unless_waiting(struct goslab_class *cls,
  * @cls: the span class
  * @waiting: NULL to sweep the oldest span whatever it holds; else the
  *	background sweeper's call, which leaves the head of either unswept
- *	list when it is poor and joined the line less than GOSLAB_BG_DELAY
+ *	list when it is poor and joined the line less than goslab_bg_delay()
  *	ago, sweeps the other list's head if that one is not waiting, and
  *	sets *@waiting when it left one (under churn the line is long, and
- *	sweeping it all every GOSLAB_BG_DELAY cost more than the refills it
+ *	sweeping it all every goslab_bg_delay() cost more than the refills it
  *	saved)
  *
  * Go's sweepone for one class: the span is filed by what the sweep finds;

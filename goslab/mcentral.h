@@ -8,11 +8,6 @@
 #ifndef _GOSLAB_MCENTRAL_H
 #define _GOSLAB_MCENTRAL_H
 
-/* Empty spans a class keeps on its partial list before giving back. */
-#define GOSLAB_KEEP_EMPTY	1
-
-/* Unswept spans mcentral_cache_span() sweeps before growing (Go: 100). */
-#define GOSLAB_SWEEP_BUDGET	100
 /*
  * Churn (mcentral_span_is_poor()): a class of at least this many objects
  * per span and this many spans may grow by up to 1/GOSLAB_CHURN_SHARE of

@@ -1204,7 +1204,8 @@ unsigned long mheap_scavenge_pages(unsigned long max)
  * mheap_retained_goal() - free pages the heap keeps for reuse
  *
  * Go's scavenger keeps about 10% over the heap goal; goslab keeps free
- * pages up to a tenth of the pages in spans, and at least
+ * pages up to retain_percent (a tunable, 10 by default) of the pages in
+ * spans, and at least
  * GOSLAB_RETAIN_FLOOR pages, so that a small heap is not returned and
  * refetched page by page.
  *
@@ -1215,7 +1216,8 @@ unsigned long mheap_retained_goal(void)
 	unsigned long in_use = READ_ONCE(mheap.st.pages_small) +
 			       READ_ONCE(mheap.st.pages_large);
 
-	return max_t(unsigned long, GOSLAB_RETAIN_FLOOR, in_use / 10);
+	return max_t(unsigned long, GOSLAB_RETAIN_FLOOR,
+		     in_use * READ_ONCE(goslab_retain_percent) / 100);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_retained_goal);
 

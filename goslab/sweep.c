@@ -121,12 +121,12 @@ void goslab_deduct_sweep_credit(unsigned int npages)
  * The background sweeper and scavenger (Go's bgsweep and bgscavenge): one
  * delayed work item, not a thread, queued when there is something to do
  * (a span became unswept, or mheap holds more free pages than its goal)
- * and run GOSLAB_BG_DELAY later so that work is batched. It sweeps every
+ * and run goslab_bg_delay() later so that work is batched. It sweeps every
  * unswept span (empty ones go back to mheap, beyond the one a class
  * keeps), then gives back the free pages above mheap_retained_goal().
  * Only the poor spans a churning class keeps in line to collect frees
  * (see mcentral_span_is_poor()) wait: those that joined the line less
- * than GOSLAB_BG_DELAY ago are left, and the work runs again that much
+ * than goslab_bg_delay() ago are left, and the work runs again that much
  * later, so that every unswept span is swept within two delays of its
  * first free unless a refill took it first.
  */
@@ -195,7 +195,7 @@ static void goslab_bg_work_fn(struct work_struct *work)
 	/* Spans left to collect frees: swept on a later run, once old. */
 	if (waiting && !goslab_bg_held())
 		queue_delayed_work(system_unbound_wq, &goslab_bg_work,
-				   GOSLAB_BG_DELAY);
+				   goslab_bg_delay());
 	free_pages = mheap_free_pages();
 	goal = mheap_retained_goal();
 	if (!goslab_bg_held() && free_pages > goal)
@@ -221,7 +221,7 @@ void goslab_bg_kick(void)
 	    mheap_free_pages() > mheap_retained_goal() ||
 	    mheap_rcu_spans_due())
 		queue_delayed_work(system_unbound_wq, &goslab_bg_work,
-				   GOSLAB_BG_DELAY);
+				   goslab_bg_delay());
 out:
 	rcu_read_unlock();
 }
@@ -301,8 +301,8 @@ VISIBLE_IF_KUNIT unsigned long goslab_shrinker_scan(unsigned long nr_kpages)
 	 * reclaim calls again while there is memory to give back, and the
 	 * background sweeper does the rest.
 	 */
-	for (spans = 0; spans < GOSLAB_SWEEP_BUDGET && goslab_sweepone();
-	     spans++)
+	for (spans = 0; spans < READ_ONCE(goslab_sweep_budget) &&
+	     goslab_sweepone(); spans++)
 		cond_resched();
 	rcu_read_lock();
 	for_each_goslab_class(cls)

@@ -8,9 +8,6 @@
 #ifndef _GOSLAB_SWEEP_H
 #define _GOSLAB_SWEEP_H
 
-/* How long the background sweeper and scavenger wait to batch work. */
-#define GOSLAB_BG_DELAY		(HZ / 10)
-
 /*
  * Spans the sweep credit sweeps per allocation at most: the allocating
  * context may have IRQs off. What is left waits for the background

@@ -271,7 +271,7 @@ static unsigned int unswept_spans(struct goslab_class *cls)
 
 /*
  * The background sweeper leaves a poor span of a churning class that
- * joined the unswept line less than GOSLAB_BG_DELAY ago (it is waiting to
+ * joined the unswept line less than goslab_bg_delay() ago (it is waiting to
  * collect frees), and sweeps it once older; every other caller sweeps it
  * at once.
  */
@@ -304,15 +304,15 @@ static void mcentral_bg_leaves_young_poor_span_test(struct kunit *test)
 	}
 	KUNIT_ASSERT_EQ(test, unswept_spans(cls), 2);
 	swept = mcentral_sweepone(cls, &waiting);
-	/* A machine too loaded to look within GOSLAB_BG_DELAY proves nothing. */
-	if (!waiting && time_after_eq(jiffies, start + GOSLAB_BG_DELAY))
-		kunit_skip(test, "the spans were older than GOSLAB_BG_DELAY");
+	/* A machine too loaded to look within goslab_bg_delay() proves nothing. */
+	if (!waiting && time_after_eq(jiffies, start + goslab_bg_delay()))
+		kunit_skip(test, "the spans were older than goslab_bg_delay()");
 	KUNIT_EXPECT_EQ(test, swept, 0);
 	KUNIT_EXPECT_TRUE(test, waiting);
 	KUNIT_EXPECT_EQ(test, unswept_spans(cls), 2);
 	/* Anyone else sweeps it now. */
 	KUNIT_EXPECT_EQ(test, mcentral_sweepone(cls, NULL), cls->npages);
-	msleep(jiffies_to_msecs(GOSLAB_BG_DELAY) + 20);
+	msleep(READ_ONCE(goslab_bg_delay_ms) + 20);
 	waiting = false;
 	KUNIT_EXPECT_EQ(test, mcentral_sweepone(cls, &waiting), cls->npages);
 	KUNIT_EXPECT_FALSE(test, waiting);

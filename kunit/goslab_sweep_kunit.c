@@ -166,7 +166,8 @@ static void sweep_background_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&goslab_unswept_pages), 0);
 	KUNIT_EXPECT_GT(test, swept2, swept);
 	KUNIT_EXPECT_GT(test, released2, released);
-	KUNIT_EXPECT_LE(test, cls->central.nspans, GOSLAB_KEEP_EMPTY);
+	KUNIT_EXPECT_LE(test, cls->central.nspans,
+			READ_ONCE(goslab_keep_empty));
 	KUNIT_EXPECT_LE(test, st.pages_free, mheap_retained_goal());
 	goslab_expect_consistent(test);
 }
@@ -276,7 +277,7 @@ static void sweep_shrinker_bounded_test(struct kunit *test)
 	kunit_info(test, "one scan for 64 kernel pages left %ld of %lu unswept pages\n",
 		   atomic_long_read(&goslab_unswept_pages), unswept);
 	KUNIT_EXPECT_GE(test, atomic_long_read(&goslab_unswept_pages),
-			unswept - GOSLAB_SWEEP_BUDGET);
+			unswept - READ_ONCE(goslab_sweep_budget));
 	free_unswept(test, obj, nspans);
 	goslab_expect_consistent(test);
 }
@@ -382,6 +383,123 @@ static void sweep_memory_states_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+/*
+ * The tunables (module parameters; debugfs tunables): a value out of its
+ * range, or not a number, is refused and changes nothing, through the
+ * one function sysfs writes call; keep_empty and retain_percent decide
+ * what the background work keeps; sweep_budget bounds a shrinker scan's
+ * sweeping; bg_delay_ms is the work's delay in jiffies.
+ */
+static unsigned int tunables_saved[GOSLAB_NR_TUNABLES];
+
+static void tunables_restore(void *unused)
+{
+	unsigned int i;
+
+	for (i = 0; i < GOSLAB_NR_TUNABLES; i++)
+		WRITE_ONCE(*goslab_tunables[i].value, tunables_saved[i]);
+}
+
+static void tunable_set(struct kunit *test, unsigned int *var,
+			unsigned int v)
+{
+	unsigned int i;
+	char buf[16];
+
+	for (i = 0; i < GOSLAB_NR_TUNABLES; i++) {
+		if (goslab_tunables[i].value != var)
+			continue;
+		snprintf(buf, sizeof(buf), "%u\n", v);
+		KUNIT_ASSERT_EQ(test, goslab_tunable_write(&goslab_tunables[i],
+							   buf), 0);
+		KUNIT_ASSERT_EQ(test, READ_ONCE(*var), v);
+		return;
+	}
+	KUNIT_FAIL(test, "no such tunable");
+}
+
+/* Free @n objects of 512 B after the work has run: what is left. */
+static void tunables_background_round(struct kunit *test, void **obj,
+				      unsigned long n)
+{
+	unsigned long i;
+
+	goslab_shrink();
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(512, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+	}
+	mcache_flush_all();
+	goslab_test_free_objs(obj, n);
+	goslab_bg_flush();
+}
+
+static void sweep_tunables_test(struct kunit *test)
+{
+	unsigned int spc = goslab_span_class(goslab_size_to_class(512), false);
+	struct goslab_class *cls = &goslab_classes[spc];
+	unsigned long n = scaled(8000), nspans = scaled(400), unswept;
+	struct goslab_heap_stats st;
+	unsigned int i;
+	void **obj;
+	char buf[16];
+
+	for (i = 0; i < GOSLAB_NR_TUNABLES; i++)
+		tunables_saved[i] = READ_ONCE(*goslab_tunables[i].value);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, tunables_restore,
+							NULL), 0);
+	for (i = 0; i < GOSLAB_NR_TUNABLES; i++) {
+		struct goslab_tunable *t = &goslab_tunables[i];
+		unsigned int v = READ_ONCE(*t->value);
+
+		KUNIT_EXPECT_EQ(test, goslab_tunable_write(t, "many"), -EINVAL);
+		KUNIT_EXPECT_EQ(test, goslab_tunable_write(t, "-1"), -EINVAL);
+		snprintf(buf, sizeof(buf), "%u", t->max + 1);
+		KUNIT_EXPECT_EQ(test, goslab_tunable_write(t, buf), -EINVAL);
+		if (t->min) {
+			snprintf(buf, sizeof(buf), "%u", t->min - 1);
+			KUNIT_EXPECT_EQ(test, goslab_tunable_write(t, buf),
+					-EINVAL);
+		}
+		KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(*t->value), v, "%s",
+				    t->name);
+		tunable_set(test, t->value, t->min);
+		tunable_set(test, t->value, t->max);
+		tunable_set(test, t->value, v);
+	}
+
+	tunable_set(test, &goslab_bg_delay_ms, 10);
+	KUNIT_EXPECT_EQ(test, goslab_bg_delay(), msecs_to_jiffies(10));
+
+	obj = goslab_test_objs(test, n);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	tunable_set(test, &goslab_keep_empty, 3);
+	tunable_set(test, &goslab_retain_percent, 0);
+	tunables_background_round(test, obj, n);
+	mheap_read_stats(&st);
+	KUNIT_EXPECT_EQ(test, cls->central.nspans, 3);
+	KUNIT_EXPECT_EQ(test, mheap_retained_goal(), GOSLAB_RETAIN_FLOOR);
+	KUNIT_EXPECT_LE(test, st.pages_free, GOSLAB_RETAIN_FLOOR);
+	tunable_set(test, &goslab_keep_empty, 0);
+	tunable_set(test, &goslab_retain_percent, 100);
+	tunables_background_round(test, obj, n);
+	mheap_read_stats(&st);
+	KUNIT_EXPECT_EQ(test, cls->central.nspans, 0);
+	KUNIT_EXPECT_EQ(test, mheap_retained_goal(),
+			max_t(unsigned long, GOSLAB_RETAIN_FLOOR,
+			      st.pages_small + st.pages_large));
+
+	tunable_set(test, &goslab_sweep_budget, 5);
+	obj = make_unswept(test, nspans);
+	unswept = atomic_long_read(&goslab_unswept_pages);
+	goslab_shrinker_scan(64);
+	KUNIT_EXPECT_GE(test, atomic_long_read(&goslab_unswept_pages),
+			unswept - 5);
+	free_unswept(test, obj, nspans);
+	tunables_restore(NULL);
+	goslab_expect_consistent(test);
+}
+
 static struct kunit_case sweep_cases[] = {
 	KUNIT_CASE(sweep_reuse_before_growth_test),
 	KUNIT_CASE(sweep_credit_across_classes_test),
@@ -389,6 +507,7 @@ static struct kunit_case sweep_cases[] = {
 	KUNIT_CASE(sweep_shrinker_test),
 	KUNIT_CASE(sweep_credit_bounded_test),
 	KUNIT_CASE(sweep_shrinker_bounded_test),
+	KUNIT_CASE(sweep_tunables_test),
 	KUNIT_CASE(sweep_memory_states_test),
 	KUNIT_CASE_SLOW(sweep_churn_test),
 	{}
