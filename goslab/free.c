@@ -634,7 +634,7 @@ static noinline void free_bulk_general(struct goslab_class *cls, size_t n,
 		/* One load: known non-NULL below, as goslab_free_index() needs. */
 		obj = p[i];
 		addr = (unsigned long)obj;
-		if (!obj)
+		if (ZERO_OR_NULL_PTR(obj))
 			continue;
 		err = 0;
 		/*
@@ -686,7 +686,7 @@ static noinline void free_bulk_general(struct goslab_class *cls, size_t n,
  * goslab_free_bulk_class() - free objects of one class, the cpu lock once
  * @cls: the class they must belong to
  * @n: how many
- * @p: the objects; NULL entries are skipped
+ * @p: the objects; NULL and ZERO_SIZE_PTR entries are skipped
  * @ip: the caller's return address, named in reports
  * @api: the function the caller called, named in reports
  *

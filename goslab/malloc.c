@@ -99,11 +99,38 @@ void *goslab_alloc(size_t size, gfp_t gfp)
 EXPORT_SYMBOL_GPL(goslab_alloc);
 
 /**
- * goslab_usable_size() - the bytes usable at @p, like ksize()
+ * goslab_size_roundup() - the size goslab_alloc() would give, like
+ *	kmalloc_size_roundup()
+ * @size: the bytes a caller would ask for
+ *
+ * A caller that wants to use the whole object asks for this many bytes:
+ * FORTIFY_SOURCE bounds its accesses by the size asked for
+ * (goslab_alloc()'s __alloc_size), whatever goslab_usable_size() says
+ * afterwards.
+ *
+ * Context: any.
+ * Return: goslab_usable_size() of goslab_alloc(@size): its size class
+ * up to 32 KiB, whole goslab pages above; @size itself for 0 and above
+ * 4 MiB (no such object).
+ */
+size_t goslab_size_roundup(size_t size)
+{
+	if (!size || size > GOSLAB_MAX_LARGE_SIZE)
+		return size;
+	if (size <= GOSLAB_MAX_SMALL_SIZE)
+		return goslab_class_to_size[goslab_size_to_class(size)];
+	return round_up(size, GOSLAB_PAGE_SIZE);
+}
+EXPORT_SYMBOL_GPL(goslab_size_roundup);
+
+/**
+ * goslab_usable_size() - the bytes behind @p, like ksize()
  * @p: an object from goslab_alloc()
  *
- * As with ksize(), the caller may then use all of them: KASAN is told
- * so.
+ * A report, as ksize() is since Linux 6.2: FORTIFY_SOURCE bounds the
+ * caller's accesses by the size it asked for, so a caller that wants the
+ * whole object asks for goslab_size_roundup() bytes. For callers written
+ * against the older ksize(), KASAN is still told the bytes are usable.
  *
  * Context: any context but NMI (on PREEMPT_RT: not hardirq, nor with IRQs
  * or preemption off).

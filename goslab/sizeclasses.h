@@ -38,8 +38,12 @@ extern const u8 goslab_size_to_class8[GOSLAB_SIZE_TO_CLASS8_LEN];
 extern const u8 goslab_size_to_class128[GOSLAB_SIZE_TO_CLASS128_LEN];
 
 /**
- * goslab_size_to_class() - the smallest size class holding @size bytes
+ * goslab_size_to_class() - the size class for @size bytes
  * @size: 1 .. GOSLAB_MAX_SMALL_SIZE
+ *
+ * The smallest class that holds the last size of @size's lookup step
+ * (8 bytes up to 1 KiB, then 128) and meets kmalloc's alignment rule for
+ * it (scripts/mksizeclasses.py): every size of the step gets that class.
  *
  * Return: the size class (1 .. GOSLAB_NUM_SIZE_CLASSES - 1).
  */

@@ -86,20 +86,20 @@ static void malloc_kmalloc_alignment_test(struct kunit *test)
 	size_t size, bad = 0;
 	void *a, *b;
 
+	/* Plain calls, nothing held across a check: 65 536 of each. */
 	for (size = 1; size <= GOSLAB_MAX_SMALL_SIZE; size++) {
 		unsigned long align = size & -size;
 
-		a = goslab_test_alloc(test, size, GFP_KERNEL);
-		b = goslab_test_alloc(test, size, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, a);
-		KUNIT_ASSERT_NOT_NULL(test, b);
-		if (((unsigned long)a | (unsigned long)b) & (align - 1)) {
+		a = goslab_alloc(size, GFP_KERNEL);
+		b = goslab_alloc(size, GFP_KERNEL);
+		if (!a || !b ||
+		    (((unsigned long)a | (unsigned long)b) & (align - 1))) {
 			if (!bad++)
 				KUNIT_FAIL(test, "size %zu: %p and %p, not %lu-byte aligned",
 					   size, a, b, align);
 		}
-		goslab_test_free(test, a);
-		goslab_test_free(test, b);
+		goslab_free(a);
+		goslab_free(b);
 	}
 	KUNIT_EXPECT_EQ(test, bad, 0);
 	goslab_expect_consistent(test);
@@ -164,7 +164,7 @@ static void malloc_slab_h_contracts_test(struct kunit *test)
 {
 	unsigned long foreign = goslab_error_count(GOSLAB_ERR_FOREIGN);
 	unsigned long dbl = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
-	size_t huge = SIZE_MAX / 2 + 2;
+	size_t huge = SIZE_MAX / 2 + 2, size;
 	char *p, *q;
 
 	p = goslab_alloc(0, GFP_KERNEL);
@@ -204,6 +204,19 @@ static void malloc_slab_h_contracts_test(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, memchr_inv(q, 0x5a, 1000));
 	goslab_free(q);
 
+	/* kmalloc_size_roundup(): ask for it, and every byte is the caller's. */
+	for (size = 1; size <= 200000; size = size * 3 + 1) {
+		size_t whole = goslab_size_roundup(size);
+
+		p = goslab_alloc(whole, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_GE(test, whole, size);
+		KUNIT_EXPECT_EQ(test, goslab_usable_size(p), whole);
+		memset(p, 0x3c, whole);
+		goslab_free(p);
+	}
+	KUNIT_EXPECT_EQ(test, goslab_size_roundup(0), 0);
+
 	p = goslab_zalloc(3000, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_NULL(test, memchr_inv(p, 0, 3000));
@@ -238,10 +251,13 @@ static void malloc_zero_test(struct kunit *test)
 	for (round = 0; round < 2; round++) {
 		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 			u8 *p = goslab_alloc(sizes[i], GFP_KERNEL | __GFP_ZERO);
+			u8 *whole = p;
 
 			KUNIT_ASSERT_NOT_NULL(test, p);
+			/* The whole size class, past what FORTIFY would allow. */
+			OPTIMIZER_HIDE_VAR(whole);
 			KUNIT_EXPECT_NULL(test,
-					  memchr_inv(p, 0, goslab_usable_size(p)));
+					  memchr_inv(whole, 0, goslab_usable_size(p)));
 			memset(p, 0xa5, sizes[i]);
 			goslab_free(p);
 		}

@@ -124,6 +124,8 @@ static void mcentral_keep_empty_test(struct kunit *test)
 	struct mspan *a, *b;
 	void *pa, *pb;
 
+	/* The default, whatever goslab was loaded with. */
+	goslab_test_pin_tunable(test, &goslab_keep_empty, 1);
 	empty_class(test, cls);
 	a = mcentral_grow(cls, GFP_KERNEL);
 	b = mcentral_grow(cls, GFP_KERNEL);

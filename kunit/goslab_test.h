@@ -252,6 +252,35 @@ static inline void *goslab_test_realloc(struct kunit *test, void *p,
 	return goslab_test_hold(test, q);
 }
 
+/* A tunable set for one case, restored when it ends, however it ends. */
+struct goslab_test_tunable {
+	unsigned int *var;
+	unsigned int old;
+};
+
+static void goslab_test_tunable_restore(void *arg)
+{
+	struct goslab_test_tunable *t = arg;
+
+	WRITE_ONCE(*t->var, t->old);
+	kfree(t);
+}
+
+static inline void goslab_test_pin_tunable(struct kunit *test,
+					   unsigned int *var, unsigned int v)
+{
+	struct goslab_test_tunable *t = kmalloc(sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->var = var;
+	t->old = READ_ONCE(*var);
+	KUNIT_ASSERT_EQ(test,
+			kunit_add_action_or_reset(test,
+						  goslab_test_tunable_restore,
+						  t), 0);
+	WRITE_ONCE(*var, v);
+}
+
 /* Free a held object now, once. */
 static inline void goslab_test_free(struct kunit *test, void *p)
 {

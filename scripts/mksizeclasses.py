@@ -117,14 +117,25 @@ def lookup(classes, limit, step, start):
     return table
 
 
+def class_of(size, table8, table128):
+    """goslab_size_to_class()."""
+    if size <= SMALL_SIZE_MAX:
+        return table8[-(-size // SMALL_SIZE_DIV)]
+    return table128[-(-(size - SMALL_SIZE_MAX) // LARGE_SIZE_DIV)]
+
+
+def smallest_sizes(table8, table128):
+    """Class -> the smallest size the lookup gives it."""
+    smallest = {}
+    for size in range(MAX_SMALL_SIZE, 0, -1):
+        smallest[class_of(size, table8, table128)] = size
+    return smallest
+
+
 def check_lookup(classes, table8, table128):
     """Every size 1 .. 32 KiB: a class that holds it, aligned as it asks."""
     for size in range(1, MAX_SMALL_SIZE + 1):
-        if size <= SMALL_SIZE_MAX:
-            c = table8[-(-size // SMALL_SIZE_DIV)]
-        else:
-            c = table128[-(-(size - SMALL_SIZE_MAX) // LARGE_SIZE_DIV)]
-        got = classes[c - 1][0]
+        got = classes[class_of(size, table8, table128) - 1][0]
         if got < size or pow2_divisor(got) < pow2_divisor(size):
             sys.exit("mksizeclasses: size %d gets class %d" % (size, got))
 
@@ -161,13 +172,17 @@ def render(classes):
         " *",
         " * class  bytes/obj  bytes/span  objects  tail waste  max waste",
     ]
-    prev = 0
+    table8 = [0] + lookup(classes, SMALL_SIZE_MAX, SMALL_SIZE_DIV,
+                          SMALL_SIZE_DIV)
+    table128 = lookup(classes, MAX_SMALL_SIZE, LARGE_SIZE_DIV, SMALL_SIZE_MAX)
+    check_lookup(classes, table8, table128)
+    smallest = smallest_sizes(table8, table128)
     for c, (size, npages) in enumerate(classes, 1):
         span = npages * PAGE_SIZE
         objects = span // size
         tail = span - objects * size
-        max_waste = ((size - prev - 1) * objects + tail) / span
-        prev = size
+        # The smallest size the lookup gives this class wastes the most.
+        max_waste = ((size - smallest[c]) * objects + tail) / span
         lines.append(" * %5d  %9d  %10d  %7d  %10d  %8.2f%%" %
                      (c, size, span, objects, tail, 100 * max_waste))
     lines += [
@@ -188,10 +203,6 @@ def render(classes):
         "const u8 goslab_class_to_allocnpages[GOSLAB_NUM_SIZE_CLASSES]",
         [0] + [p for _, p in classes], 17)
     lines.append("")
-    table8 = [0] + lookup(classes, SMALL_SIZE_MAX, SMALL_SIZE_DIV,
-                          SMALL_SIZE_DIV)
-    table128 = lookup(classes, MAX_SMALL_SIZE, LARGE_SIZE_DIV, SMALL_SIZE_MAX)
-    check_lookup(classes, table8, table128)
     lines += c_array(
         "const u8 goslab_size_to_class8[GOSLAB_SIZE_TO_CLASS8_LEN]",
         table8, 16)

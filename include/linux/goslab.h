@@ -124,6 +124,7 @@ void goslab_free(const void *p);
 void goslab_free_rcu(const void *p);
 void goslab_rcu_barrier(void);
 size_t goslab_usable_size(const void *p);
+size_t goslab_size_roundup(size_t size);
 void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)
 	__realloc_size(2);
 int goslab_shrink(void);

@@ -38,14 +38,14 @@ static void demo_write(void *p, size_t n)
 /* Valid accesses: none of these may be reported. */
 static int demo_valid(void)
 {
-	void *p = goslab_alloc(100, GFP_KERNEL);
-	size_t usable;
+	size_t whole = goslab_size_roundup(100);
+	void *p = goslab_alloc(whole, GFP_KERNEL);
 
 	if (!p)
 		return -ENOMEM;
 	demo_write(p, 100);
-	usable = goslab_usable_size(p);
-	demo_write(p, usable);
+	/* The whole size class, asked for as FORTIFY_SOURCE wants. */
+	demo_write(p, whole);
 	p = goslab_realloc(p, 60, GFP_KERNEL);
 	demo_write(p, 60);
 	p = goslab_realloc(p, 5000, GFP_KERNEL);
@@ -53,11 +53,11 @@ static int demo_valid(void)
 		return -ENOMEM;
 	demo_write(p, 5000);
 	goslab_free(p);
-	p = goslab_alloc(100000, GFP_KERNEL | __GFP_ZERO);
+	p = goslab_alloc(goslab_size_roundup(100000), GFP_KERNEL | __GFP_ZERO);
 	if (!p)
 		return -ENOMEM;
 	demo_write(p, 100000);
-	demo_write(p, goslab_usable_size(p));
+	demo_write(p, goslab_size_roundup(100000));
 	goslab_free(p);
 	p = goslab_alloc_tiny(7, GFP_KERNEL);
 	if (!p)
