@@ -438,7 +438,7 @@ static void sweep_tunables_test(struct kunit *test)
 {
 	unsigned int spc = goslab_span_class(goslab_size_to_class(512), false);
 	struct goslab_class *cls = &goslab_classes[spc];
-	unsigned long n = scaled(8000), nspans = scaled(400), unswept;
+	unsigned long n = scaled(2000), nspans = scaled(100), unswept;
 	struct goslab_heap_stats st;
 	unsigned int i;
 	void **obj;
