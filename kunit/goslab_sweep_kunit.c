@@ -390,16 +390,6 @@ static void sweep_memory_states_test(struct kunit *test)
  * what the background work keeps; sweep_budget bounds a shrinker scan's
  * sweeping; bg_delay_ms is the work's delay in jiffies.
  */
-static unsigned int tunables_saved[GOSLAB_NR_TUNABLES];
-
-static void tunables_restore(void *unused)
-{
-	unsigned int i;
-
-	for (i = 0; i < GOSLAB_NR_TUNABLES; i++)
-		WRITE_ONCE(*goslab_tunables[i].value, tunables_saved[i]);
-}
-
 static void tunable_set(struct kunit *test, unsigned int *var,
 			unsigned int v)
 {
@@ -444,10 +434,10 @@ static void sweep_tunables_test(struct kunit *test)
 	void **obj;
 	char buf[16];
 
+	/* Each restored when the case ends, however it ends. */
 	for (i = 0; i < GOSLAB_NR_TUNABLES; i++)
-		tunables_saved[i] = READ_ONCE(*goslab_tunables[i].value);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, tunables_restore,
-							NULL), 0);
+		goslab_test_pin_tunable(test, goslab_tunables[i].value,
+					READ_ONCE(*goslab_tunables[i].value));
 	for (i = 0; i < GOSLAB_NR_TUNABLES; i++) {
 		struct goslab_tunable *t = &goslab_tunables[i];
 		unsigned int v = READ_ONCE(*t->value);
@@ -496,7 +486,6 @@ static void sweep_tunables_test(struct kunit *test)
 	KUNIT_EXPECT_GE(test, atomic_long_read(&goslab_unswept_pages),
 			unswept - 5);
 	free_unswept(test, obj, nspans);
-	tunables_restore(NULL);
 	goslab_expect_consistent(test);
 }
 
