@@ -132,6 +132,9 @@ static int sweep_show(struct seq_file *m, void *unused)
 		   st.shrinker_kpages_released);
 	seq_printf(m, "%-26s %12lu\n", "reclaimable_kpages",
 		   st.reclaimable_kpages);
+	seq_printf(m, "%-26s %12lu\n", "oom_calls", st.oom_calls);
+	seq_printf(m, "%-26s %12lu\n", "oom_kpages_released",
+		   st.oom_kpages_released);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(sweep);

@@ -178,9 +178,9 @@
  * Outer first. Sleeping locks: the control file's mutex
  * (control.c), the validators' problem_lock (stats.c: one
  * goslab_validate_into() at a time), goslab_shrinker_mutex (sweep.c:
- * held by the shrinker's scan, which takes it with a trylock so that
- * reclaim never waits; goslab_bg_pause() takes it briefly to wait for a
- * scan in flight), goslab_class_mutex (mcentral.c: changes to the class
+ * held by the shrinker's scan and the OOM notifier, which take it with a
+ * trylock so that reclaim never waits; goslab_bg_pause() takes it
+ * briefly to wait for a scan in flight), goslab_class_mutex (mcentral.c: changes to the class
  * list, the slow recount, class observers; class.c flushes the tiny
  * blocks under it), cpus_read_lock() (the flushes of mcaches, page
  * caches and tiny blocks, and debugfs's counter clears),

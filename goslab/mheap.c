@@ -36,12 +36,18 @@
  * most MHEAP_RELEASE_BATCH goslab pages per lock hold (a walk of the
  * chunk list each), so that IRQs are never off for long; a span's own
  * pages (at most a span's worth) go back under it when it is freed.
+ *
+ * Every kernel page goslab holds is counted where the kernel counts slab
+ * memory, NR_SLAB_UNRECLAIMABLE_B of its node (/proc/meminfo's SUnreclaim
+ * and Slab, the nodes' vmstat): from the alloc_pages() that brings it to
+ * the __free_page() that gives it back, whatever goslab uses it for.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
 #include <linux/log2.h>
 #include <linux/module.h>
+#include <linux/nodemask.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/workqueue.h>
@@ -340,13 +346,56 @@ static void arena_set(struct mspan *s, struct mspan *val)
 		smp_store_release(&a->spans[first + i], val);
 }
 
+/*
+ * Kernel pages goslab holds, per node, as added to the node's slab
+ * counter: what is still there at unload is taken out of it then.
+ */
+static atomic_long_t node_kpages[MAX_NUMNODES];
+
+/* @kpages kernel pages of @page's node enter (> 0) or leave goslab. */
+static void mheap_account_kpages(struct page *page, long kpages)
+{
+	atomic_long_add(kpages, &node_kpages[page_to_nid(page)]);
+	/* Any context: the per-CPU counters take IRQ-safe updates. */
+	mod_node_page_state(page_pgdat(page), NR_SLAB_UNRECLAIMABLE_B,
+			    kpages * (long)PAGE_SIZE);
+}
+
+/* A kernel page back to the page allocator, and out of the slab count. */
+static void mheap_put_kpage(unsigned long addr)
+{
+	struct page *page = virt_to_page((void *)addr);
+
+	mheap_account_kpages(page, -1);
+	__free_page(page);
+}
+
+/**
+ * mheap_accounted_kpages() - kernel pages goslab counts as slab memory
+ *
+ * Equal to the pages held (kpages_taken - kpages_returned) when no page
+ * is on its way in or out.
+ *
+ * Return: the sum over the nodes.
+ */
+unsigned long mheap_accounted_kpages(void)
+{
+	long sum = 0;
+	int nid;
+
+	for_each_node(nid)
+		sum += atomic_long_read(&node_kpages[nid]);
+	return sum;
+}
+EXPORT_SYMBOL_IF_KUNIT(mheap_accounted_kpages);
+
 /* Kernel pages of a split chunk are order-0 pages: freed one by one. */
 static void free_goslab_page(unsigned long addr)
 {
 	unsigned int k;
 
 	for (k = 0; k < GOSLAB_KPAGES_PER_PAGE; k++)
-		__free_page(virt_to_page((void *)(addr + k * PAGE_SIZE)));
+		mheap_put_kpage(addr + k * PAGE_SIZE);
 }
 
 static void mheap_release_chunk(struct heap_chunk *chunk)
@@ -451,6 +500,7 @@ static struct heap_chunk *mheap_grow(unsigned int need, gfp_t gfp)
 		memalloc_retry_wait(gfp);
 	}
 	split_page(page, order);
+	mheap_account_kpages(page, 1L << order);
 	chunk->base = (unsigned long)page_address(page);
 	chunk->order = order;
 	chunk->npages = (1U << order) / GOSLAB_KPAGES_PER_PAGE;
@@ -864,7 +914,7 @@ static void mheap_free_released_span_pages(struct mspan *s,
 			if (s->released_kpages &
 			    BIT(j * GOSLAB_KPAGES_PER_PAGE + k))
 				continue;
-			__free_page(virt_to_page((void *)(page + k * PAGE_SIZE)));
+			mheap_put_kpage(page + k * PAGE_SIZE);
 			mheap.st.kpages_returned++;
 		}
 		__set_bit(start + j, chunk->released);
@@ -906,7 +956,7 @@ void mheap_release_span_kpages(struct mspan *s, u32 kpages)
 	mheap.st.kpages_span_released += hweight32(kpages);
 	heap_unlock(flags);
 	for_each_set_bit(k, &mask, GOSLAB_MAX_RELEASED_KPAGES)
-		__free_page(virt_to_page((void *)(s->base + k * PAGE_SIZE)));
+		mheap_put_kpage(s->base + k * PAGE_SIZE);
 }
 
 /*
@@ -1481,12 +1531,22 @@ int mheap_init(void)
 void mheap_exit(void)
 {
 	unsigned long i;
+	int nid;
 
 	mheap_pcache_flush_all();
 	mheap_scavenge();
 	if (!list_empty(&mheap.chunks))
 		pr_err("heap: %lu chunks still in use at exit; leaking them\n",
 		       mheap.st.chunks);
+	/* Leaked pages are nobody's slab memory: they leave the counter. */
+	for_each_node(nid) {
+		long kpages = atomic_long_xchg(&node_kpages[nid], 0);
+
+		if (kpages)
+			mod_node_page_state(NODE_DATA(nid),
+					    NR_SLAB_UNRECLAIMABLE_B,
+					    -kpages * (long)PAGE_SIZE);
+	}
 	/* Descriptors and old index arrays waiting for a grace period. */
 	rcu_barrier();
 	for (i = 0; i < goslab_arenas_len; i++)

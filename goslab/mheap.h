@@ -199,6 +199,7 @@ unsigned long mheap_scavenge_pages(unsigned long max);
 unsigned long mheap_retained_goal(void);
 void mheap_read_stats(struct goslab_heap_stats *st);
 unsigned long mheap_free_pages(void);
+unsigned long mheap_accounted_kpages(void);
 bool mheap_is_valid(void);
 unsigned long mheap_walk_spans(void (*fn)(struct mspan *s, void *arg),
 			       void *arg);

@@ -550,6 +550,13 @@ static int goslab_read_stats_slow(void)
 			       rc.large_objects, rc.large_pages);
 		bad++;
 	}
+	/* What the kernel's slab counters were told, against what is held. */
+	if (mheap_accounted_kpages() != hs.kpages_taken - hs.kpages_returned) {
+		goslab_inv_err("heap: %lu kernel pages counted as slab memory, %lu held\n",
+			       mheap_accounted_kpages(),
+			       hs.kpages_taken - hs.kpages_returned);
+		bad++;
+	}
 	bad += goslab_check_memstats();
 	return bad;
 }

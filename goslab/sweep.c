@@ -26,6 +26,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/notifier.h>
+#include <linux/oom.h>
 #include <linux/workqueue.h>
 #include "internal.h"
 
@@ -338,8 +340,112 @@ static unsigned long goslab_scan_objects(struct shrinker *sh,
 	return kpages ?: SHRINK_STOP;
 }
 
+/*
+ * The OOM notifier, a last-chance shrink. out_of_memory() calls it before
+ * the OOM killer chooses a victim; the kernel calls no notifier for a
+ * memory cgroup's OOM, so there goslab gives back only what its shrinker
+ * does. Everything unswept is swept, every empty span and every free heap
+ * page goes back, whatever the tunables keep; the CPUs' caches are left
+ * (flushing them waits on each CPU). Whatever it gave back spares a
+ * victim: out_of_memory() returns and the allocation is retried.
+ *
+ * Like the shrinker's scan it takes no goslab mutex but the shrinker's,
+ * with a trylock: the task out of memory may be inside goslab, holding
+ * goslab_class_mutex (a cache being created) or the shrinker's own.
+ */
+static atomic_long_t oom_calls = ATOMIC_LONG_INIT(0);
+static atomic_long_t oom_kpages_released = ATOMIC_LONG_INIT(0);
+
+/* Classes named in the summary: those holding the most memory. */
+#define GOSLAB_OOM_TOP_CLASSES	3
+
+struct oom_class {
+	const char *name;	/* valid under rcu_read_lock() */
+	unsigned long bytes;
+	unsigned long live;
+};
+
+static void goslab_oom_top(struct oom_class *top, unsigned int n)
+{
+	struct goslab_class_stats st;
+	struct goslab_class *cls;
+	unsigned int i;
+
+	memset(top, 0, n * sizeof(*top));
+	for_each_goslab_class(cls) {
+		unsigned long bytes;
+
+		goslab_read_class_stats(cls, &st);
+		bytes = st.pages * GOSLAB_PAGE_SIZE;
+		if (bytes <= top[n - 1].bytes)
+			continue;
+		for (i = n - 1; i > 0 && top[i - 1].bytes < bytes; i--)
+			top[i] = top[i - 1];
+		top[i].name = cls->name;
+		top[i].bytes = bytes;
+		top[i].live = st.live;
+	}
+}
+
 /**
- * goslab_bg_start() - start the background work and the shrinker
+ * goslab_oom_release() - the OOM notifier's shrink, and its report
+ *
+ * Context: process context; may sleep. Not with goslab paused.
+ * Return: kernel pages given back.
+ */
+VISIBLE_IF_KUNIT unsigned long goslab_oom_release(void)
+{
+	struct oom_class top[GOSLAB_OOM_TOP_CLASSES];
+	struct goslab_memstats ms;
+	struct goslab_class *cls;
+	unsigned long kpages, n = 0;
+	unsigned int i;
+
+	while (goslab_sweepone())
+		if (++n % 64 == 0)
+			cond_resched();
+	rcu_read_lock();
+	for_each_goslab_class(cls)
+		mcentral_release_empty(cls);
+	rcu_read_unlock();
+	kpages = mheap_scavenge();
+	atomic_long_inc(&oom_calls);
+	atomic_long_add(kpages, &oom_kpages_released);
+
+	goslab_read_memstats(&ms);
+	pr_info("out of memory: gave back %lu KiB; holding %lu KiB, %lu KiB of it live objects\n",
+		kpages * (PAGE_SIZE / SZ_1K), ms.held / SZ_1K,
+		ms.bytes[GOSLAB_MEM_LIVE] / SZ_1K);
+	rcu_read_lock();
+	goslab_oom_top(top, ARRAY_SIZE(top));
+	for (i = 0; i < ARRAY_SIZE(top) && top[i].bytes; i++)
+		pr_info("out of memory: class %s holds %lu KiB, %lu objects live\n",
+			top[i].name, top[i].bytes / SZ_1K, top[i].live);
+	rcu_read_unlock();
+	return kpages;
+}
+EXPORT_SYMBOL_IF_KUNIT(goslab_oom_release);
+
+static int goslab_oom_notify(struct notifier_block *nb, unsigned long unused,
+			     void *parm)
+{
+	unsigned long *freed = parm;
+
+	if (!mutex_trylock(&goslab_shrinker_mutex))
+		return NOTIFY_OK;
+	if (!atomic_read(&goslab_bg_paused) && !READ_ONCE(goslab_bg_stopped))
+		*freed += goslab_oom_release();
+	mutex_unlock(&goslab_shrinker_mutex);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block goslab_oom_nb = {
+	.notifier_call = goslab_oom_notify,
+};
+
+/**
+ * goslab_bg_start() - start the background work, the shrinker, the OOM
+ *	notifier
  *
  * Context: process context.
  * Return: 0 or -ENOMEM.
@@ -351,6 +457,11 @@ int goslab_bg_start(void)
 		return -ENOMEM;
 	goslab_shrinker->count_objects = goslab_count_objects;
 	goslab_shrinker->scan_objects = goslab_scan_objects;
+	if (register_oom_notifier(&goslab_oom_nb)) {
+		shrinker_free(goslab_shrinker);
+		goslab_shrinker = NULL;
+		return -ENOMEM;
+	}
 	WRITE_ONCE(goslab_bg_stopped, false);
 	shrinker_register(goslab_shrinker);
 	return 0;
@@ -374,6 +485,8 @@ EXPORT_SYMBOL_IF_KUNIT(goslab_bg_start);
  */
 void goslab_bg_stop(void)
 {
+	/* Waits for a call in flight: the chain's rwsem. */
+	unregister_oom_notifier(&goslab_oom_nb);
 	shrinker_free(goslab_shrinker);
 	goslab_shrinker = NULL;
 	WRITE_ONCE(goslab_bg_stopped, true);
@@ -397,6 +510,8 @@ void goslab_read_sweep_stats(struct goslab_sweep_stats *st)
 	st->shrinker_kpages_released =
 		atomic_long_read(&shrinker_kpages_released);
 	st->reclaimable_kpages = goslab_shrinker_count();
+	st->oom_calls = atomic_long_read(&oom_calls);
+	st->oom_kpages_released = atomic_long_read(&oom_kpages_released);
 }
 EXPORT_SYMBOL_IF_KUNIT(goslab_read_sweep_stats);
 

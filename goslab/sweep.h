@@ -23,6 +23,8 @@
  * @bg_kpages_released: kernel pages the background scavenger gave back
  * @shrinker_kpages_released: kernel pages the shrinker gave back
  * @reclaimable_kpages: kernel pages the shrinker could give back now
+ * @oom_calls: calls of the OOM notifier that shrank
+ * @oom_kpages_released: kernel pages the OOM notifier gave back
  *
  * Counts are since load, except the two that say "now".
  */
@@ -33,6 +35,8 @@ struct goslab_sweep_stats {
 	unsigned long bg_kpages_released;
 	unsigned long shrinker_kpages_released;
 	unsigned long reclaimable_kpages;
+	unsigned long oom_calls;
+	unsigned long oom_kpages_released;
 };
 
 /* sweep.c */
@@ -52,6 +56,7 @@ void goslab_bg_rcu_end(void);
 /* Static without KUnit (VISIBLE_IF_KUNIT), or for the tests alone. */
 unsigned long goslab_shrinker_count(void);
 unsigned long goslab_shrinker_scan(unsigned long nr_kpages);
+unsigned long goslab_oom_release(void);
 void goslab_bg_flush(void);
 bool goslab_bg_pending(void);
 #endif

@@ -369,6 +369,79 @@ static void mheap_on_each_cpu_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&c.off_target), 0);
 }
 
+/* Kernel pages in the kernel's slab counter, as /proc/meminfo reads it. */
+static long slab_kpages(void)
+{
+	return global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B);
+}
+
+static long kpages_held(void)
+{
+	struct goslab_heap_stats st;
+
+	heap_stats(&st);
+	return st.kpages_taken - st.kpages_returned;
+}
+
+/*
+ * Every kernel page goslab holds is slab memory to the kernel: the count
+ * goslab adds equals the pages held exactly, through growth, a span's
+ * pages given back while it is in use, and a shrink; /proc/meminfo's
+ * SUnreclaim follows, up to what the CPUs' vmstat deltas hold back.
+ */
+static void mheap_slab_accounting_test(struct kunit *test)
+{
+	const unsigned int nlarge = 64, nsmall = 4096;
+	long slack = 2L * num_possible_cpus() * 125 + 256;
+	long held0, slab0, held1, slab1;
+	void **large, **small;
+	unsigned int i;
+
+	large = goslab_test_objs(test, nlarge);
+	small = goslab_test_objs(test, nsmall);
+	KUNIT_ASSERT_NOT_NULL(test, large);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	goslab_test_bg_pause(test);
+	goslab_shrink();
+	held0 = kpages_held();
+	slab0 = slab_kpages();
+	KUNIT_EXPECT_EQ(test, (long)mheap_accounted_kpages(), held0);
+	for (i = 0; i < nlarge; i++) {
+		large[i] = goslab_alloc(SZ_256K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, large[i]);
+	}
+	for (i = 0; i < nsmall; i++) {
+		small[i] = goslab_alloc(1024, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, small[i]);
+	}
+	held1 = kpages_held();
+	slab1 = slab_kpages();
+	kunit_info(test, "held %ld -> %ld kernel pages, slab counter %ld -> %ld\n",
+		   held0, held1, slab0, slab1);
+	KUNIT_EXPECT_EQ(test, (long)mheap_accounted_kpages(), held1);
+	KUNIT_EXPECT_GE(test, held1 - held0,
+			(long)(nlarge * SZ_256K + nsmall * 1024) / PAGE_SIZE);
+	KUNIT_EXPECT_LE(test, abs((slab1 - slab0) - (held1 - held0)), slack);
+	/* All but the first object of each span: its other page goes back. */
+	for (i = 0; i < nsmall; i++)
+		if (i % 8)
+			goslab_free(small[i]);
+	goslab_shrink();
+	KUNIT_EXPECT_EQ(test, (long)mheap_accounted_kpages(), kpages_held());
+	for (i = 0; i < nlarge; i++)
+		goslab_free(large[i]);
+	for (i = 0; i < nsmall; i += 8)
+		goslab_free(small[i]);
+	goslab_shrink();
+	kunit_info(test, "after the frees and a shrink: held %ld, slab counter %ld\n",
+		   kpages_held(), slab_kpages());
+	KUNIT_EXPECT_EQ(test, (long)mheap_accounted_kpages(), kpages_held());
+	KUNIT_EXPECT_LE(test, abs((slab_kpages() - slab0) -
+				  (kpages_held() - held0)), slack);
+	goslab_test_bg_resume(test);
+	goslab_expect_consistent(test);
+}
+
 static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_span_sizes_test),
 	KUNIT_CASE(mheap_free_span_keeps_reused_entry_test),
@@ -379,6 +452,7 @@ static struct kunit_case mheap_cases[] = {
 	KUNIT_CASE(mheap_fault_injection_test),
 	KUNIT_CASE(mheap_atomic_test),
 	KUNIT_CASE(mheap_on_each_cpu_test),
+	KUNIT_CASE(mheap_slab_accounting_test),
 	{}
 };
 

@@ -205,6 +205,60 @@ static void sweep_shrinker_test(struct kunit *test)
 }
 
 /*
+ * The OOM notifier's shrink gives back everything goslab caches, whatever
+ * the tunables keep: unswept spans are swept, empty spans released, free
+ * heap pages returned; live objects are untouched.
+ */
+static void sweep_oom_test(struct kunit *test)
+{
+	unsigned long n = scaled(4000), i, got, before, calls;
+	struct goslab_sweep_stats st;
+	void **obj;
+
+	obj = goslab_test_objs(test, n);
+	KUNIT_ASSERT_NOT_NULL(test, obj);
+	goslab_test_bg_pause(test);
+	goslab_test_pin_tunable(test, &goslab_retain_percent, 100);
+	goslab_test_pin_tunable(test, &goslab_keep_empty, 64);
+	goslab_shrink();
+	for (i = 0; i < n; i++) {
+		obj[i] = goslab_alloc(1024, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, obj[i]);
+		memset(obj[i], i & 0xff, 1024);
+	}
+	mcache_flush_all();
+	/* The first half freed and left unswept; the second half live. */
+	for (i = 0; i < n / 2; i++) {
+		goslab_free(obj[i]);
+		obj[i] = NULL;
+	}
+	KUNIT_EXPECT_GT(test, atomic_long_read(&goslab_unswept_pages), 0);
+	calls = goslab_test_sweep_stats().oom_calls;
+	before = kpages_held();
+	got = goslab_oom_release();
+	kunit_info(test, "OOM notifier: gave back %lu kernel pages of %lu\n",
+		   got, before);
+	/* Spans of 8 objects: all but the two at the ends emptied. */
+	KUNIT_EXPECT_GE(test, got,
+			(n / 2 / 8 - 2) * 1024 * 8 / PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, kpages_held(), before - got);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&goslab_unswept_pages), 0);
+	KUNIT_EXPECT_EQ(test, mheap_free_pages(), 0);
+	st = goslab_test_sweep_stats();
+	KUNIT_EXPECT_EQ(test, st.reclaimable_kpages, 0);
+	KUNIT_EXPECT_EQ(test, st.oom_calls, calls + 1);
+	KUNIT_EXPECT_GE(test, st.oom_kpages_released, got);
+	for (i = n / 2; i < n; i++) {
+		KUNIT_EXPECT_TRUE(test, memchr_inv(obj[i], i & 0xff, 1024) ==
+					NULL);
+		goslab_free(obj[i]);
+		obj[i] = NULL;
+	}
+	goslab_test_bg_resume(test);
+	goslab_expect_consistent(test);
+}
+
+/*
  * Leave @nspans spans of 1 KiB objects unswept (one free each), with no
  * free page in the heap; return their objects, to free with
  * free_unswept().
@@ -494,6 +548,7 @@ static struct kunit_case sweep_cases[] = {
 	KUNIT_CASE(sweep_credit_across_classes_test),
 	KUNIT_CASE(sweep_background_test),
 	KUNIT_CASE(sweep_shrinker_test),
+	KUNIT_CASE(sweep_oom_test),
 	KUNIT_CASE(sweep_credit_bounded_test),
 	KUNIT_CASE(sweep_shrinker_bounded_test),
 	KUNIT_CASE(sweep_tunables_test),
