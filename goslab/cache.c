@@ -24,6 +24,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include "internal.h"
+#include "trace.h"
 
 #define GOSLAB_CACHE_FLAGS	(GOSLAB_HWCACHE_ALIGN | GOSLAB_RECLAIMABLE | \
 				 GOSLAB_TYPESAFE_BY_RCU)
@@ -190,9 +191,13 @@ static __always_inline bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp,
 static noinline void *cache_alloc_unusual(struct goslab_cache *c, gfp_t gfp,
 					  unsigned long ip)
 {
-	if (!cache_alloc_ok(c, gfp, ip, "goslab_cache_alloc"))
-		return NULL;
-	return mcache_alloc(&c->cls, c->object_size, gfp);
+	void *p = NULL;
+
+	if (cache_alloc_ok(c, gfp, ip, "goslab_cache_alloc"))
+		p = mcache_alloc(&c->cls, c->object_size, gfp);
+	trace_goslab_cache_alloc(ip, p, c->cls.name, c->object_size,
+				 c->cls.elemsize, gfp);
+	return p;
 }
 
 /**
@@ -206,10 +211,15 @@ static noinline void *cache_alloc_unusual(struct goslab_cache *c, gfp_t gfp,
  */
 void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp)
 {
+	void *p;
+
 	if (unlikely((gfp & GOSLAB_GFP_UNSUPPORTED) || READ_ONCE(c->dead) ||
 		     ((gfp & __GFP_ZERO) && c->cls.ctor)))
 		return cache_alloc_unusual(c, gfp, _RET_IP_);
-	return mcache_alloc(&c->cls, c->object_size, gfp);
+	p = mcache_alloc(&c->cls, c->object_size, gfp);
+	trace_goslab_cache_alloc(_RET_IP_, p, c->cls.name, c->object_size,
+				 c->cls.elemsize, gfp);
+	return p;
 }
 EXPORT_SYMBOL_GPL(goslab_cache_alloc);
 

@@ -228,4 +228,11 @@ static inline void kunit_remove_action(struct kunit *test,
 #endif
 #endif /* _KUNIT_TEST_H */
 
+/* __assign_str() (trace events) lost its source argument in 6.10. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define goslab_assign_str(dst, src)	__assign_str(dst)
+#else
+#define goslab_assign_str(dst, src)	__assign_str(dst, src)
+#endif
+
 #endif /* _GOSLAB_COMPAT_H */

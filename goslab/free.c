@@ -21,6 +21,7 @@
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include "internal.h"
+#include "trace.h"
 
 /*
  * The span and slot of @p if it is the start of an object goslab handed
@@ -304,6 +305,7 @@ int goslab_free_object(const void *p, unsigned long ip,
  */
 void goslab_free(const void *p)
 {
+	trace_goslab_free(_RET_IP_, p);
 	free_object(p, _RET_IP_, NULL, __func__);
 }
 EXPORT_SYMBOL_GPL(goslab_free);
@@ -322,6 +324,7 @@ EXPORT_SYMBOL_GPL(goslab_free);
  */
 void goslab_cache_free(struct goslab_cache *c, void *obj)
 {
+	trace_goslab_cache_free(_RET_IP_, obj, c->cls.name);
 	free_object(obj, _RET_IP_, &c->cls, __func__);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_free);

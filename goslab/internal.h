@@ -289,6 +289,9 @@
 #include "mcache.h"
 #include "sweep.h"
 
+/* malloc.c */
+void *goslab_alloc_caller(size_t size, gfp_t gfp, unsigned long ip);
+
 /* free.c */
 int goslab_free_object(const void *p, unsigned long ip,
 		       struct goslab_class *expect, const char *api);

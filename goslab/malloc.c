@@ -14,6 +14,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include "internal.h"
+#include "trace.h"
 
 static void *goslab_alloc_large(size_t size, gfp_t gfp, unsigned long ip)
 {
@@ -52,18 +53,53 @@ static noinline void *goslab_alloc_unusual(size_t size, gfp_t gfp,
 					   unsigned long ip)
 {
 	unsigned int spc;
+	void *p;
 
-	if (goslab_gfp_refused(gfp, ip, "goslab_alloc"))
-		return NULL;
-	/* kmalloc(0)'s answer: not NULL, and every goslab free ignores it. */
-	if (!size)
-		return ZERO_SIZE_PTR;
-	if (size > GOSLAB_MAX_SMALL_SIZE)
-		return goslab_alloc_large(size, gfp, ip);
+	if (goslab_gfp_refused(gfp, ip, "goslab_alloc")) {
+		p = NULL;
+	} else if (!size) {
+		/* kmalloc(0)'s answer: not NULL, and goslab's frees ignore it. */
+		p = ZERO_SIZE_PTR;
+	} else if (size > GOSLAB_MAX_SMALL_SIZE) {
+		p = goslab_alloc_large(size, gfp, ip);
+	} else {
+		spc = goslab_span_class(goslab_size_to_class(size),
+					!!(gfp & __GFP_RECLAIMABLE));
+		/* Runs might_alloc() again: harmless, and only here. */
+		p = mcache_alloc(&goslab_classes[spc], size, gfp);
+	}
+	trace_goslab_alloc(ip, p, size, goslab_size_roundup(size), gfp);
+	return p;
+}
+
+/* goslab_alloc() on behalf of the caller at @ip (the events name it). */
+static __always_inline void *goslab_alloc_at(size_t size, gfp_t gfp,
+					     unsigned long ip)
+{
+	unsigned int spc;
+	void *p;
+
+	if (unlikely(size - 1 >= GOSLAB_MAX_SMALL_SIZE ||
+		     (gfp & GOSLAB_GFP_UNSUPPORTED)))
+		return goslab_alloc_unusual(size, gfp, ip);
 	spc = goslab_span_class(goslab_size_to_class(size),
 				!!(gfp & __GFP_RECLAIMABLE));
-	/* Runs might_alloc() again: harmless, and only here. */
-	return mcache_alloc(&goslab_classes[spc], size, gfp);
+	p = mcache_alloc(&goslab_classes[spc], size, gfp);
+	trace_goslab_alloc(ip, p, size, goslab_classes[spc].elemsize, gfp);
+	return p;
+}
+
+/**
+ * goslab_alloc_caller() - goslab_alloc() for another front end
+ * @size: as goslab_alloc()'s
+ * @gfp: as goslab_alloc()'s
+ * @ip: the caller of that front end, named in the goslab_alloc event
+ *
+ * Return: what goslab_alloc() returns.
+ */
+void *goslab_alloc_caller(size_t size, gfp_t gfp, unsigned long ip)
+{
+	return goslab_alloc_at(size, gfp, ip);
 }
 
 /**
@@ -87,14 +123,7 @@ static noinline void *goslab_alloc_unusual(size_t size, gfp_t gfp,
  */
 void *goslab_alloc(size_t size, gfp_t gfp)
 {
-	unsigned int spc;
-
-	if (unlikely(size - 1 >= GOSLAB_MAX_SMALL_SIZE ||
-		     (gfp & GOSLAB_GFP_UNSUPPORTED)))
-		return goslab_alloc_unusual(size, gfp, _RET_IP_);
-	spc = goslab_span_class(goslab_size_to_class(size),
-				!!(gfp & __GFP_RECLAIMABLE));
-	return mcache_alloc(&goslab_classes[spc], size, gfp);
+	return goslab_alloc_at(size, gfp, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goslab_alloc);
 
@@ -176,7 +205,7 @@ void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)
 	void *ret;
 
 	if (ZERO_OR_NULL_PTR(p))
-		return goslab_alloc(new_size, gfp);
+		return goslab_alloc_at(new_size, gfp, _RET_IP_);
 	if (!new_size) {
 		goslab_free_object(p, _RET_IP_, NULL, __func__);
 		return ZERO_SIZE_PTR;
@@ -194,7 +223,7 @@ void *goslab_realloc(const void *p, size_t new_size, gfp_t gfp)
 			goslab_kasan_alloc((void *)p, new_size, usable, false);
 		return (void *)p;
 	}
-	ret = goslab_alloc(new_size, gfp);
+	ret = goslab_alloc_at(new_size, gfp, _RET_IP_);
 	if (!ret)
 		return NULL;
 	memcpy(ret, p, goslab_valid_bytes(p, usable));

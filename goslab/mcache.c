@@ -25,6 +25,7 @@
 #include <linux/cpu.h>
 #include <linux/smp.h>
 #include "internal.h"
+#include "trace.h"
 
 /*
  * Replace the slot's span with one that has a free slot. Returns false
@@ -49,15 +50,22 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	if (mspan_has_frees(s)) {
 		unsigned int dup, count;
 
+		unsigned int freed;
+
 		slot->nmalloc += mspan_alloc_count(s) - slot->alloc_base;
-		slot->nswept_frees += mspan_sweep(s, &dup);
+		freed = mspan_sweep(s, &dup);
+		slot->nswept_frees += freed;
 		if (unlikely(dup))
 			goslab_report_dup_frees(cls, s, dup);
 		count = mspan_alloc_count(s);
+		trace_goslab_sweep(cls->name, s->base, s->npages, freed, count);
 		slot->alloc_base = count;
 		slot->nsweep++;
-		if (count < s->nelems)
+		if (count < s->nelems) {
+			trace_goslab_refill(cls->name, s->base, s->nelems - count,
+					    s->nelems);
 			return true;
+		}
 	}
 	if (s != &goslab_emptymspan) {
 		slot->nmalloc += mspan_alloc_count(s) - slot->alloc_base;
@@ -89,6 +97,8 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	WRITE_ONCE(slot->span, s);
 	slot->alloc_base = mspan_alloc_count(s);
 	slot->nrefill++;
+	trace_goslab_refill(cls->name, s->base, s->nelems - slot->alloc_base,
+			    s->nelems);
 	return true;
 }
 

@@ -21,6 +21,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include "internal.h"
+#include "trace.h"
 
 void mcentral_init(struct mcentral *c)
 {
@@ -195,11 +196,14 @@ static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
 
 static void mcentral_sweep_span(struct goslab_class *cls, struct mspan *s)
 {
-	unsigned int dup;
+	unsigned int dup, freed;
 
 	lockdep_assert_held(&cls->central.lock);
-	cls->central.nswept_frees += mspan_sweep(s, &dup);
+	freed = mspan_sweep(s, &dup);
+	cls->central.nswept_frees += freed;
 	cls->central.nsweep++;
+	trace_goslab_sweep(cls->name, s->base, s->npages, freed,
+			   mspan_alloc_count(s));
 	if (unlikely(dup))
 		goslab_report_dup_frees(cls, s, dup);
 }

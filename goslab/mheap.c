@@ -52,6 +52,7 @@
 #include <linux/smp.h>
 #include <linux/workqueue.h>
 #include "internal.h"
+#include "trace.h"
 
 /* The smallest chunk worth a trip to the buddy allocator: 32 KiB. */
 #define CHUNK_MIN_ORDER		3
@@ -501,6 +502,8 @@ static struct heap_chunk *mheap_grow(unsigned int need, gfp_t gfp)
 	}
 	split_page(page, order);
 	mheap_account_kpages(page, 1L << order);
+	trace_goslab_heap_grow((unsigned long)page_address(page), order,
+			       page_to_nid(page), gfp);
 	chunk->base = (unsigned long)page_address(page);
 	chunk->order = order;
 	chunk->npages = (1U << order) / GOSLAB_KPAGES_PER_PAGE;
@@ -1134,6 +1137,9 @@ void mheap_free_span(struct mspan *s)
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_free_span);
 
+static unsigned long __mheap_scavenge_pages(unsigned long max,
+					    unsigned long caller);
+
 /**
  * mheap_scavenge() - give every free page back to the page allocator
  *
@@ -1145,7 +1151,7 @@ EXPORT_SYMBOL_IF_KUNIT(mheap_free_span);
  */
 unsigned long mheap_scavenge(void)
 {
-	return mheap_scavenge_pages(ULONG_MAX);
+	return __mheap_scavenge_pages(ULONG_MAX, _RET_IP_);
 }
 EXPORT_SYMBOL_IF_KUNIT(mheap_scavenge);
 
@@ -1215,6 +1221,13 @@ static unsigned int mheap_take_free_pages(unsigned long *batch,
  */
 unsigned long mheap_scavenge_pages(unsigned long max)
 {
+	return __mheap_scavenge_pages(max, _RET_IP_);
+}
+
+/* mheap_scavenge_pages() on behalf of @caller, which its event names. */
+static unsigned long __mheap_scavenge_pages(unsigned long max,
+					    unsigned long caller)
+{
 	unsigned long batch[MHEAP_RELEASE_BATCH];
 	unsigned long flags, pages = 0;
 	struct heap_chunk *chunk, *tmp;
@@ -1247,6 +1260,7 @@ unsigned long mheap_scavenge_pages(unsigned long max)
 			break;
 		cond_resched();
 	}
+	trace_goslab_scavenge(caller, max, pages * GOSLAB_KPAGES_PER_PAGE);
 	return pages * GOSLAB_KPAGES_PER_PAGE;
 }
 

@@ -30,6 +30,7 @@
 #include <linux/oom.h>
 #include <linux/workqueue.h>
 #include "internal.h"
+#include "trace.h"
 
 atomic_long_t goslab_unswept_pages = ATOMIC_LONG_INIT(0);
 EXPORT_SYMBOL_IF_KUNIT(goslab_unswept_pages);
@@ -182,7 +183,7 @@ static bool goslab_bg_held(void)
 
 static void goslab_bg_work_fn(struct work_struct *work)
 {
-	unsigned long swept = 0, n, free_pages, goal, batch = 0;
+	unsigned long swept = 0, n, free_pages, goal, batch = 0, kpages = 0;
 	bool waiting = false;
 
 	/* Type-safe spans out of their grace period: heap pages again. */
@@ -200,9 +201,11 @@ static void goslab_bg_work_fn(struct work_struct *work)
 				   goslab_bg_delay());
 	free_pages = mheap_free_pages();
 	goal = mheap_retained_goal();
-	if (!goslab_bg_held() && free_pages > goal)
-		atomic_long_add(mheap_scavenge_pages(free_pages - goal),
-				&bg_kpages_released);
+	if (!goslab_bg_held() && free_pages > goal) {
+		kpages = mheap_scavenge_pages(free_pages - goal);
+		atomic_long_add(kpages, &bg_kpages_released);
+	}
+	trace_goslab_bg_work(swept, kpages, waiting);
 }
 
 /**
@@ -313,6 +316,7 @@ VISIBLE_IF_KUNIT unsigned long goslab_shrinker_scan(unsigned long nr_kpages)
 	kpages = mheap_scavenge_pages(DIV_ROUND_UP(nr_kpages,
 						   GOSLAB_KPAGES_PER_PAGE));
 	atomic_long_add(kpages, &shrinker_kpages_released);
+	trace_goslab_shrinker_scan(nr_kpages, spans, kpages);
 	return kpages;
 }
 EXPORT_SYMBOL_IF_KUNIT(goslab_shrinker_scan);
@@ -398,12 +402,14 @@ VISIBLE_IF_KUNIT unsigned long goslab_oom_release(void)
 	struct oom_class top[GOSLAB_OOM_TOP_CLASSES];
 	struct goslab_memstats ms;
 	struct goslab_class *cls;
-	unsigned long kpages, n = 0;
+	unsigned long kpages, n = 0, swept, pages = 0;
 	unsigned int i;
 
-	while (goslab_sweepone())
+	while ((swept = goslab_sweepone())) {
+		pages += swept;
 		if (++n % 64 == 0)
 			cond_resched();
+	}
 	rcu_read_lock();
 	for_each_goslab_class(cls)
 		mcentral_release_empty(cls);
@@ -413,6 +419,7 @@ VISIBLE_IF_KUNIT unsigned long goslab_oom_release(void)
 	atomic_long_add(kpages, &oom_kpages_released);
 
 	goslab_read_memstats(&ms);
+	trace_goslab_oom(pages, kpages, ms.held);
 	pr_info("out of memory: gave back %lu KiB; holding %lu KiB, %lu KiB of it live objects\n",
 		kpages * (PAGE_SIZE / SZ_1K), ms.held / SZ_1K,
 		ms.bytes[GOSLAB_MEM_LIVE] / SZ_1K);

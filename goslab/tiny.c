@@ -28,6 +28,7 @@
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include "internal.h"
+#include "trace.h"
 
 #define TINY_HOLD	0x80000000U
 
@@ -105,17 +106,8 @@ static void tiny_release(struct tiny_cache *tc)
 		goslab_free_slot(s, word - s->tiny);
 }
 
-/**
- * goslab_alloc_tiny() - allocate a tiny object, packed with others
- * @size: bytes wanted; 16 and more are goslab_alloc(size, gfp)
- * @gfp: GFP flags
- *
- * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
- * IRQs or preemption off).
- * Return: the object (aligned to 8, 4, 2 or 1 by its size, as Go does),
- * ZERO_SIZE_PTR for a @size of 0 (as goslab_alloc()), or NULL.
- */
-void *goslab_alloc_tiny(size_t size, gfp_t gfp)
+/* goslab_alloc_tiny() of 1 to 15 bytes, with flags it takes. */
+static void *tiny_alloc(size_t size, gfp_t gfp)
 {
 	struct tiny_cache *tc;
 	unsigned int off;
@@ -123,12 +115,6 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 	struct mspan *s;
 	void *block;
 
-	if (goslab_gfp_refused(gfp, _RET_IP_, __func__))
-		return NULL;
-	if (!size)
-		return ZERO_SIZE_PTR;
-	if (size >= GOSLAB_TINY_SIZE)
-		return goslab_alloc(size, gfp);
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	tc = this_cpu_ptr(&goslab_tiny);
 	while (1) {
@@ -175,6 +161,32 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 		memset(block, 0, size);
 	kmemleak_alloc(block, size, 1, gfp);
 	return block;
+}
+
+/**
+ * goslab_alloc_tiny() - allocate a tiny object, packed with others
+ * @size: bytes wanted; 16 and more are goslab_alloc(size, gfp)
+ * @gfp: GFP flags
+ *
+ * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
+ * IRQs or preemption off).
+ * Return: the object (aligned to 8, 4, 2 or 1 by its size, as Go does),
+ * ZERO_SIZE_PTR for a @size of 0 (as goslab_alloc()), or NULL.
+ */
+void *goslab_alloc_tiny(size_t size, gfp_t gfp)
+{
+	void *p;
+
+	if (goslab_gfp_refused(gfp, _RET_IP_, __func__))
+		p = NULL;
+	else if (size >= GOSLAB_TINY_SIZE)
+		return goslab_alloc_caller(size, gfp, _RET_IP_);
+	else if (!size)
+		p = ZERO_SIZE_PTR;
+	else
+		p = tiny_alloc(size, gfp);
+	trace_goslab_alloc(_RET_IP_, p, size, size, gfp);
+	return p;
 }
 EXPORT_SYMBOL_GPL(goslab_alloc_tiny);
 
