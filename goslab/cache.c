@@ -39,6 +39,18 @@ static const struct goslab_class_ops cache_class_ops = {
 	.release = cache_release,
 };
 
+/**
+ * goslab_cache_of_class() - the typed cache a class is
+ * @cls: a span class
+ *
+ * Return: the cache, or NULL for a size class or the tiny class.
+ */
+struct goslab_cache *goslab_cache_of_class(struct goslab_class *cls)
+{
+	return cls->ops == &cache_class_ops ?
+	       container_of(cls, struct goslab_cache, cls) : NULL;
+}
+
 /*
  * Go's rule: the fewest pages (at most GOSLAB_CACHE_MAX_SPAN_PAGES) that
  * keep tail waste <= 1/8.

@@ -220,14 +220,20 @@ static int validate_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(validate);
 
-/* caches/<name>/: a file per value, as /sys/kernel/slab/<cache>/. */
+/*
+ * caches/<name>/: a file per value, as /sys/kernel/slab/<cache>/, under
+ * SLUB's name wherever the meaning is SLUB's (a span is a slab), so that
+ * tools/mm/slabinfo reads them; goslab's own values keep their names.
+ */
 enum class_attr {
-	ATTR_OBJECT_SIZE, ATTR_OBJS_PER_SPAN, ATTR_SPAN_PAGES, ATTR_OBJECTS,
-	ATTR_TOTAL_OBJECTS, ATTR_SPANS, ATTR_PARTIAL, ATTR_UNSWEPT,
-	ATTR_ERRORS, ATTR_ALLOC, ATTR_FREE, ATTR_ALLOC_FAST, ATTR_ALLOC_SLOW,
-	ATTR_FREE_FAST, ATTR_FREE_SLOW, ATTR_REFILL, ATTR_SWEEP_LOCAL,
-	ATTR_SWEEP, ATTR_GROW, ATTR_GROW_CHURN, ATTR_RELEASE,
-	ATTR_DESTROY_BY_RCU, NR_CLASS_ATTRS,
+	ATTR_OBJECT_SIZE, ATTR_SLAB_SIZE, ATTR_OBJS_PER_SLAB, ATTR_ORDER,
+	ATTR_SPAN_PAGES, ATTR_ALIGN, ATTR_ALIASES, ATTR_HWCACHE_ALIGN,
+	ATTR_RECLAIM_ACCOUNT, ATTR_CACHE_DMA, ATTR_OBJECTS,
+	ATTR_OBJECTS_PARTIAL, ATTR_TOTAL_OBJECTS, ATTR_SLABS, ATTR_PARTIAL,
+	ATTR_CPU_SLABS, ATTR_UNSWEPT, ATTR_ERRORS, ATTR_ALLOC, ATTR_FREE,
+	ATTR_ALLOC_FAST, ATTR_ALLOC_SLOW, ATTR_FREE_FAST, ATTR_FREE_SLOW,
+	ATTR_REFILL, ATTR_SWEEP_LOCAL, ATTR_SWEEP, ATTR_ALLOC_SLAB,
+	ATTR_GROW_CHURN, ATTR_FREE_SLAB, ATTR_DESTROY_BY_RCU, NR_CLASS_ATTRS,
 };
 
 /* Each file's name and mode: event counters can be cleared (0600). */
@@ -236,12 +242,21 @@ static const struct {
 	umode_t mode;
 } class_attrs[NR_CLASS_ATTRS] = {
 	[ATTR_OBJECT_SIZE] = { "object_size", 0400 },
-	[ATTR_OBJS_PER_SPAN] = { "objs_per_span", 0400 },
+	[ATTR_SLAB_SIZE] = { "slab_size", 0400 },
+	[ATTR_OBJS_PER_SLAB] = { "objs_per_slab", 0400 },
+	[ATTR_ORDER] = { "order", 0400 },
 	[ATTR_SPAN_PAGES] = { "span_pages", 0400 },
+	[ATTR_ALIGN] = { "align", 0400 },
+	[ATTR_ALIASES] = { "aliases", 0400 },
+	[ATTR_HWCACHE_ALIGN] = { "hwcache_align", 0400 },
+	[ATTR_RECLAIM_ACCOUNT] = { "reclaim_account", 0400 },
+	[ATTR_CACHE_DMA] = { "cache_dma", 0400 },
 	[ATTR_OBJECTS] = { "objects", 0400 },
+	[ATTR_OBJECTS_PARTIAL] = { "objects_partial", 0400 },
 	[ATTR_TOTAL_OBJECTS] = { "total_objects", 0400 },
-	[ATTR_SPANS] = { "spans", 0400 },
+	[ATTR_SLABS] = { "slabs", 0400 },
 	[ATTR_PARTIAL] = { "partial", 0400 },
+	[ATTR_CPU_SLABS] = { "cpu_slabs", 0400 },
 	[ATTR_UNSWEPT] = { "unswept", 0400 },
 	[ATTR_ERRORS] = { "errors", 0400 },
 	[ATTR_ALLOC] = { "alloc", 0400 },
@@ -253,9 +268,9 @@ static const struct {
 	[ATTR_REFILL] = { "alloc_refill", 0600 },
 	[ATTR_SWEEP_LOCAL] = { "sweep_in_mcache", 0600 },
 	[ATTR_SWEEP] = { "sweep", 0600 },
-	[ATTR_GROW] = { "grow", 0600 },
+	[ATTR_ALLOC_SLAB] = { "alloc_slab", 0600 },
 	[ATTR_GROW_CHURN] = { "grow_churn", 0600 },
-	[ATTR_RELEASE] = { "release", 0600 },
+	[ATTR_FREE_SLAB] = { "free_slab", 0600 },
 	[ATTR_DESTROY_BY_RCU] = { "destroy_by_rcu", 0400 },
 };
 
@@ -280,6 +295,45 @@ static unsigned long list_len(struct goslab_class *cls, struct list_head *h)
 		n++;
 	mcentral_unlock_irqrestore(&cls->central, flags);
 	return n;
+}
+
+/*
+ * SLUB's partial slabs: the class's spans that no CPU caches and that
+ * have a free slot, swept or not (an unswept span has received a free).
+ * With @objects, the objects live in them instead.
+ */
+static unsigned long partial_spans(struct goslab_class *cls, bool objects)
+{
+	struct list_head *lists[] = { &cls->central.partial,
+				      &cls->central.partial_unswept,
+				      &cls->central.full_unswept };
+	unsigned long flags, n = 0;
+	struct mspan *s;
+	unsigned int i;
+
+	mcentral_lock_irqsave(&cls->central, flags);
+	for (i = 0; i < ARRAY_SIZE(lists); i++)
+		list_for_each_entry(s, lists[i], list)
+			n += objects ? mspan_live(s) : 1;
+	mcentral_unlock_irqrestore(&cls->central, flags);
+	return n;
+}
+
+/* SLUB's cpu_slabs: spans the CPUs cache, as <sum> C<cpu>=<n>. */
+static void show_cpu_slabs(struct seq_file *m, struct goslab_class *cls)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(cls->slot, cpu)->span) !=
+		       &goslab_emptymspan;
+	seq_printf(m, "%lu", sum);
+	for_each_possible_cpu(cpu)
+		if (READ_ONCE(per_cpu_ptr(cls->slot, cpu)->span) !=
+		    &goslab_emptymspan)
+			seq_printf(m, " C%d=1", cpu);
+	seq_putc(m, '\n');
 }
 
 /*
@@ -351,18 +405,48 @@ static int class_attr_show(struct seq_file *m, void *unused)
 {
 	struct class_attr_file *f = m->private;
 	struct goslab_class *cls = f->cls;
+	struct goslab_cache *cache = goslab_cache_of_class(cls);
 	struct goslab_class_stats st;
 
 	goslab_read_class_stats(cls, &st);
 	switch (f->attr) {
 	case ATTR_OBJECT_SIZE:
+		seq_printf(m, "%u\n", cache ? cache->object_size : cls->elemsize);
+		break;
+	case ATTR_SLAB_SIZE:
 		seq_printf(m, "%u\n", cls->elemsize);
 		break;
-	case ATTR_OBJS_PER_SPAN:
+	case ATTR_OBJS_PER_SLAB:
 		seq_printf(m, "%u\n", cls->nelems);
+		break;
+	case ATTR_ORDER:
+		/* Spans of 3, 5, 6, 7 ... pages: the order that holds one. */
+		seq_printf(m, "%d\n", order_base_2(cls->npages *
+						   GOSLAB_KPAGES_PER_PAGE));
 		break;
 	case ATTR_SPAN_PAGES:
 		seq_printf(m, "%lu\n", cls->npages * GOSLAB_KPAGES_PER_PAGE);
+		break;
+	case ATTR_ALIGN:
+		/* Spans start on pages: an object's address is its offset's. */
+		seq_printf(m, "%lu\n", cls->tiny ? 1UL : BIT(__ffs(cls->elemsize)));
+		break;
+	case ATTR_ALIASES:
+	case ATTR_CACHE_DMA:
+		seq_puts(m, "0\n");
+		break;
+	case ATTR_HWCACHE_ALIGN:
+		seq_printf(m, "%d\n",
+			   !!(cache && (cache->flags & GOSLAB_HWCACHE_ALIGN)));
+		break;
+	case ATTR_RECLAIM_ACCOUNT:
+		seq_printf(m, "%d\n", !!(cls->page_gfp & __GFP_RECLAIMABLE));
+		break;
+	case ATTR_OBJECTS_PARTIAL:
+		seq_printf(m, "%lu\n", partial_spans(cls, true));
+		break;
+	case ATTR_CPU_SLABS:
+		show_cpu_slabs(m, cls);
 		break;
 	case ATTR_DESTROY_BY_RCU:
 		seq_printf(m, "%d\n", cls->typesafe_rcu);
@@ -373,11 +457,11 @@ static int class_attr_show(struct seq_file *m, void *unused)
 	case ATTR_TOTAL_OBJECTS:
 		seq_printf(m, "%lu\n", st.spans * cls->nelems);
 		break;
-	case ATTR_SPANS:
+	case ATTR_SLABS:
 		seq_printf(m, "%lu\n", st.spans);
 		break;
 	case ATTR_PARTIAL:
-		seq_printf(m, "%lu\n", list_len(cls, &cls->central.partial));
+		seq_printf(m, "%lu\n", partial_spans(cls, false));
 		break;
 	case ATTR_UNSWEPT:
 		seq_printf(m, "%lu\n",
@@ -403,13 +487,13 @@ static int class_attr_show(struct seq_file *m, void *unused)
 	case ATTR_SWEEP:
 		seq_printf(m, "%lu\n", READ_ONCE(cls->central.nsweep));
 		break;
-	case ATTR_GROW:
+	case ATTR_ALLOC_SLAB:
 		seq_printf(m, "%lu\n", READ_ONCE(cls->central.ngrow));
 		break;
 	case ATTR_GROW_CHURN:
 		seq_printf(m, "%lu\n", READ_ONCE(cls->central.nchurn_grow));
 		break;
-	case ATTR_RELEASE:
+	case ATTR_FREE_SLAB:
 		seq_printf(m, "%lu\n", READ_ONCE(cls->central.nrelease));
 		break;
 	default:
@@ -500,13 +584,13 @@ static ssize_t class_attr_write(struct file *file, const char __user *ubuf,
 		cpus_read_unlock();
 		break;
 	case ATTR_SWEEP:
-	case ATTR_GROW:
+	case ATTR_ALLOC_SLAB:
 	case ATTR_GROW_CHURN:
-	case ATTR_RELEASE:
+	case ATTR_FREE_SLAB:
 		mcentral_lock_irqsave(&cls->central, flags);
 		if (f->attr == ATTR_SWEEP)
 			cls->central.nsweep = 0;
-		else if (f->attr == ATTR_GROW)
+		else if (f->attr == ATTR_ALLOC_SLAB)
 			cls->central.ngrow = 0;
 		else if (f->attr == ATTR_GROW_CHURN)
 			cls->central.nchurn_grow = 0;

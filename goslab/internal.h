@@ -460,6 +460,8 @@ struct goslab_cache {
 	bool dead;
 };
 
+struct goslab_cache *goslab_cache_of_class(struct goslab_class *cls);
+
 /* The span class of a cache, for goslab's tests. */
 static inline struct goslab_class *goslab_cache_class(struct goslab_cache *c)
 {
