@@ -136,6 +136,7 @@ struct goslab_cache *goslab_cache_create(const char *name, unsigned int size,
 	spec.npages = cache_span_pages(spec.elemsize);
 	spec.page_gfp = flags & GOSLAB_RECLAIMABLE ? __GFP_RECLAIMABLE : 0;
 	spec.typesafe_rcu = flags & GOSLAB_TYPESAFE_BY_RCU;
+	spec.typed_cache = true;
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return NULL;
@@ -203,13 +204,12 @@ static __always_inline bool cache_alloc_ok(struct goslab_cache *c, gfp_t gfp,
 static noinline void *cache_alloc_unusual(struct goslab_cache *c, gfp_t gfp,
 					  unsigned long ip)
 {
-	void *p = NULL;
-
-	if (cache_alloc_ok(c, gfp, ip, "goslab_cache_alloc"))
-		p = mcache_alloc(&c->cls, c->object_size, gfp);
-	trace_goslab_cache_alloc(ip, p, c->cls.name, c->object_size,
-				 c->cls.elemsize, gfp);
-	return p;
+	if (!cache_alloc_ok(c, gfp, ip, "goslab_cache_alloc")) {
+		trace_goslab_cache_alloc(ip, NULL, c->cls.name, c->object_size,
+					 c->cls.elemsize, gfp);
+		return NULL;
+	}
+	return mcache_alloc(&c->cls, c->object_size, gfp, ip);
 }
 
 /**
@@ -223,15 +223,10 @@ static noinline void *cache_alloc_unusual(struct goslab_cache *c, gfp_t gfp,
  */
 void *goslab_cache_alloc(struct goslab_cache *c, gfp_t gfp)
 {
-	void *p;
-
 	if (unlikely((gfp & GOSLAB_GFP_UNSUPPORTED) || READ_ONCE(c->dead) ||
 		     ((gfp & __GFP_ZERO) && c->cls.ctor)))
 		return cache_alloc_unusual(c, gfp, _RET_IP_);
-	p = mcache_alloc(&c->cls, c->object_size, gfp);
-	trace_goslab_cache_alloc(_RET_IP_, p, c->cls.name, c->object_size,
-				 c->cls.elemsize, gfp);
-	return p;
+	return mcache_alloc(&c->cls, c->object_size, gfp, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_alloc);
 
@@ -249,7 +244,7 @@ static noinline int cache_alloc_bulk_unusual(struct goslab_cache *c,
 static noinline int cache_alloc_bulk_one(struct goslab_cache *c, gfp_t gfp,
 					 void **p)
 {
-	p[0] = mcache_alloc(&c->cls, c->object_size, gfp);
+	p[0] = mcache_alloc(&c->cls, c->object_size, gfp, 0);
 	return p[0] ? 1 : 0;
 }
 

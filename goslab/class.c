@@ -69,6 +69,7 @@ int goslab_class_create(struct goslab_class *cls,
 	cls->divmul = (u32)(U32_MAX / spec->elemsize) + 1;
 	cls->page_gfp = spec->page_gfp;
 	cls->tiny = spec->tiny;
+	cls->typed_cache = spec->typed_cache;
 	cls->typesafe_rcu = spec->typesafe_rcu;
 	cls->ctor = spec->ctor;
 	cls->ops = spec->ops;

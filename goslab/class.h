@@ -55,6 +55,8 @@ struct goslab_class_ops {
  * @npages: goslab pages per span
  * @page_gfp: extra gfp bits for the spans' pages (__GFP_RECLAIMABLE)
  * @tiny: spans carry the tiny allocator's block words
+ * @typed_cache: a goslab_cache_create() cache (its events are
+ *	goslab_cache_alloc's)
  * @ctor: constructor run on each object when a span is carved, or NULL
  * @typesafe_rcu: spans that empty wait a grace period before going back
  *	to the heap, and objects keep their bytes across free and allocation
@@ -68,6 +70,7 @@ struct goslab_class_spec {
 	unsigned int npages;
 	gfp_t page_gfp;
 	bool tiny;
+	bool typed_cache;
 	bool typesafe_rcu;
 	void (*ctor)(void *obj);
 	const struct goslab_class_ops *ops;
@@ -96,6 +99,7 @@ struct goslab_class_observer {
  * @node: on goslab_class_list (RCU; written under goslab_class_mutex)
  * @ctor: constructor run on each object when a span is carved, or NULL
  * @tiny: the tiny allocator's class of 16-byte blocks (tiny.c)
+ * @typed_cache: a goslab_cache_create() cache
  * @typesafe_rcu: GOSLAB_TYPESAFE_BY_RCU: an emptied span goes back to the
  *	heap a grace period later (mheap_free_span()); no zeroing or poison
  *	of objects at free, no scavenging of spans in use
@@ -117,6 +121,7 @@ struct goslab_class {
 	u32 divmul;
 	gfp_t page_gfp;
 	bool tiny;
+	bool typed_cache;
 	bool typesafe_rcu;
 	void (*ctor)(void *obj);
 	const struct goslab_class_ops *ops;

@@ -192,6 +192,11 @@ static noinline int free_object_slow(const void *p, struct mspan *s,
 	unsigned int idx;
 	int err = 0;
 
+	/* The pointer as given, before any check, as kfree's event has it. */
+	if (expect)
+		trace_goslab_cache_free(ip, p, expect->name);
+	else
+		trace_goslab_free(ip, p);
 	s = goslab_object_span_of(s, p, &idx, &err);
 	if (unlikely(!s))
 		goto out;
@@ -262,7 +267,7 @@ static __always_inline int free_object(const void *p, unsigned long ip,
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	s = __mheap_span_of(p);
 	if (unlikely(!s || s->tiny || !s->cls || (expect && s->cls != expect) ||
-		     !goslab_pre_free_is_noop(s->cls) ||
+		     !goslab_free_hooks_off() ||
 		     !mspan_object_at(s, (unsigned long)p, &idx)))
 		return free_object_slow(p, s, flags, expect, ip, api);
 	slot = this_cpu_ptr(s->cls->slot);
@@ -305,7 +310,6 @@ int goslab_free_object(const void *p, unsigned long ip,
  */
 void goslab_free(const void *p)
 {
-	trace_goslab_free(_RET_IP_, p);
 	free_object(p, _RET_IP_, NULL, __func__);
 }
 EXPORT_SYMBOL_GPL(goslab_free);
@@ -324,7 +328,6 @@ EXPORT_SYMBOL_GPL(goslab_free);
  */
 void goslab_cache_free(struct goslab_cache *c, void *obj)
 {
-	trace_goslab_cache_free(_RET_IP_, obj, c->cls.name);
 	free_object(obj, _RET_IP_, &c->cls, __func__);
 }
 EXPORT_SYMBOL_GPL(goslab_cache_free);

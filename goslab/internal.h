@@ -285,6 +285,7 @@
 #include "stats.h"
 #include "mcentral.h"
 #include "class.h"
+#include "trace.h"
 #include "sanitize.h"
 #include "mcache.h"
 #include "sweep.h"

@@ -36,6 +36,7 @@ static int __init goslab_init(void)
 {
 	int ret;
 
+	goslab_hooks_init();
 	ret = mheap_init();
 	if (ret)
 		return ret;

@@ -66,7 +66,7 @@ static noinline void *goslab_alloc_unusual(size_t size, gfp_t gfp,
 		spc = goslab_span_class(goslab_size_to_class(size),
 					!!(gfp & __GFP_RECLAIMABLE));
 		/* Runs might_alloc() again: harmless, and only here. */
-		p = mcache_alloc(&goslab_classes[spc], size, gfp);
+		return mcache_alloc(&goslab_classes[spc], size, gfp, ip);
 	}
 	trace_goslab_alloc(ip, p, size, goslab_size_roundup(size), gfp);
 	return p;
@@ -77,16 +77,13 @@ static __always_inline void *goslab_alloc_at(size_t size, gfp_t gfp,
 					     unsigned long ip)
 {
 	unsigned int spc;
-	void *p;
 
 	if (unlikely(size - 1 >= GOSLAB_MAX_SMALL_SIZE ||
 		     (gfp & GOSLAB_GFP_UNSUPPORTED)))
 		return goslab_alloc_unusual(size, gfp, ip);
 	spc = goslab_span_class(goslab_size_to_class(size),
 				!!(gfp & __GFP_RECLAIMABLE));
-	p = mcache_alloc(&goslab_classes[spc], size, gfp);
-	trace_goslab_alloc(ip, p, size, goslab_classes[spc].elemsize, gfp);
-	return p;
+	return mcache_alloc(&goslab_classes[spc], size, gfp, ip);
 }
 
 /**

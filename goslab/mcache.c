@@ -140,6 +140,19 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 	}
 }
 
+/* The allocation event of goslab's API, out of mcache_alloc()'s fast path. */
+static void mcache_trace_alloc(struct goslab_class *cls, void *v,
+			       size_t size, gfp_t gfp, unsigned long ip)
+{
+	if (!ip)
+		return;
+	if (cls->typed_cache)
+		trace_goslab_cache_alloc(ip, v, cls->name, size, cls->elemsize,
+					 gfp);
+	else
+		trace_goslab_alloc(ip, v, size, cls->elemsize, gfp);
+}
+
 /**
  * mcache_alloc_slow() - mcache_alloc() when the slot's window is used up,
  *	might_alloc() included
@@ -147,18 +160,20 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
  * @size: the bytes the caller asked for (for the sanitizers)
  * @gfp: how hard to try
  * @flags: the caller's saved IRQ state, from local_lock_irqsave()
+ * @ip: the caller of goslab's API, or 0 (see mcache_alloc())
  *
  * Context: goslab_cpu_lock held; dropped here.
  * Return: the object, or NULL when no memory could be had.
  */
 void *mcache_alloc_slow(struct goslab_class *cls, size_t size, gfp_t gfp,
-			unsigned long flags)
+			unsigned long flags, unsigned long ip)
 {
 	void *v = mcache_next_free(cls, gfp, flags);
 
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (likely(v))
 		goslab_post_alloc(cls, v, size, gfp);
+	mcache_trace_alloc(cls, v, size, gfp, ip);
 	might_alloc(gfp);
 	return v;
 }
@@ -170,13 +185,15 @@ void *mcache_alloc_slow(struct goslab_class *cls, size_t size, gfp_t gfp,
  * @v: the object
  * @size: the bytes the caller asked for
  * @gfp: the caller's flags
+ * @ip: the caller of goslab's API, or 0 (see mcache_alloc())
  *
  * Return: @v.
  */
 void *mcache_post_alloc(struct goslab_class *cls, void *v, size_t size,
-			gfp_t gfp)
+			gfp_t gfp, unsigned long ip)
 {
 	goslab_post_alloc(cls, v, size, gfp);
+	mcache_trace_alloc(cls, v, size, gfp, ip);
 	might_alloc(gfp);
 	return v;
 }

@@ -42,9 +42,9 @@ struct mcache_slot {
 
 /* mcache.c */
 void *mcache_alloc_slow(struct goslab_class *cls, size_t size, gfp_t gfp,
-			unsigned long flags);
+			unsigned long flags, unsigned long ip);
 void *mcache_post_alloc(struct goslab_class *cls, void *v, size_t size,
-			gfp_t gfp);
+			gfp_t gfp, unsigned long ip);
 void *mcache_might_alloc(void *v, gfp_t gfp);
 int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 		      size_t n, void **p);
@@ -60,18 +60,21 @@ unsigned int mcache_cached_spans_cpu(unsigned int cpu);
  * @cls: the span class
  * @size: the bytes the caller asked for (for the sanitizers)
  * @gfp: allocation flags; the fast path looks only at the zeroing ones
+ * @ip: the caller of goslab's API, named in the allocation event; 0 for
+ *	no event (a bulk allocation's)
  *
  * The fast path makes no call when there is nothing to write into the
  * object, so that it needs no saved register: the slow path, the
- * zeroing and sanitizer hooks, and might_alloc() (run after the
- * allocation rather than before: it is a check of the caller's context
- * and a voluntary preemption point, and either is the same there) are
- * tail calls, each running might_alloc().
+ * zeroing and sanitizer hooks, the allocation event, and might_alloc()
+ * (run after the allocation rather than before: it is a check of the
+ * caller's context and a voluntary preemption point, and either is the
+ * same there) are tail calls, each running might_alloc().
  *
  * Return: the object, or NULL when memory could not be had.
  */
 static __always_inline void *mcache_alloc(struct goslab_class *cls,
-					  size_t size, gfp_t gfp)
+					  size_t size, gfp_t gfp,
+					  unsigned long ip)
 {
 	unsigned long flags;
 	void *v;
@@ -79,10 +82,10 @@ static __always_inline void *mcache_alloc(struct goslab_class *cls,
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	v = mspan_next_free_fast(this_cpu_ptr(cls->slot)->span);
 	if (unlikely(!v))
-		return mcache_alloc_slow(cls, size, gfp, flags);
+		return mcache_alloc_slow(cls, size, gfp, flags, ip);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
-	if (unlikely(!goslab_post_alloc_is_noop(cls, gfp)))
-		return mcache_post_alloc(cls, v, size, gfp);
+	if (unlikely(!goslab_alloc_hooks_off(gfp)))
+		return mcache_post_alloc(cls, v, size, gfp, ip);
 	if (gfpflags_allow_blocking(gfp))
 		return mcache_might_alloc(v, gfp);
 	return v;

@@ -149,3 +149,43 @@ void goslab_forget_live_objects(struct mspan *s)
 				kmemleak_free((void *)(obj + off));
 	}
 }
+
+DEFINE_STATIC_KEY_FALSE(goslab_alloc_hooks);
+DEFINE_STATIC_KEY_FALSE(goslab_free_hooks);
+
+/**
+ * goslab_hooks_init() - the fast paths' keys, at load
+ *
+ * init_on_alloc and init_on_free are set at boot and never change: a
+ * reference each, for as long as goslab is loaded.
+ */
+void goslab_hooks_init(void)
+{
+	if (want_init_on_alloc(0))
+		static_branch_inc(&goslab_alloc_hooks);
+	if (want_init_on_free())
+		static_branch_inc(&goslab_free_hooks);
+}
+
+/* The tracepoints' registration callbacks: tracepoints_mutex held. */
+int goslab_trace_alloc_reg(void)
+{
+	static_branch_inc(&goslab_alloc_hooks);
+	return 0;
+}
+
+void goslab_trace_alloc_unreg(void)
+{
+	static_branch_dec(&goslab_alloc_hooks);
+}
+
+int goslab_trace_free_reg(void)
+{
+	static_branch_inc(&goslab_free_hooks);
+	return 0;
+}
+
+void goslab_trace_free_unreg(void)
+{
+	static_branch_dec(&goslab_free_hooks);
+}

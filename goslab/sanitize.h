@@ -46,6 +46,18 @@ static inline size_t goslab_valid_bytes(const void *p, size_t usable)
 void goslab_forget_live_objects(struct mspan *s);
 
 /*
+ * The fast paths' one test for work after an allocation (before a free):
+ * on while init_on_alloc (init_on_free) is, or while an allocation (free)
+ * event is enabled (trace.h), each of which takes a reference. The paths
+ * they lead to decide exactly what to do; the keys only say whether to go
+ * there. One key where the kernel's init_on_* key was tested before:
+ * events add nothing to the fast paths while they are off.
+ */
+DECLARE_STATIC_KEY_FALSE(goslab_alloc_hooks);
+DECLARE_STATIC_KEY_FALSE(goslab_free_hooks);
+void goslab_hooks_init(void);
+
+/*
  * Is an object of @cls zeroed when handed out (init_on_alloc, __GFP_ZERO)?
  * Not a constructed one, nor a type-safe one unless __GFP_ZERO asks. The
  * static key first: the class is not read when it is off.
@@ -87,10 +99,7 @@ static __always_inline void goslab_post_alloc(const struct goslab_class *cls,
 	kmemleak_alloc(p, cls->elemsize, 1, gfp);
 }
 
-/*
- * Would goslab_pre_free() do nothing? Tested by the free fast path,
- * which then needs no call: the static key before the class is read.
- */
+/* Would goslab_pre_free() do nothing to an object of @cls? */
 static __always_inline bool goslab_pre_free_is_noop(const struct goslab_class *cls)
 {
 	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
@@ -98,16 +107,36 @@ static __always_inline bool goslab_pre_free_is_noop(const struct goslab_class *c
 	       !goslab_init_on_free(cls);
 }
 
-/*
- * Would goslab_post_alloc() do nothing? Tested by the allocation fast
- * path, which then makes no call: the static key before the class.
- */
+/* Would goslab_post_alloc() do nothing to an object of @cls? */
 static __always_inline bool goslab_post_alloc_is_noop(const struct goslab_class *cls,
 						      gfp_t gfp)
 {
 	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
 	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
 	       !goslab_init_on_alloc(cls, gfp);
+}
+
+/*
+ * May the free fast path skip goslab_pre_free() and the free events? One
+ * static key, before anything of the object is read.
+ */
+static __always_inline bool goslab_free_hooks_off(void)
+{
+	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
+	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
+	       !static_branch_unlikely(&goslab_free_hooks);
+}
+
+/*
+ * May the allocation fast path skip goslab_post_alloc() and the
+ * allocation events? The static key, then the caller's flags.
+ */
+static __always_inline bool goslab_alloc_hooks_off(gfp_t gfp)
+{
+	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
+	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
+	       !static_branch_unlikely(&goslab_alloc_hooks) &&
+	       !(gfp & __GFP_ZERO);
 }
 
 /**

@@ -106,8 +106,20 @@ static void tiny_release(struct tiny_cache *tc)
 		goslab_free_slot(s, word - s->tiny);
 }
 
+/* Zeroing, kmemleak and the event, out of tiny_alloc()'s fast path. */
+static noinline void *tiny_post_alloc(void *block, size_t size, gfp_t gfp,
+				      unsigned long ip)
+{
+	if (want_init_on_alloc(gfp))
+		memset(block, 0, size);
+	kmemleak_alloc(block, size, 1, gfp);
+	trace_goslab_alloc(ip, block, size, size, gfp);
+	return block;
+}
+
 /* goslab_alloc_tiny() of 1 to 15 bytes, with flags it takes. */
-static void *tiny_alloc(size_t size, gfp_t gfp)
+static __always_inline void *tiny_alloc(size_t size, gfp_t gfp,
+					unsigned long ip)
 {
 	struct tiny_cache *tc;
 	unsigned int off;
@@ -129,6 +141,7 @@ static void *tiny_alloc(size_t size, gfp_t gfp)
 			block = mcache_next_free(&goslab_tiny_class, gfp, flags);
 		if (unlikely(!block)) {
 			local_unlock_irqrestore(&goslab_cpu_lock, flags);
+			trace_goslab_alloc(ip, NULL, size, size, gfp);
 			return NULL;
 		}
 		tc = this_cpu_ptr(&goslab_tiny);
@@ -157,9 +170,9 @@ static void *tiny_alloc(size_t size, gfp_t gfp)
 	if (tc->offset == GOSLAB_TINY_SIZE)
 		WRITE_ONCE(tc->block, NULL);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
-	if (want_init_on_alloc(gfp))
-		memset(block, 0, size);
-	kmemleak_alloc(block, size, 1, gfp);
+	/* The key is on under init_on_alloc and while the event is. */
+	if (unlikely(!goslab_alloc_hooks_off(gfp)))
+		return tiny_post_alloc(block, size, gfp, ip);
 	return block;
 }
 
@@ -175,16 +188,16 @@ static void *tiny_alloc(size_t size, gfp_t gfp)
  */
 void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 {
-	void *p;
+	void *p = NULL;
 
 	if (goslab_gfp_refused(gfp, _RET_IP_, __func__))
-		p = NULL;
-	else if (size >= GOSLAB_TINY_SIZE)
+		goto out;
+	if (likely(size - 1 < GOSLAB_TINY_SIZE - 1))
+		return tiny_alloc(size, gfp, _RET_IP_);
+	if (size)
 		return goslab_alloc_caller(size, gfp, _RET_IP_);
-	else if (!size)
-		p = ZERO_SIZE_PTR;
-	else
-		p = tiny_alloc(size, gfp);
+	p = ZERO_SIZE_PTR;
+out:
 	trace_goslab_alloc(_RET_IP_, p, size, size, gfp);
 	return p;
 }

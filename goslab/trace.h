@@ -27,6 +27,12 @@
 #include <trace/events/mmflags.h>
 #include "compat.h"
 
+/* sanitize.c: an event's first probe turns the fast paths' key on. */
+int goslab_trace_alloc_reg(void);
+void goslab_trace_alloc_unreg(void);
+int goslab_trace_free_reg(void);
+void goslab_trace_free_unreg(void);
+
 DECLARE_EVENT_CLASS(goslab_alloc_class,
 
 	TP_PROTO(unsigned long call_site, const void *ptr, size_t bytes_req,
@@ -59,16 +65,18 @@ DECLARE_EVENT_CLASS(goslab_alloc_class,
 );
 
 /* goslab_alloc(), goslab_alloc_tiny() and goslab_realloc(): kmem:kmalloc. */
-DEFINE_EVENT(goslab_alloc_class, goslab_alloc,
+DEFINE_EVENT_FN(goslab_alloc_class, goslab_alloc,
 
 	TP_PROTO(unsigned long call_site, const void *ptr, size_t bytes_req,
 		 size_t bytes_alloc, gfp_t gfp_flags),
 
-	TP_ARGS(call_site, ptr, bytes_req, bytes_alloc, gfp_flags)
+	TP_ARGS(call_site, ptr, bytes_req, bytes_alloc, gfp_flags),
+
+	goslab_trace_alloc_reg, goslab_trace_alloc_unreg
 );
 
 /* goslab_cache_alloc(): kmem:kmem_cache_alloc, with the cache's name. */
-TRACE_EVENT(goslab_cache_alloc,
+TRACE_EVENT_FN(goslab_cache_alloc,
 
 	TP_PROTO(unsigned long call_site, const void *ptr, const char *name,
 		 size_t bytes_req, size_t bytes_alloc, gfp_t gfp_flags),
@@ -98,11 +106,13 @@ TRACE_EVENT(goslab_cache_alloc,
 	TP_printk("call_site=%pS ptr=%p name=%s bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d",
 		  (void *)__entry->call_site, __entry->ptr, __get_str(name),
 		  __entry->bytes_req, __entry->bytes_alloc,
-		  show_gfp_flags(__entry->gfp_flags), __entry->node)
+		  show_gfp_flags(__entry->gfp_flags), __entry->node),
+
+	goslab_trace_alloc_reg, goslab_trace_alloc_unreg
 );
 
 /* goslab_free(): kmem:kfree. */
-TRACE_EVENT(goslab_free,
+TRACE_EVENT_FN(goslab_free,
 
 	TP_PROTO(unsigned long call_site, const void *ptr),
 
@@ -119,11 +129,13 @@ TRACE_EVENT(goslab_free,
 	),
 
 	TP_printk("call_site=%pS ptr=%p",
-		  (void *)__entry->call_site, __entry->ptr)
+		  (void *)__entry->call_site, __entry->ptr),
+
+	goslab_trace_free_reg, goslab_trace_free_unreg
 );
 
 /* goslab_cache_free(): kmem:kmem_cache_free. */
-TRACE_EVENT(goslab_cache_free,
+TRACE_EVENT_FN(goslab_cache_free,
 
 	TP_PROTO(unsigned long call_site, const void *ptr, const char *name),
 
@@ -142,7 +154,9 @@ TRACE_EVENT(goslab_cache_free,
 	),
 
 	TP_printk("call_site=%pS ptr=%p name=%s",
-		  (void *)__entry->call_site, __entry->ptr, __get_str(name))
+		  (void *)__entry->call_site, __entry->ptr, __get_str(name)),
+
+	goslab_trace_free_reg, goslab_trace_free_unreg
 );
 
 /* A CPU's span of a class ran out and was replaced. */
