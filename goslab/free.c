@@ -193,10 +193,12 @@ static noinline int free_object_slow(const void *p, struct mspan *s,
 	int err = 0;
 
 	/* The pointer as given, before any check, as kfree's event has it. */
-	if (expect)
-		trace_goslab_cache_free(ip, p, expect->name);
-	else
-		trace_goslab_free(ip, p);
+	if (static_branch_unlikely(&goslab_free_hooks)) {
+		if (expect)
+			trace_goslab_cache_free(ip, p, expect->name);
+		else
+			trace_goslab_free(ip, p);
+	}
 	s = goslab_object_span_of(s, p, &idx, &err);
 	if (unlikely(!s))
 		goto out;

@@ -140,11 +140,15 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 	}
 }
 
-/* The allocation event of goslab's API, out of mcache_alloc()'s fast path. */
-static void mcache_trace_alloc(struct goslab_class *cls, void *v,
-			       size_t size, gfp_t gfp, unsigned long ip)
+/*
+ * The allocation event of goslab's API, out of mcache_alloc()'s fast
+ * path; the key first, so that the slow path pays one no-op for it.
+ */
+static __always_inline void mcache_trace_alloc(struct goslab_class *cls,
+					       void *v, size_t size, gfp_t gfp,
+					       unsigned long ip)
 {
-	if (!ip)
+	if (!static_branch_unlikely(&goslab_alloc_hooks) || !ip)
 		return;
 	if (cls->typed_cache)
 		trace_goslab_cache_alloc(ip, v, cls->name, size, cls->elemsize,

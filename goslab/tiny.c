@@ -106,20 +106,33 @@ static void tiny_release(struct tiny_cache *tc)
 		goslab_free_slot(s, word - s->tiny);
 }
 
-/* Zeroing, kmemleak and the event, out of tiny_alloc()'s fast path. */
+/*
+ * Zeroing, kmemleak and the event, out of goslab_alloc_tiny()'s fast
+ * path; @block may be NULL or ZERO_SIZE_PTR (the event only).
+ */
 static noinline void *tiny_post_alloc(void *block, size_t size, gfp_t gfp,
 				      unsigned long ip)
 {
-	if (want_init_on_alloc(gfp))
-		memset(block, 0, size);
-	kmemleak_alloc(block, size, 1, gfp);
+	if (!ZERO_OR_NULL_PTR(block)) {
+		if (want_init_on_alloc(gfp))
+			memset(block, 0, size);
+		kmemleak_alloc(block, size, 1, gfp);
+	}
 	trace_goslab_alloc(ip, block, size, size, gfp);
 	return block;
 }
 
-/* goslab_alloc_tiny() of 1 to 15 bytes, with flags it takes. */
-static __always_inline void *tiny_alloc(size_t size, gfp_t gfp,
-					unsigned long ip)
+/**
+ * goslab_alloc_tiny() - allocate a tiny object, packed with others
+ * @size: bytes wanted; 16 and more are goslab_alloc(size, gfp)
+ * @gfp: GFP flags
+ *
+ * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
+ * IRQs or preemption off).
+ * Return: the object (aligned to 8, 4, 2 or 1 by its size, as Go does),
+ * ZERO_SIZE_PTR for a @size of 0 (as goslab_alloc()), or NULL.
+ */
+void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 {
 	struct tiny_cache *tc;
 	unsigned int off;
@@ -127,6 +140,12 @@ static __always_inline void *tiny_alloc(size_t size, gfp_t gfp,
 	struct mspan *s;
 	void *block;
 
+	if (goslab_gfp_refused(gfp, _RET_IP_, __func__))
+		return tiny_post_alloc(NULL, size, gfp, _RET_IP_);
+	if (!size)
+		return tiny_post_alloc(ZERO_SIZE_PTR, size, gfp, _RET_IP_);
+	if (size >= GOSLAB_TINY_SIZE)
+		return goslab_alloc_caller(size, gfp, _RET_IP_);
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	tc = this_cpu_ptr(&goslab_tiny);
 	while (1) {
@@ -141,8 +160,7 @@ static __always_inline void *tiny_alloc(size_t size, gfp_t gfp,
 			block = mcache_next_free(&goslab_tiny_class, gfp, flags);
 		if (unlikely(!block)) {
 			local_unlock_irqrestore(&goslab_cpu_lock, flags);
-			trace_goslab_alloc(ip, NULL, size, size, gfp);
-			return NULL;
+			return tiny_post_alloc(NULL, size, gfp, _RET_IP_);
 		}
 		tc = this_cpu_ptr(&goslab_tiny);
 		s = __mheap_span_of(block);
@@ -172,34 +190,8 @@ static __always_inline void *tiny_alloc(size_t size, gfp_t gfp,
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	/* The key is on under init_on_alloc and while the event is. */
 	if (unlikely(!goslab_alloc_hooks_off(gfp)))
-		return tiny_post_alloc(block, size, gfp, ip);
+		return tiny_post_alloc(block, size, gfp, _RET_IP_);
 	return block;
-}
-
-/**
- * goslab_alloc_tiny() - allocate a tiny object, packed with others
- * @size: bytes wanted; 16 and more are goslab_alloc(size, gfp)
- * @gfp: GFP flags
- *
- * Context: any context @gfp allows (on PREEMPT_RT: not hardirq, nor with
- * IRQs or preemption off).
- * Return: the object (aligned to 8, 4, 2 or 1 by its size, as Go does),
- * ZERO_SIZE_PTR for a @size of 0 (as goslab_alloc()), or NULL.
- */
-void *goslab_alloc_tiny(size_t size, gfp_t gfp)
-{
-	void *p = NULL;
-
-	if (goslab_gfp_refused(gfp, _RET_IP_, __func__))
-		goto out;
-	if (likely(size - 1 < GOSLAB_TINY_SIZE - 1))
-		return tiny_alloc(size, gfp, _RET_IP_);
-	if (size)
-		return goslab_alloc_caller(size, gfp, _RET_IP_);
-	p = ZERO_SIZE_PTR;
-out:
-	trace_goslab_alloc(_RET_IP_, p, size, size, gfp);
-	return p;
 }
 EXPORT_SYMBOL_GPL(goslab_alloc_tiny);
 
