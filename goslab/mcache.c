@@ -28,6 +28,46 @@
 #include "trace.h"
 
 /*
+ * The allocation event of goslab's API, out of mcache_alloc()'s fast
+ * path, and out of line: the slow path pays a no-op for it (the key).
+ */
+static noinline void __mcache_trace_alloc(struct goslab_class *cls,
+					  void *v, size_t size, gfp_t gfp,
+					  unsigned long ip)
+{
+	if (!ip)
+		return;
+	if (cls->typed_cache)
+		trace_goslab_cache_alloc(ip, v, cls->name, size, cls->elemsize,
+					 gfp);
+	else
+		trace_goslab_alloc(ip, v, size, cls->elemsize, gfp);
+}
+
+static __always_inline void mcache_trace_alloc(struct goslab_class *cls,
+					       void *v, size_t size, gfp_t gfp,
+					       unsigned long ip)
+{
+	if (static_branch_unlikely(&goslab_alloc_hooks))
+		__mcache_trace_alloc(cls, v, size, gfp, ip);
+}
+
+/* The refill and sweep events, out of line behind their own keys. */
+static noinline void mcache_trace_refill(struct goslab_class *cls,
+					 struct mspan *s)
+{
+	trace_goslab_refill(cls->name, s->base,
+			    s->nelems - mspan_alloc_count(s), s->nelems);
+}
+
+static noinline void mcache_trace_sweep(struct goslab_class *cls,
+					struct mspan *s, unsigned int freed)
+{
+	trace_goslab_sweep(cls->name, s->base, s->npages, freed,
+			   mspan_alloc_count(s));
+}
+
+/*
  * Replace the slot's span with one that has a free slot. Returns false
  * when no memory could be had.
  */
@@ -58,12 +98,13 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 		if (unlikely(dup))
 			goslab_report_dup_frees(cls, s, dup);
 		count = mspan_alloc_count(s);
-		trace_goslab_sweep(cls->name, s->base, s->npages, freed, count);
+		if (trace_goslab_sweep_enabled())
+			mcache_trace_sweep(cls, s, freed);
 		slot->alloc_base = count;
 		slot->nsweep++;
 		if (count < s->nelems) {
-			trace_goslab_refill(cls->name, s->base, s->nelems - count,
-					    s->nelems);
+			if (trace_goslab_refill_enabled())
+				mcache_trace_refill(cls, s);
 			return true;
 		}
 	}
@@ -97,8 +138,8 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	WRITE_ONCE(slot->span, s);
 	slot->alloc_base = mspan_alloc_count(s);
 	slot->nrefill++;
-	trace_goslab_refill(cls->name, s->base, s->nelems - slot->alloc_base,
-			    s->nelems);
+	if (trace_goslab_refill_enabled())
+		mcache_trace_refill(cls, s);
 	return true;
 }
 
@@ -140,27 +181,11 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 	}
 }
 
-/*
- * The allocation event of goslab's API, out of mcache_alloc()'s fast
- * path; the key first, so that the slow path pays one no-op for it.
- */
-static __always_inline void mcache_trace_alloc(struct goslab_class *cls,
-					       void *v, size_t size, gfp_t gfp,
-					       unsigned long ip)
-{
-	if (!static_branch_unlikely(&goslab_alloc_hooks) || !ip)
-		return;
-	if (cls->typed_cache)
-		trace_goslab_cache_alloc(ip, v, cls->name, size, cls->elemsize,
-					 gfp);
-	else
-		trace_goslab_alloc(ip, v, size, cls->elemsize, gfp);
-}
-
 /**
- * mcache_alloc_slow() - mcache_alloc() when the slot's window is used up,
- *	might_alloc() included
+ * mcache_alloc_slow() - mcache_alloc() when the slot's window is used up
+ *	or there is work after the allocation, might_alloc() included
  * @cls: the span class
+ * @v: the object the fast path took, or NULL if it found none
  * @size: the bytes the caller asked for (for the sanitizers)
  * @gfp: how hard to try
  * @flags: the caller's saved IRQ state, from local_lock_irqsave()
@@ -169,34 +194,14 @@ static __always_inline void mcache_trace_alloc(struct goslab_class *cls,
  * Context: goslab_cpu_lock held; dropped here.
  * Return: the object, or NULL when no memory could be had.
  */
-void *mcache_alloc_slow(struct goslab_class *cls, size_t size, gfp_t gfp,
-			unsigned long flags, unsigned long ip)
+void *mcache_alloc_slow(struct goslab_class *cls, void *v, size_t size,
+			gfp_t gfp, unsigned long flags, unsigned long ip)
 {
-	void *v = mcache_next_free(cls, gfp, flags);
-
+	if (!v)
+		v = mcache_next_free(cls, gfp, flags);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (likely(v))
 		goslab_post_alloc(cls, v, size, gfp);
-	mcache_trace_alloc(cls, v, size, gfp, ip);
-	might_alloc(gfp);
-	return v;
-}
-
-/**
- * mcache_post_alloc() - goslab_post_alloc() and might_alloc(), out of
- *	the fast path
- * @cls: the object's class
- * @v: the object
- * @size: the bytes the caller asked for
- * @gfp: the caller's flags
- * @ip: the caller of goslab's API, or 0 (see mcache_alloc())
- *
- * Return: @v.
- */
-void *mcache_post_alloc(struct goslab_class *cls, void *v, size_t size,
-			gfp_t gfp, unsigned long ip)
-{
-	goslab_post_alloc(cls, v, size, gfp);
 	mcache_trace_alloc(cls, v, size, gfp, ip);
 	might_alloc(gfp);
 	return v;

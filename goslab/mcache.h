@@ -41,10 +41,8 @@ struct mcache_slot {
 };
 
 /* mcache.c */
-void *mcache_alloc_slow(struct goslab_class *cls, size_t size, gfp_t gfp,
-			unsigned long flags, unsigned long ip);
-void *mcache_post_alloc(struct goslab_class *cls, void *v, size_t size,
-			gfp_t gfp, unsigned long ip);
+void *mcache_alloc_slow(struct goslab_class *cls, void *v, size_t size,
+			gfp_t gfp, unsigned long flags, unsigned long ip);
 void *mcache_might_alloc(void *v, gfp_t gfp);
 int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 		      size_t n, void **p);
@@ -81,11 +79,10 @@ static __always_inline void *mcache_alloc(struct goslab_class *cls,
 
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	v = mspan_next_free_fast(this_cpu_ptr(cls->slot)->span);
-	if (unlikely(!v))
-		return mcache_alloc_slow(cls, size, gfp, flags, ip);
+	/* One way out: @ip is then read once, where it is passed. */
+	if (unlikely(!v || !goslab_alloc_hooks_off(gfp)))
+		return mcache_alloc_slow(cls, v, size, gfp, flags, ip);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
-	if (unlikely(!goslab_alloc_hooks_off(gfp)))
-		return mcache_post_alloc(cls, v, size, gfp, ip);
 	if (gfpflags_allow_blocking(gfp))
 		return mcache_might_alloc(v, gfp);
 	return v;

@@ -194,7 +194,16 @@ static void mcentral_file_span(struct goslab_class *cls, struct mspan *s)
 	}
 }
 
-static void mcentral_sweep_span(struct goslab_class *cls, struct mspan *s)
+/* The sweep event, out of line behind its key. */
+static noinline void mcentral_trace_sweep(struct goslab_class *cls,
+					  struct mspan *s, unsigned int freed)
+{
+	trace_goslab_sweep(cls->name, s->base, s->npages, freed,
+			   mspan_alloc_count(s));
+}
+
+static __always_inline void mcentral_sweep_span(struct goslab_class *cls,
+						struct mspan *s)
 {
 	unsigned int dup, freed;
 
@@ -202,8 +211,8 @@ static void mcentral_sweep_span(struct goslab_class *cls, struct mspan *s)
 	freed = mspan_sweep(s, &dup);
 	cls->central.nswept_frees += freed;
 	cls->central.nsweep++;
-	trace_goslab_sweep(cls->name, s->base, s->npages, freed,
-			   mspan_alloc_count(s));
+	if (trace_goslab_sweep_enabled())
+		mcentral_trace_sweep(cls, s, freed);
 	if (unlikely(dup))
 		goslab_report_dup_frees(cls, s, dup);
 }
