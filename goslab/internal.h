@@ -175,7 +175,9 @@
 /**
  * DOC: Lock order
  *
- * Outer first. Sleeping locks: the control file's mutex
+ * Outer first. Outside all of goslab's: the kernel's oom_lock and the
+ * OOM notifier chain's rwsem (the OOM notifier, sweep.c), the shrinker
+ * core's locks. Sleeping locks: the control file's mutex
  * (control.c), the validators' problem_lock (stats.c: one
  * goslab_validate_into() at a time), goslab_shrinker_mutex (sweep.c:
  * held by the shrinker's scan and the OOM notifier, which take it with a

@@ -58,8 +58,8 @@ static noinline void *goslab_alloc_unusual(size_t size, gfp_t gfp,
 	if (goslab_gfp_refused(gfp, ip, "goslab_alloc")) {
 		p = NULL;
 	} else if (!size) {
-		/* kmalloc(0)'s answer: not NULL, and goslab's frees ignore it. */
-		p = ZERO_SIZE_PTR;
+		/* kmalloc(0)'s answer, with no event, as kmalloc(0) has none. */
+		return ZERO_SIZE_PTR;
 	} else if (size > GOSLAB_MAX_SMALL_SIZE) {
 		p = goslab_alloc_large(size, gfp, ip);
 	} else {

@@ -1149,7 +1149,7 @@ static unsigned long __mheap_scavenge_pages(unsigned long max,
  * Context: process context; may sleep.
  * Return: the number of kernel pages given back.
  */
-unsigned long mheap_scavenge(void)
+noinline unsigned long mheap_scavenge(void)
 {
 	return __mheap_scavenge_pages(ULONG_MAX, _RET_IP_);
 }
@@ -1552,14 +1552,21 @@ void mheap_exit(void)
 	if (!list_empty(&mheap.chunks))
 		pr_err("heap: %lu chunks still in use at exit; leaking them\n",
 		       mheap.st.chunks);
-	/* Leaked pages are nobody's slab memory: they leave the counter. */
+	/*
+	 * Leaked pages are nobody's slab memory: they leave the counter, in
+	 * steps that fit the int the per-CPU counters take the bytes in.
+	 */
 	for_each_node(nid) {
 		long kpages = atomic_long_xchg(&node_kpages[nid], 0);
 
-		if (kpages)
+		while (kpages > 0) {
+			long step = min_t(long, kpages, SZ_1G / PAGE_SIZE);
+
 			mod_node_page_state(NODE_DATA(nid),
 					    NR_SLAB_UNRECLAIMABLE_B,
-					    -kpages * (long)PAGE_SIZE);
+					    -step * (long)PAGE_SIZE);
+			kpages -= step;
+		}
 	}
 	/* Descriptors and old index arrays waiting for a grace period. */
 	rcu_barrier();

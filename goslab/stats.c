@@ -516,7 +516,7 @@ static int goslab_check_memstats(void)
  */
 static int goslab_read_stats_slow(void)
 {
-	unsigned long nmalloc, nfree;
+	unsigned long nmalloc, nfree, accounted;
 	struct goslab_heap_stats hs;
 	struct recount rc = {};
 	struct goslab_class *cls;
@@ -551,10 +551,10 @@ static int goslab_read_stats_slow(void)
 		bad++;
 	}
 	/* What the kernel's slab counters were told, against what is held. */
-	if (mheap_accounted_kpages() != hs.kpages_taken - hs.kpages_returned) {
+	accounted = mheap_accounted_kpages();
+	if (accounted != hs.kpages_taken - hs.kpages_returned) {
 		goslab_inv_err("heap: %lu kernel pages counted as slab memory, %lu held\n",
-			       mheap_accounted_kpages(),
-			       hs.kpages_taken - hs.kpages_returned);
+			       accounted, hs.kpages_taken - hs.kpages_returned);
 		bad++;
 	}
 	bad += goslab_check_memstats();

@@ -28,6 +28,7 @@
 
 #include <linux/notifier.h>
 #include <linux/oom.h>
+#include <linux/ratelimit.h>
 #include <linux/workqueue.h>
 #include "internal.h"
 #include "trace.h"
@@ -350,8 +351,11 @@ static unsigned long goslab_scan_objects(struct shrinker *sh,
  * memory cgroup's OOM, so there goslab gives back only what its shrinker
  * does. Everything unswept is swept, every empty span and every free heap
  * page goes back, whatever the tunables keep; the CPUs' caches are left
- * (flushing them waits on each CPU). Whatever it gave back spares a
- * victim: out_of_memory() returns and the allocation is retried.
+ * (flushing them waits on each CPU). What it gave back spares a victim
+ * (out_of_memory() returns and the allocation is retried), but at most
+ * once a second: a notifier cannot see the OOM's nodes or constraint,
+ * and a goslab user churning meanwhile always leaves something to give
+ * back, which must not hold the killer off for good.
  *
  * Like the shrinker's scan it takes no goslab mutex but the shrinker's,
  * with a trylock: the task out of memory may be inside goslab, holding
@@ -359,6 +363,10 @@ static unsigned long goslab_scan_objects(struct shrinker *sh,
  */
 static atomic_long_t oom_calls = ATOMIC_LONG_INIT(0);
 static atomic_long_t oom_kpages_released = ATOMIC_LONG_INIT(0);
+/* When the notifier last told out_of_memory() it freed something. */
+static unsigned long oom_last_claim;
+static bool oom_claimed;
+static DEFINE_RATELIMIT_STATE(oom_report_rs, 5 * HZ, 8);
 
 /* Classes named in the summary: those holding the most memory. */
 #define GOSLAB_OOM_TOP_CLASSES	3
@@ -420,6 +428,9 @@ VISIBLE_IF_KUNIT unsigned long goslab_oom_release(void)
 
 	goslab_read_memstats(&ms);
 	trace_goslab_oom(pages, kpages, ms.held);
+	/* Under oom_lock, which every allocator out of memory waits on. */
+	if (!kpages || !__ratelimit(&oom_report_rs))
+		return kpages;
 	pr_info("out of memory: gave back %lu KiB; holding %lu KiB, %lu KiB of it live objects\n",
 		kpages * (PAGE_SIZE / SZ_1K), ms.held / SZ_1K,
 		ms.bytes[GOSLAB_MEM_LIVE] / SZ_1K);
@@ -440,8 +451,17 @@ static int goslab_oom_notify(struct notifier_block *nb, unsigned long unused,
 
 	if (!mutex_trylock(&goslab_shrinker_mutex))
 		return NOTIFY_OK;
-	if (!atomic_read(&goslab_bg_paused) && !READ_ONCE(goslab_bg_stopped))
-		*freed += goslab_oom_release();
+	if (!atomic_read(&goslab_bg_paused) && !READ_ONCE(goslab_bg_stopped)) {
+		unsigned long kpages = goslab_oom_release();
+
+		/* oom_lock serializes the calls, and so these two. */
+		if (kpages && (!oom_claimed ||
+			       time_after(jiffies, oom_last_claim + HZ))) {
+			*freed += kpages;
+			oom_last_claim = jiffies;
+			oom_claimed = true;
+		}
+	}
 	mutex_unlock(&goslab_shrinker_mutex);
 	return NOTIFY_OK;
 }
@@ -459,15 +479,18 @@ static struct notifier_block goslab_oom_nb = {
  */
 int goslab_bg_start(void)
 {
+	int ret;
+
 	goslab_shrinker = shrinker_alloc(0, "goslab");
 	if (!goslab_shrinker)
 		return -ENOMEM;
 	goslab_shrinker->count_objects = goslab_count_objects;
 	goslab_shrinker->scan_objects = goslab_scan_objects;
-	if (register_oom_notifier(&goslab_oom_nb)) {
+	ret = register_oom_notifier(&goslab_oom_nb);
+	if (ret) {
 		shrinker_free(goslab_shrinker);
 		goslab_shrinker = NULL;
-		return -ENOMEM;
+		return ret;
 	}
 	WRITE_ONCE(goslab_bg_stopped, false);
 	shrinker_register(goslab_shrinker);
@@ -476,11 +499,13 @@ int goslab_bg_start(void)
 EXPORT_SYMBOL_IF_KUNIT(goslab_bg_start);
 
 /**
- * goslab_bg_stop() - drop the shrinker, stop the background work
+ * goslab_bg_stop() - drop the OOM notifier and the shrinker, stop the
+ *	background work
  *
- * In the order the kernel's own subsystems tear down: the shrinker goes
- * first (shrinker_free() waits for a scan in flight, which may free spans
- * and so queue the work), then the work is stopped for good. A
+ * In the order the kernel's own subsystems tear down: the OOM notifier
+ * and the shrinker go first (unregister_oom_notifier() and
+ * shrinker_free() wait for a call in flight, which may free spans and so
+ * queue the work), then the work is stopped for good. A
  * goslab_bg_kick() tests goslab_bg_stopped and queues inside one RCU
  * read-side section, so after the grace period every kick either saw
  * the flag or has queued the work, and the cancel below catches that

@@ -108,12 +108,12 @@ static void tiny_release(struct tiny_cache *tc)
 
 /*
  * Zeroing, kmemleak and the event, out of goslab_alloc_tiny()'s fast
- * path; @block may be NULL or ZERO_SIZE_PTR (the event only).
+ * path; @block may be NULL (the event only).
  */
 static noinline void *tiny_post_alloc(void *block, size_t size, gfp_t gfp,
 				      unsigned long ip)
 {
-	if (!ZERO_OR_NULL_PTR(block)) {
+	if (block) {
 		if (want_init_on_alloc(gfp))
 			memset(block, 0, size);
 		kmemleak_alloc(block, size, 1, gfp);
@@ -143,7 +143,7 @@ void *goslab_alloc_tiny(size_t size, gfp_t gfp)
 	if (goslab_gfp_refused(gfp, _RET_IP_, __func__))
 		return tiny_post_alloc(NULL, size, gfp, _RET_IP_);
 	if (!size)
-		return tiny_post_alloc(ZERO_SIZE_PTR, size, gfp, _RET_IP_);
+		return ZERO_SIZE_PTR;
 	if (size >= GOSLAB_TINY_SIZE)
 		return goslab_alloc_caller(size, gfp, _RET_IP_);
 	local_lock_irqsave(&goslab_cpu_lock, flags);

@@ -53,7 +53,7 @@ DECLARE_EVENT_CLASS(goslab_alloc_class,
 		__entry->call_site	= call_site;
 		__entry->ptr		= ptr;
 		__entry->bytes_req	= bytes_req;
-		__entry->bytes_alloc	= ZERO_OR_NULL_PTR(ptr) ? 0 : bytes_alloc;
+		__entry->bytes_alloc	= bytes_alloc;
 		__entry->gfp_flags	= (__force unsigned long)gfp_flags;
 		__entry->node		= NUMA_NO_NODE;
 	),
@@ -98,7 +98,7 @@ TRACE_EVENT_FN(goslab_cache_alloc,
 		__entry->ptr		= ptr;
 		goslab_assign_str(name, name);
 		__entry->bytes_req	= bytes_req;
-		__entry->bytes_alloc	= ptr ? bytes_alloc : 0;
+		__entry->bytes_alloc	= bytes_alloc;
 		__entry->gfp_flags	= (__force unsigned long)gfp_flags;
 		__entry->node		= NUMA_NO_NODE;
 	),
