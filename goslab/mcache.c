@@ -52,19 +52,16 @@ static __always_inline void mcache_trace_alloc(struct goslab_class *cls,
 		__mcache_trace_alloc(cls, v, size, gfp, ip);
 }
 
-/* The refill and sweep events, out of line behind their own keys. */
+/*
+ * The refill event, out of line behind its key. A CPU sweeping its own
+ * span in place has no sweep event: the refill's free count is what the
+ * sweep found.
+ */
 static noinline void mcache_trace_refill(struct goslab_class *cls,
 					 struct mspan *s)
 {
 	trace_goslab_refill(cls->name, s->base,
 			    s->nelems - mspan_alloc_count(s), s->nelems);
-}
-
-static noinline void mcache_trace_sweep(struct goslab_class *cls,
-					struct mspan *s, unsigned int freed)
-{
-	trace_goslab_sweep(cls->name, s->base, s->npages, freed,
-			   mspan_alloc_count(s));
 }
 
 /*
@@ -90,16 +87,11 @@ static bool mcache_refill(struct goslab_class *cls, gfp_t gfp,
 	if (mspan_has_frees(s)) {
 		unsigned int dup, count;
 
-		unsigned int freed;
-
 		slot->nmalloc += mspan_alloc_count(s) - slot->alloc_base;
-		freed = mspan_sweep(s, &dup);
-		slot->nswept_frees += freed;
+		slot->nswept_frees += mspan_sweep(s, &dup);
 		if (unlikely(dup))
 			goslab_report_dup_frees(cls, s, dup);
 		count = mspan_alloc_count(s);
-		if (trace_goslab_sweep_enabled())
-			mcache_trace_sweep(cls, s, freed);
 		slot->alloc_base = count;
 		slot->nsweep++;
 		if (count < s->nelems) {
