@@ -263,7 +263,8 @@ have:
 }
 
 /* Sweep what a span got while cached, then file it. Lock held. */
-static void __mcentral_uncache_span(struct goslab_class *cls, struct mspan *s)
+static __always_inline void __mcentral_uncache_span(struct goslab_class *cls,
+						    struct mspan *s)
 {
 	lockdep_assert_held(&cls->central.lock);
 	GOSLAB_WARN_ON_ONCE(s->state != MSPAN_CACHED || s->cls != cls);

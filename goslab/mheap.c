@@ -471,6 +471,14 @@ static struct page *mheap_try_chunk(unsigned int need, gfp_t gfp,
 	return page;
 }
 
+/* The growth event, out of line behind its key. */
+static noinline void mheap_trace_grow(struct page *page, unsigned int order,
+				      gfp_t gfp)
+{
+	trace_goslab_heap_grow((unsigned long)page_address(page), order,
+			       page_to_nid(page), gfp);
+}
+
 static struct heap_chunk *mheap_grow(unsigned int need, gfp_t gfp)
 {
 	struct heap_chunk *chunk;
@@ -502,8 +510,8 @@ static struct heap_chunk *mheap_grow(unsigned int need, gfp_t gfp)
 	}
 	split_page(page, order);
 	mheap_account_kpages(page, 1L << order);
-	trace_goslab_heap_grow((unsigned long)page_address(page), order,
-			       page_to_nid(page), gfp);
+	if (trace_goslab_heap_grow_enabled())
+		mheap_trace_grow(page, order, gfp);
 	chunk->base = (unsigned long)page_address(page);
 	chunk->order = order;
 	chunk->npages = (1U << order) / GOSLAB_KPAGES_PER_PAGE;
