@@ -85,6 +85,7 @@ int goslab_class_create(struct goslab_class *cls,
 		kfree(cls->name);
 		return -EEXIST;
 	}
+	goslab_track_new_class(cls);
 	list_add_tail_rcu(&cls->node, &goslab_class_list);
 	if (class_observer)
 		class_observer->add(cls);
@@ -101,8 +102,10 @@ static void class_unlist(struct goslab_class *cls)
 {
 	lockdep_assert_held(&goslab_class_mutex);
 	list_del_rcu(&cls->node);
+	/* Its files first: a store_user write in flight ends before. */
 	if (class_observer)
 		class_observer->remove(cls);
+	goslab_track_class_gone(cls);
 }
 
 /*

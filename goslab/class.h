@@ -100,6 +100,7 @@ struct goslab_class_observer {
  * @ctor: constructor run on each object when a span is carved, or NULL
  * @tiny: the tiny allocator's class of 16-byte blocks (tiny.c)
  * @typed_cache: a goslab_cache_create() cache
+ * @track: its objects' owners are recorded (track.c; under its mutex)
  * @typesafe_rcu: GOSLAB_TYPESAFE_BY_RCU: an emptied span goes back to the
  *	heap a grace period later (mheap_free_span()); no zeroing or poison
  *	of objects at free, no scavenging of spans in use
@@ -123,6 +124,7 @@ struct goslab_class {
 	bool tiny;
 	bool typed_cache;
 	bool typesafe_rcu;
+	bool track;
 	void (*ctor)(void *obj);
 	const struct goslab_class_ops *ops;
 	atomic_long_t dup_frees;

@@ -17,6 +17,7 @@
 #include <linux/seq_file.h>
 #include <linux/shrinker.h>
 #include <linux/slab.h>
+#include <linux/stackdepot.h>
 
 /*
  * The largest page order alloc_pages() takes. MAX_ORDER was one past it
@@ -233,6 +234,20 @@ static inline void kunit_remove_action(struct kunit *test,
 #define goslab_assign_str(dst, src)	__assign_str(dst)
 #else
 #define goslab_assign_str(dst, src)	__assign_str(dst, src)
+#endif
+
+/*
+ * A stack into the depot, allocating a new pool only if @can_alloc: the
+ * flags argument replaced __stack_depot_save()'s bool in 6.8 (tested by
+ * the flag's name).
+ */
+#ifdef STACK_DEPOT_FLAG_CAN_ALLOC
+#define goslab_stack_depot_save(entries, n, gfp, can_alloc)		\
+	stack_depot_save_flags(entries, n, gfp,				\
+			       (can_alloc) ? STACK_DEPOT_FLAG_CAN_ALLOC : 0)
+#else
+#define goslab_stack_depot_save(entries, n, gfp, can_alloc)		\
+	__stack_depot_save(entries, n, gfp, can_alloc)
 #endif
 
 #endif /* _GOSLAB_COMPAT_H */

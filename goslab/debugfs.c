@@ -11,7 +11,9 @@
  *   rcu          goslab_free_rcu(): calls, frees folded, bytes pending
  *   irqsoff      how long goslab kept IRQs off, while measuring is on
  *   caches/<name>/  one value per file, as /sys/kernel/slab/<cache>/,
- *                and per-CPU event counters in SLUB_STATS' form
+ *                and per-CPU event counters in SLUB_STATS' form; with
+ *                owner tracking (store_user), alloc_traces, free_traces
+ *   callers      call sites by bytes held, with owner tracking
  *   control      a command language to drive goslab (control.c)
  *
  * Every file is root only, and none shows a kernel address.
@@ -233,7 +235,8 @@ enum class_attr {
 	ATTR_CPU_SLABS, ATTR_UNSWEPT, ATTR_ERRORS, ATTR_ALLOC, ATTR_FREE,
 	ATTR_ALLOC_FAST, ATTR_ALLOC_SLOW, ATTR_FREE_FAST, ATTR_FREE_SLOW,
 	ATTR_REFILL, ATTR_SWEEP_LOCAL, ATTR_SWEEP, ATTR_ALLOC_SLAB,
-	ATTR_GROW_CHURN, ATTR_FREE_SLAB, ATTR_DESTROY_BY_RCU, NR_CLASS_ATTRS,
+	ATTR_GROW_CHURN, ATTR_FREE_SLAB, ATTR_DESTROY_BY_RCU, ATTR_STORE_USER,
+	ATTR_ALLOC_TRACES, ATTR_FREE_TRACES, NR_CLASS_ATTRS,
 };
 
 /* Each file's name and mode: event counters can be cleared (0600). */
@@ -272,6 +275,9 @@ static const struct {
 	[ATTR_GROW_CHURN] = { "grow_churn", 0600 },
 	[ATTR_FREE_SLAB] = { "free_slab", 0600 },
 	[ATTR_DESTROY_BY_RCU] = { "destroy_by_rcu", 0400 },
+	[ATTR_STORE_USER] = { "store_user", 0600 },
+	[ATTR_ALLOC_TRACES] = { "alloc_traces", 0400 },
+	[ATTR_FREE_TRACES] = { "free_traces", 0400 },
 };
 
 struct class_attr_file {
@@ -451,6 +457,13 @@ static int class_attr_show(struct seq_file *m, void *unused)
 	case ATTR_DESTROY_BY_RCU:
 		seq_printf(m, "%d\n", cls->typesafe_rcu);
 		break;
+	case ATTR_STORE_USER:
+		seq_printf(m, "%d\n", READ_ONCE(cls->track));
+		break;
+	case ATTR_ALLOC_TRACES:
+	case ATTR_FREE_TRACES:
+		return goslab_track_show_traces(m, cls,
+						f->attr == ATTR_FREE_TRACES);
 	case ATTR_OBJECTS:
 		seq_printf(m, "%lu\n", st.live);
 		break;
@@ -558,6 +571,14 @@ static ssize_t class_attr_write(struct file *file, const char __user *ubuf,
 	unsigned long flags, v;
 	int err, cpu;
 
+	if (f->attr == ATTR_STORE_USER) {
+		bool on;
+
+		err = kstrtobool_from_user(ubuf, count, &on);
+		if (!err)
+			err = goslab_class_set_track(cls, on);
+		return err ?: count;
+	}
 	err = kstrtoul_from_user(ubuf, count, 0, &v);
 	if (err)
 		return err;
@@ -639,6 +660,12 @@ static void debugfs_remove_class(struct goslab_class *cls)
 	cls->debugfs = NULL;
 }
 
+static int callers_show(struct seq_file *m, void *unused)
+{
+	return goslab_track_show_callers(m);
+}
+DEFINE_SHOW_ATTRIBUTE(callers);
+
 static const struct goslab_class_observer debugfs_class_observer = {
 	.add = debugfs_add_class,
 	.remove = debugfs_remove_class,
@@ -659,6 +686,7 @@ static const struct {
 	{ "tunables", 0400, &tunables_fops },
 	{ "cpus", 0400, &cpus_fops },
 	{ "irqsoff", 0600, &irqsoff_fops },
+	{ "callers", 0400, &callers_fops },
 };
 
 /**

@@ -192,8 +192,11 @@ void *mcache_alloc_slow(struct goslab_class *cls, void *v, size_t size,
 	if (!v)
 		v = mcache_next_free(cls, gfp, flags);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
-	if (likely(v))
+	if (likely(v)) {
 		goslab_post_alloc(cls, v, size, gfp);
+		if (unlikely(READ_ONCE(cls->track)))
+			goslab_track_alloc(v, gfp, ip);
+	}
 	mcache_trace_alloc(cls, v, size, gfp, ip);
 	might_alloc(gfp);
 	return v;
@@ -301,8 +304,11 @@ int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (!goslab_post_alloc_is_noop(cls, gfp))
-		for (j = 0; j < n; j++)
+		for (j = 0; j < n; j++) {
 			goslab_post_alloc(cls, p[j], size, gfp);
+			if (unlikely(READ_ONCE(cls->track)))
+				goslab_track_alloc(p[j], gfp, 0);
+		}
 	return n;
 }
 

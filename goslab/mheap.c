@@ -994,6 +994,7 @@ static void mspan_free_rcu(struct rcu_head *head)
 	struct mspan *s = container_of(head, struct mspan, rcu);
 
 	kfree(s->tiny);
+	goslab_track_release(s);
 	kmem_cache_free(desc_cache_of(s->nelems), s);
 }
 

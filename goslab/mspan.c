@@ -95,6 +95,7 @@ void mspan_init(struct mspan *s, unsigned long base, unsigned int npages,
 	s->released_kpages = 0;
 	s->npinned = 0;
 	s->tiny = NULL;
+	s->track = NULL;
 	s->state = MSPAN_DEAD;
 	INIT_LIST_HEAD(&s->list);
 	raw_spin_lock_init(&s->free_lock);

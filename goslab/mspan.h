@@ -129,6 +129,8 @@ struct heap_chunk;
  *	(get_state_synchronize_rcu()), that of its latest free; under
  *	@free_lock
  * @rcu_node: linkage on the RCU work's lists while @rcu_queued
+ * @track: the owner-tracking records of its objects (track.c), or NULL;
+ *	set once (cmpxchg), freed with the descriptor
  * @bits: storage for the MSPAN_NR_BITMAPS bitmaps, end to end: alloc,
  *	free, local free and the two generations of goslab_free_rcu()
  *	(mspan_rcu_bits())
@@ -173,6 +175,7 @@ struct mspan {
 	unsigned long *local_free_bits;
 	unsigned long rcu_cookie[2];
 	struct llist_node rcu_node;
+	struct goslab_track_obj *track;
 	union {
 		DECLARE_FLEX_ARRAY(unsigned long, alloc_bits);
 		DECLARE_FLEX_ARRAY(unsigned long, bits);

@@ -57,6 +57,22 @@ DECLARE_STATIC_KEY_FALSE(goslab_alloc_hooks);
 DECLARE_STATIC_KEY_FALSE(goslab_free_hooks);
 void goslab_hooks_init(void);
 
+/* track.c: owner tracking, where goslab_pre_free() records a free. */
+struct seq_file;
+void goslab_track_alloc(void *p, gfp_t gfp, unsigned long ip);
+void goslab_track_free(void *p);
+void goslab_track_free_caller(unsigned long ip);
+void goslab_track_release(struct mspan *s);
+void goslab_track_report(const void *p);
+int goslab_track_describe(const void *p, char *buf, size_t size);
+void goslab_track_new_class(struct goslab_class *cls);
+void goslab_track_class_gone(struct goslab_class *cls);
+int goslab_class_set_track(struct goslab_class *cls, bool on);
+int goslab_track_show_traces(struct seq_file *m, struct goslab_class *cls,
+			     bool free);
+int goslab_track_show_callers(struct seq_file *m);
+unsigned long goslab_track_dropped(void);
+
 /*
  * Is an object of @cls zeroed when handed out (init_on_alloc, __GFP_ZERO)?
  * Not a constructed one, nor a type-safe one unless __GFP_ZERO asks. The
@@ -104,7 +120,7 @@ static __always_inline bool goslab_pre_free_is_noop(const struct goslab_class *c
 {
 	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
 	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
-	       !goslab_init_on_free(cls);
+	       !goslab_init_on_free(cls) && !READ_ONCE(cls->track);
 }
 
 /* Would goslab_post_alloc() do nothing to an object of @cls? */
@@ -113,7 +129,7 @@ static __always_inline bool goslab_post_alloc_is_noop(const struct goslab_class 
 {
 	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
 	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
-	       !goslab_init_on_alloc(cls, gfp);
+	       !goslab_init_on_alloc(cls, gfp) && !READ_ONCE(cls->track);
 }
 
 /*
@@ -154,6 +170,8 @@ static __always_inline void goslab_pre_free(const struct goslab_class *cls,
 {
 	bool init = goslab_init_on_free(cls);
 
+	if (unlikely(READ_ONCE(cls->track)))
+		goslab_track_free(p);
 	kmemleak_free(p);
 	if (cls->typesafe_rcu)
 		return;

@@ -101,9 +101,11 @@ void goslab_report(enum goslab_error err, const void *p, unsigned long ip,
 		   const char *what)
 {
 	atomic_long_inc(&goslab_errors[err]);
-	if (__ratelimit(&goslab_report_rs))
+	if (__ratelimit(&goslab_report_rs)) {
 		pr_err("%s(%p) from %pS: %s\n", what, p, (void *)ip,
 		       goslab_error_text[err]);
+		goslab_track_report(p);
+	}
 }
 
 /**

@@ -8,6 +8,7 @@
  * its tracepoint, as mm/kfence/kfence_test.c does; the rate limit is
  * reset before each report so that no case depends on what came before.
  */
+#include <linux/seq_file.h>
 #include <linux/tracepoint.h>
 #include "goslab_test.h"
 
@@ -17,6 +18,7 @@ static struct {
 	/* The probe against report_arm(); raw: printk may run atomic. */
 	raw_spinlock_t lock;
 	bool seen;
+	bool owners;	/* a "freed by task" line after it (owner tracking) */
 	char line[REPORT_LINE_MAX];
 } observed = {
 	.lock = __RAW_SPIN_LOCK_UNLOCKED(observed.lock),
@@ -32,6 +34,8 @@ static void probe_console(void *ignore, const char *buf, size_t len)
 	    strnstr(buf, ") from ", len)) {
 		strscpy(observed.line, buf, min(len + 1, sizeof(observed.line)));
 		observed.seen = true;
+	} else if (observed.seen && strnstr(buf, "goslab: freed by task ", len)) {
+		observed.owners = true;
 	}
 	raw_spin_unlock_irqrestore(&observed.lock, flags);
 }
@@ -42,6 +46,7 @@ static void report_arm(void)
 
 	raw_spin_lock_irqsave(&observed.lock, flags);
 	observed.seen = false;
+	observed.owners = false;
 	observed.line[0] = '\0';
 	raw_spin_unlock_irqrestore(&observed.lock, flags);
 	goslab_report_ratelimit_reset();
@@ -272,6 +277,118 @@ static void report_suite_exit(struct kunit_suite *suite)
 	tracepoint_synchronize_unregister();
 }
 
+/* Call sites of their own: no tail call, so that they are the callers. */
+static noinline void *owner_alloc_site(struct goslab_cache *c)
+{
+	void *p = goslab_cache_alloc(c, GFP_KERNEL);
+
+	OPTIMIZER_HIDE_VAR(p);
+	return p;
+}
+
+static noinline void owner_free_site(struct goslab_cache *c, void *p)
+{
+	goslab_cache_free(c, p);
+	barrier();
+}
+
+/* A file of track.c's into a buffer, as seq_read() would. */
+static char *owner_file(struct kunit *test, struct goslab_class *cls,
+			int which)
+{
+	struct seq_file *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	m->size = 64 * 1024;
+	m->buf = kunit_kzalloc(test, m->size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m->buf);
+	if (which == 2)
+		KUNIT_EXPECT_EQ(test, goslab_track_show_callers(m), 0);
+	else
+		KUNIT_EXPECT_EQ(test, goslab_track_show_traces(m, cls, which), 0);
+	KUNIT_EXPECT_LT(test, m->count, m->size);
+	m->buf[min(m->count, m->size - 1)] = '\0';
+	return m->buf;
+}
+
+/*
+ * The objects alloc_traces or free_traces gives @site: the sum of its
+ * lines' counts (one line per distinct stack, as SLUB's).
+ */
+static unsigned long owner_count(const char *text, const char *site)
+{
+	unsigned long sum = 0, n;
+	const char *line;
+
+	for (line = text; *line; line = strchrnul(line, '\n'), line += !!*line) {
+		const char *num = line + strspn(line, " "), *end = num;
+
+		for (n = 0; isdigit(*end); end++)
+			n = n * 10 + *end - '0';
+		if (end != num && !strncmp(end, site, strlen(site)))
+			sum += n;
+	}
+	return sum;
+}
+
+/*
+ * Owner tracking (store_user): alloc_traces and free_traces name the
+ * test's own call sites with their counts, callers the bytes they hold,
+ * and a double free's report is followed by the object's allocation and
+ * free, with their stacks where the kernel saves them.
+ */
+static void report_owner_tracking_test(struct kunit *test)
+{
+	unsigned long before = goslab_error_count(GOSLAB_ERR_DOUBLE_FREE);
+	struct goslab_cache *c = goslab_test_cache_create(test, "report-owners",
+							  200, NULL, 0);
+	struct goslab_class *cls;
+	char *text, want[64];
+	void *p[8];
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	cls = goslab_cache_class(c);
+	KUNIT_ASSERT_EQ(test, goslab_class_set_track(cls, true), 0);
+	for (i = 0; i < 8; i++) {
+		p[i] = owner_alloc_site(c);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	for (i = 0; i < 3; i++)
+		owner_free_site(c, p[i]);
+
+	text = owner_file(test, cls, 0);
+	kunit_info(test, "alloc_traces:\n%s", text);
+	KUNIT_EXPECT_EQ_MSG(test, owner_count(text, " owner_alloc_site+"), 5,
+			    "alloc_traces: %s", text);
+	text = owner_file(test, cls, 1);
+	KUNIT_EXPECT_EQ_MSG(test, owner_count(text, " owner_free_site+"), 3,
+			    "free_traces: %s", text);
+	text = owner_file(test, cls, 2);
+	snprintf(want, sizeof(want), "%16u %9u owner_alloc_site+",
+		 5 * cls->elemsize, 5);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(text, want), "callers: %s", text);
+
+	report_arm();
+	owner_free_site(c, p[0]);
+	report_expect(test, "goslab_cache_free", "owner_free_site",
+		      GOSLAB_ERR_DOUBLE_FREE, before, TEXT_DOUBLE);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(observed.owners));
+	text = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, text);
+	goslab_track_describe(p[0], text, PAGE_SIZE);
+	kunit_info(test, "the double free's owners:\n%s", text);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "allocated by task"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "from owner_alloc_site+"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "freed by task"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "from owner_free_site+"));
+	for (i = 3; i < 8; i++)
+		owner_free_site(c, p[i]);
+	KUNIT_EXPECT_EQ(test, goslab_class_set_track(cls, false), 0);
+	goslab_test_cache_destroy(test, c);
+	goslab_expect_consistent(test);
+}
+
 static struct kunit_case report_cases[] = {
 	KUNIT_CASE(report_free_double_test),
 	KUNIT_CASE(report_free_foreign_test),
@@ -282,6 +399,7 @@ static struct kunit_case report_cases[] = {
 	KUNIT_CASE(report_cache_bulk_double_test),
 	KUNIT_CASE(report_realloc_test),
 	KUNIT_CASE(report_usable_size_test),
+	KUNIT_CASE(report_owner_tracking_test),
 	{}
 };
 

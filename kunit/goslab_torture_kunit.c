@@ -32,7 +32,8 @@
  * (inside the read-side section, the memory of an object found live
  * stays a span of that cache however it is freed and reused), frees
  * from any thread on any CPU, goslab_shrink, goslab_cache_shrink, the
- * shrinker's scan, the background work, threads moving between CPUs
+ * shrinker's scan, the background work, owner tracking turned on and
+ * off, threads moving between CPUs
  * (the caches they leave become remote), CPU hotplug at validation
  * points, page-allocation fault injection, and hrtimer callbacks that
  * allocate and free in hardirq context.
@@ -193,7 +194,8 @@ enum {
 	OP_CACHE_BULK, OP_CACHE_FREE_BULK, OP_DOUBLE_FREE, OP_INTERIOR,
 	OP_WILD, OP_WRONG_CACHE, OP_DUEL, OP_SHRINK, OP_CACHE_SHRINK, OP_SCAN,
 	OP_BG_FLUSH, OP_MIGRATE, OP_CACHE_RECREATE, OP_FAULTS, OP_BURST,
-	OP_CHURN, OP_BULK_MISUSE, OP_FREE_RCU, OP_TYPESAFE_READ, NR_OPS,
+	OP_CHURN, OP_BULK_MISUSE, OP_FREE_RCU, OP_TYPESAFE_READ, OP_TRACK,
+	NR_OPS,
 };
 
 static const char * const op_names[NR_OPS] = {
@@ -202,7 +204,7 @@ static const char * const op_names[NR_OPS] = {
 	"interior_free", "wild_free", "wrong_cache_free", "duel", "shrink",
 	"cache_shrink", "shrinker_scan", "bg_flush", "migrate",
 	"cache_recreate", "faults", "burst", "churn", "bulk_misuse",
-	"free_rcu", "typesafe_read",
+	"free_rcu", "typesafe_read", "store_user",
 };
 
 /* Relative weights of the operations. */
@@ -214,7 +216,7 @@ static const u16 op_weight[NR_OPS] = {
 	[OP_CACHE_SHRINK] = 2, [OP_SCAN] = 2, [OP_BG_FLUSH] = 1,
 	[OP_MIGRATE] = 4, [OP_CACHE_RECREATE] = 1, [OP_FAULTS] = 2,
 	[OP_BURST] = 6, [OP_CHURN] = 1, [OP_BULK_MISUSE] = 3,
-	[OP_FREE_RCU] = 60, [OP_TYPESAFE_READ] = 20,
+	[OP_FREE_RCU] = 60, [OP_TYPESAFE_READ] = 20, [OP_TRACK] = 2,
 };
 
 /* prandom: the same sequence for the same seed. Below @n, unbiased enough. */
@@ -1393,6 +1395,31 @@ static void op_cache_shrink(struct tthread *t)
 	tcache_put(tc);
 }
 
+/*
+ * Owner tracking on or off for a cache or a size class, under every
+ * other operation: allocations and frees of a class change path as it
+ * changes, and a misuse report then prints the object's owners.
+ */
+static void op_track(struct tthread *t)
+{
+	bool on = trand_below(&t->rng, 2);
+	struct tcache *tc;
+	int slot;
+
+	if (trand_below(&t->rng, 2)) {
+		tc = tcache_get(t, &slot);
+		if (!tc)
+			return;
+		tnote(t, OP_TRACK, T_CACHE, on, NULL);
+		goslab_class_set_track(goslab_cache_class(tc->c), on);
+		tcache_put(tc);
+		return;
+	}
+	slot = trand_below(&t->rng, GOSLAB_NUM_SPAN_CLASSES);
+	tnote(t, OP_TRACK, T_KMALLOC, on, NULL);
+	goslab_class_set_track(&goslab_classes[slot], on);
+}
+
 static void op_migrate(struct tthread *t)
 {
 	unsigned int n = trand_below(&t->rng, num_online_cpus() + 1), cpu;
@@ -1745,6 +1772,9 @@ static void trun_op(struct tthread *t, unsigned int op)
 		break;
 	case OP_FREE_RCU:
 		op_free_rcu(t);
+		break;
+	case OP_TRACK:
+		op_track(t);
 		break;
 	case OP_TYPESAFE_READ:
 		op_typesafe_read(t);
@@ -2172,6 +2202,8 @@ static void goslab_torture_test(struct kunit *test)
 	if (!atomic_read(&tor.failed))
 		tvalidate(test, base_live, base_errors);
 
+	for (i = 0; i < GOSLAB_NUM_SPAN_CLASSES; i++)
+		goslab_class_set_track(&goslab_classes[i], false);
 	tfree_everything(test);
 	tsweep_all();
 	KUNIT_EXPECT_EQ(test, tmisuse_reported() - base_errors,
