@@ -716,7 +716,7 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	since = goslab_irqsoff_begin();
-	if (unlikely(READ_ONCE(cls->track)))
+	if (static_branch_unlikely(&goslab_free_hooks) && READ_ONCE(cls->track))
 		goslab_track_free_caller(ip);
 	slot = this_cpu_ptr(cls->slot);
 	/*
@@ -735,7 +735,7 @@ void goslab_free_bulk_class(struct goslab_class *cls, size_t n, void **p,
 	}
 	if (unlikely(i < n))
 		free_bulk_general(cls, n, p, i, ip, api);
-	if (unlikely(READ_ONCE(cls->track)))
+	if (static_branch_unlikely(&goslab_free_hooks) && READ_ONCE(cls->track))
 		goslab_track_free_caller(0);
 	goslab_irqsoff_end(GOSLAB_IRQSOFF_BULK, since);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);

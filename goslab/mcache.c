@@ -174,28 +174,6 @@ void *mcache_next_free(struct goslab_class *cls, gfp_t gfp,
 }
 
 /**
- * mcache_alloc_slow() - mcache_alloc() when the slot's window is used up
- *	and there is nothing to do after the allocation, might_alloc()
- *	included
- * @cls: the span class
- * @size: the bytes the caller asked for (for the sanitizers)
- * @gfp: how hard to try
- * @flags: the caller's saved IRQ state, from local_lock_irqsave()
- *
- * Context: goslab_cpu_lock held; dropped here.
- * Return: the object, or NULL when no memory could be had.
- */
-void *mcache_alloc_slow(struct goslab_class *cls, size_t size, gfp_t gfp,
-			unsigned long flags)
-{
-	void *v = mcache_next_free(cls, gfp, flags);
-
-	local_unlock_irqrestore(&goslab_cpu_lock, flags);
-	might_alloc(gfp);
-	return v;
-}
-
-/**
  * mcache_alloc_hooked() - mcache_alloc() with work after the allocation:
  *	zeroing, sanitizers, the event, owner tracking; might_alloc()
  *	included
@@ -209,8 +187,9 @@ void *mcache_alloc_slow(struct goslab_class *cls, size_t size, gfp_t gfp,
  * Context: goslab_cpu_lock held; dropped here.
  * Return: the object, or NULL when no memory could be had.
  */
-void *mcache_alloc_hooked(struct goslab_class *cls, void *v, size_t size,
-			  gfp_t gfp, unsigned long flags, unsigned long ip)
+static noinline void *mcache_alloc_hooked(struct goslab_class *cls, void *v,
+					  size_t size, gfp_t gfp,
+					  unsigned long flags, unsigned long ip)
 {
 	if (!v)
 		v = mcache_next_free(cls, gfp, flags);
@@ -221,6 +200,34 @@ void *mcache_alloc_hooked(struct goslab_class *cls, void *v, size_t size,
 			goslab_track_alloc(v, gfp, ip);
 	}
 	mcache_trace_alloc(cls, v, size, gfp, ip);
+	might_alloc(gfp);
+	return v;
+}
+
+/**
+ * mcache_alloc_slow() - mcache_alloc() when the slot's window is used up
+ *	or there is work after the allocation, might_alloc() included
+ * @cls: the span class
+ * @v: the object the fast path took, or NULL if its window was used up
+ * @size: the bytes the caller asked for (for the sanitizers)
+ * @gfp: how hard to try
+ * @flags: the caller's saved IRQ state, from local_lock_irqsave()
+ * @ip: the caller of goslab's API, or 0 (see mcache_alloc())
+ *
+ * The work after an allocation goes on in mcache_alloc_hooked(), so
+ * that a refill with none keeps nothing but @gfp across it.
+ *
+ * Context: goslab_cpu_lock held; dropped here.
+ * Return: the object, or NULL when no memory could be had.
+ */
+void *mcache_alloc_slow(struct goslab_class *cls, void *v, size_t size,
+			gfp_t gfp, unsigned long flags, unsigned long ip)
+{
+	if (unlikely(!goslab_alloc_hooks_off(gfp)))
+		return mcache_alloc_hooked(cls, v, size, gfp, flags, ip);
+	/* No work after it: the fast path came here for a refill. */
+	v = mcache_next_free(cls, gfp, flags);
+	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	might_alloc(gfp);
 	return v;
 }

@@ -41,10 +41,8 @@ struct mcache_slot {
 };
 
 /* mcache.c */
-void *mcache_alloc_slow(struct goslab_class *cls, size_t size, gfp_t gfp,
-			unsigned long flags);
-void *mcache_alloc_hooked(struct goslab_class *cls, void *v, size_t size,
-			  gfp_t gfp, unsigned long flags, unsigned long ip);
+void *mcache_alloc_slow(struct goslab_class *cls, void *v, size_t size,
+			gfp_t gfp, unsigned long flags, unsigned long ip);
 void *mcache_might_alloc(void *v, gfp_t gfp);
 int mcache_alloc_bulk(struct goslab_class *cls, size_t size, gfp_t gfp,
 		      size_t n, void **p);
@@ -81,16 +79,9 @@ static __always_inline void *mcache_alloc(struct goslab_class *cls,
 
 	local_lock_irqsave(&goslab_cpu_lock, flags);
 	v = mspan_next_free_fast(this_cpu_ptr(cls->slot)->span);
-	/*
-	 * Two ways out, the caller's address passed only to the one for
-	 * work after the allocation (events, tracking): read there alone.
-	 */
-	if (unlikely(!v || !goslab_alloc_hooks_off(gfp))) {
-		if (!goslab_alloc_hooks_off(gfp))
-			return mcache_alloc_hooked(cls, v, size, gfp, flags,
-						   ip);
-		return mcache_alloc_slow(cls, size, gfp, flags);
-	}
+	/* One way out: the caller's address is read once, to pass it. */
+	if (unlikely(!v || !goslab_alloc_hooks_off(gfp)))
+		return mcache_alloc_slow(cls, v, size, gfp, flags, ip);
 	local_unlock_irqrestore(&goslab_cpu_lock, flags);
 	if (gfpflags_allow_blocking(gfp))
 		return mcache_might_alloc(v, gfp);

@@ -120,7 +120,9 @@ static __always_inline bool goslab_pre_free_is_noop(const struct goslab_class *c
 {
 	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
 	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
-	       !goslab_init_on_free(cls) && !READ_ONCE(cls->track);
+	       !goslab_init_on_free(cls) &&
+	       !(static_branch_unlikely(&goslab_free_hooks) &&
+		 READ_ONCE(cls->track));
 }
 
 /* Would goslab_post_alloc() do nothing to an object of @cls? */
@@ -129,7 +131,9 @@ static __always_inline bool goslab_post_alloc_is_noop(const struct goslab_class 
 {
 	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
 	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
-	       !goslab_init_on_alloc(cls, gfp) && !READ_ONCE(cls->track);
+	       !goslab_init_on_alloc(cls, gfp) &&
+	       !(static_branch_unlikely(&goslab_alloc_hooks) &&
+		 READ_ONCE(cls->track));
 }
 
 /*
