@@ -172,10 +172,17 @@ static __always_inline bool goslab_alloc_hooks_off(gfp_t gfp)
 static __always_inline void goslab_pre_free(const struct goslab_class *cls,
 					    void *p)
 {
-	bool init = goslab_init_on_free(cls);
+	bool init = false;
 
-	if (unlikely(READ_ONCE(cls->track)))
-		goslab_track_free(p);
+	/*
+	 * The fast paths' key first, the one test of every object of a bulk
+	 * free: it is on whenever init_on_free is, or a class is tracked.
+	 */
+	if (static_branch_unlikely(&goslab_free_hooks)) {
+		if (unlikely(READ_ONCE(cls->track)))
+			goslab_track_free(p);
+		init = goslab_init_on_free(cls);
+	}
 	kmemleak_free(p);
 	if (cls->typesafe_rcu)
 		return;
