@@ -167,6 +167,9 @@ static bool rcu_fold_gen(struct mspan *s, unsigned int g, struct rcu_fold *f,
 	}
 	hooked = s->tiny ? want_init_on_free() || IS_ENABLED(CONFIG_KASAN_GENERIC) :
 			   !goslab_pre_free_is_noop(cls);
+	/* Who called goslab_free_rcu() is not known here. */
+	if (hooked)
+		goslab_track_free_caller(0);
 	for_each_set_bit(i, bits, s->nelems) {
 		if (hooked && marks == *budget)
 			break;

@@ -61,7 +61,18 @@ void goslab_hooks_init(void);
 struct seq_file;
 void goslab_track_alloc(void *p, gfp_t gfp, unsigned long ip);
 void goslab_track_free(void *p);
-void goslab_track_free_caller(unsigned long ip);
+DECLARE_PER_CPU(unsigned long, goslab_track_free_ip);
+
+/*
+ * Name the caller of the free about to be made on this CPU (0: not
+ * known), for goslab_track_free(). A store, cheaper than testing whether
+ * anything is tracked; the cpu lock held, or a raw spinlock.
+ */
+static __always_inline void goslab_track_free_caller(unsigned long ip)
+{
+	this_cpu_write(goslab_track_free_ip, ip);
+}
+
 void goslab_track_release(struct mspan *s);
 void goslab_track_report(const void *p);
 int goslab_track_describe(const void *p, char *buf, size_t size);
@@ -115,25 +126,35 @@ static __always_inline void goslab_post_alloc(const struct goslab_class *cls,
 	kmemleak_alloc(p, cls->elemsize, 1, gfp);
 }
 
-/* Would goslab_pre_free() do nothing to an object of @cls? */
+/*
+ * Would goslab_pre_free() do nothing to an object of @cls (nor owner
+ * tracking)? The key first: it is on whenever init_on_free is, or a
+ * class is tracked, so while it is off one test answers.
+ */
 static __always_inline bool goslab_pre_free_is_noop(const struct goslab_class *cls)
 {
-	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
-	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
-	       !goslab_init_on_free(cls) &&
-	       !(static_branch_unlikely(&goslab_free_hooks) &&
-		 READ_ONCE(cls->track));
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC) ||
+	    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
+		return false;
+	if (!static_branch_unlikely(&goslab_free_hooks))
+		return true;
+	return !goslab_init_on_free(cls) && !READ_ONCE(cls->track);
 }
 
-/* Would goslab_post_alloc() do nothing to an object of @cls? */
+/*
+ * Would goslab_post_alloc() do nothing to an object of @cls (nor owner
+ * tracking)? While the key is off, init_on_alloc is: only __GFP_ZERO
+ * zeroes (not a constructed object).
+ */
 static __always_inline bool goslab_post_alloc_is_noop(const struct goslab_class *cls,
 						      gfp_t gfp)
 {
-	return !IS_ENABLED(CONFIG_KASAN_GENERIC) &&
-	       !IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) &&
-	       !goslab_init_on_alloc(cls, gfp) &&
-	       !(static_branch_unlikely(&goslab_alloc_hooks) &&
-		 READ_ONCE(cls->track));
+	if (IS_ENABLED(CONFIG_KASAN_GENERIC) ||
+	    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
+		return false;
+	if (!static_branch_unlikely(&goslab_alloc_hooks))
+		return !(gfp & __GFP_ZERO) || cls->ctor;
+	return !goslab_init_on_alloc(cls, gfp) && !READ_ONCE(cls->track);
 }
 
 /*

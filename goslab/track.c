@@ -60,8 +60,8 @@ struct goslab_track_obj {
 static bool track_owners;
 static DEFINE_MUTEX(track_mutex);
 static atomic_long_t track_dropped = ATOMIC_LONG_INIT(0);
-/* The caller of a free in progress on this CPU, under the cpu lock. */
-static DEFINE_PER_CPU(unsigned long, track_free_ip);
+/* The caller of a free in progress on this CPU (sanitize.h). */
+DEFINE_PER_CPU(unsigned long, goslab_track_free_ip);
 
 static bool track_supported(void)
 {
@@ -237,17 +237,6 @@ void goslab_track_alloc(void *p, gfp_t gfp, unsigned long ip)
 }
 
 /**
- * goslab_track_free_caller() - name the caller of the free in progress
- * @ip: its address, or 0 when done
- *
- * Context: the cpu lock held (the value is this CPU's until cleared).
- */
-void goslab_track_free_caller(unsigned long ip)
-{
-	this_cpu_write(track_free_ip, ip);
-}
-
-/**
  * goslab_track_free() - record the free of @p, about to be published
  * @p: the object
  *
@@ -261,7 +250,7 @@ void goslab_track_free(void *p)
 	rcu_read_lock();
 	t = track_obj_of(p, NULL);
 	if (t) {
-		track_set(&t->free, this_cpu_read(track_free_ip),
+		track_set(&t->free, this_cpu_read(goslab_track_free_ip),
 			  !IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible());
 		WRITE_ONCE(t->live, false);
 	}
