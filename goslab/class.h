@@ -101,6 +101,8 @@ struct goslab_class_observer {
  * @tiny: the tiny allocator's class of 16-byte blocks (tiny.c)
  * @typed_cache: a goslab_cache_create() cache
  * @track: its objects' owners are recorded (track.c; under its mutex)
+ * @track_gen: how often tracking was turned on: records of an earlier
+ *	time are void (track.c)
  * @typesafe_rcu: GOSLAB_TYPESAFE_BY_RCU: an emptied span goes back to the
  *	heap a grace period later (mheap_free_span()); no zeroing or poison
  *	of objects at free, no scavenging of spans in use
@@ -125,6 +127,7 @@ struct goslab_class {
 	bool typed_cache;
 	bool typesafe_rcu;
 	bool track;
+	u32 track_gen;
 	void (*ctor)(void *obj);
 	const struct goslab_class_ops *ops;
 	atomic_long_t dup_frees;

@@ -223,7 +223,12 @@ static noinline void *mcache_alloc_hooked(struct goslab_class *cls, void *v,
 void *mcache_alloc_slow(struct goslab_class *cls, void *v, size_t size,
 			gfp_t gfp, unsigned long flags, unsigned long ip)
 {
-	if (unlikely(!goslab_alloc_hooks_off(gfp)))
+	/*
+	 * With an object, the fast path saw work to do after it: the key
+	 * may have gone off since (another CPU's store_user, an event
+	 * disabled), and the object must not be dropped.
+	 */
+	if (unlikely(v || !goslab_alloc_hooks_off(gfp)))
 		return mcache_alloc_hooked(cls, v, size, gfp, flags, ip);
 	/* No work after it: the fast path came here for a refill. */
 	v = mcache_next_free(cls, gfp, flags);

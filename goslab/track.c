@@ -50,10 +50,17 @@ struct goslab_track {
 	u16 cpu;
 };
 
-/* A span's records: an object's last allocation and last free. */
+/*
+ * A span's records: an object's last allocation and last free, and the
+ * class's tracking generation when the latest of them was written. A
+ * record of an older generation was left by a time of tracking since
+ * turned off: the object may have changed owners since, unrecorded, so
+ * readers ignore it.
+ */
 struct goslab_track_obj {
 	struct goslab_track alloc;
 	struct goslab_track free;
+	u32 gen;
 	bool live;
 };
 
@@ -94,6 +101,8 @@ int goslab_class_set_track(struct goslab_class *cls, bool on)
 		if (!ret) {
 			static_branch_inc(&goslab_alloc_hooks);
 			static_branch_inc(&goslab_free_hooks);
+			/* Records of earlier times of tracking are void. */
+			WRITE_ONCE(cls->track_gen, cls->track_gen + 1);
 			WRITE_ONCE(cls->track, true);
 		}
 	} else if (!on && cls->track) {
@@ -192,10 +201,20 @@ static struct goslab_track_obj *track_obj_of(const void *p,
 	t = READ_ONCE(s->track);
 	if (!t)
 		return NULL;
-	off = (unsigned long)p - s->base;
+	/* A pointer into the span's tail, past its last slot, has none. */
+	off = ((unsigned long)p - s->base) / s->elemsize;
+	if (off >= s->nelems)
+		return NULL;
 	if (sp)
 		*sp = s;
-	return &t[off / s->elemsize];
+	return &t[off];
+}
+
+/* Is @t's latest record of @cls's current time of tracking? */
+static bool track_current(const struct goslab_track_obj *t,
+			  const struct goslab_class *cls)
+{
+	return READ_ONCE(t->gen) == READ_ONCE(cls->track_gen);
 }
 
 /**
@@ -221,7 +240,9 @@ void goslab_track_alloc(void *p, gfp_t gfp, unsigned long ip)
 		size_t bytes = array_size(s->nelems, sizeof(*arr));
 
 		if (gfpflags_allow_blocking(gfp))
-			arr = kvzalloc(bytes, (gfp & GFP_KERNEL) | __GFP_NOWARN);
+			arr = kvzalloc(bytes, (gfp & (GFP_KERNEL | __GFP_NORETRY |
+						     __GFP_RETRY_MAYFAIL)) |
+					      __GFP_NOWARN);
 		else
 			arr = kzalloc(bytes, GFP_NOWAIT | __GFP_NOWARN);
 		if (!arr) {
@@ -230,10 +251,14 @@ void goslab_track_alloc(void *p, gfp_t gfp, unsigned long ip)
 		}
 		if (cmpxchg(&s->track, NULL, arr))
 			kvfree(arr);
+		else
+			/* Reached only through the span, which kmemleak skips. */
+			kmemleak_ignore(arr);
 	}
 	t = &s->track[((unsigned long)p - s->base) / s->elemsize];
 	track_set(&t->alloc, ip, true);
 	WRITE_ONCE(t->live, true);
+	WRITE_ONCE(t->gen, READ_ONCE(s->cls->track_gen));
 }
 
 /**
@@ -241,18 +266,21 @@ void goslab_track_alloc(void *p, gfp_t gfp, unsigned long ip)
  * @p: the object
  *
  * Context: the free protocol's (the cpu lock, or the span's free_lock,
- * a raw spinlock: the stack depot then takes no memory on PREEMPT_RT).
+ * a raw spinlock: the stack depot takes no memory here, where the page
+ * allocator's locks may not nest; the allocations' saves refill it).
  */
 void goslab_track_free(void *p)
 {
 	struct goslab_track_obj *t;
+	struct mspan *s;
 
 	rcu_read_lock();
-	t = track_obj_of(p, NULL);
+	t = track_obj_of(p, &s);
 	if (t) {
 		track_set(&t->free, this_cpu_read(goslab_track_free_ip),
-			  !IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible());
+			  false);
 		WRITE_ONCE(t->live, false);
+		WRITE_ONCE(t->gen, READ_ONCE(s->cls->track_gen));
 	}
 	rcu_read_unlock();
 }
@@ -273,11 +301,18 @@ static int track_describe_one(char *buf, size_t size, const char *what,
 
 	if (!t->when && !t->handle)
 		return 0;
-	n = scnprintf(buf, size, "%s by task %d on cpu %u %u jiffies ago, from %pS:\n",
-		      what, t->pid, t->cpu, (u32)jiffies - t->when,
-		      (void *)t->addr);
+	if (t->addr)
+		n = scnprintf(buf, size, "%s by task %d on cpu %u %u jiffies ago, from %pS:\n",
+			      what, t->pid, t->cpu, (u32)jiffies - t->when,
+			      (void *)t->addr);
+	else
+		n = scnprintf(buf, size, "%s by task %d on cpu %u %u jiffies ago, from <not-available>:\n",
+			      what, t->pid, t->cpu, (u32)jiffies - t->when);
+	/* stack_depot_snprint() says what it would have written: clamp. */
 	if (t->handle)
-		n += stack_depot_snprint(t->handle, buf + n, size - n, 4);
+		n += min_t(int, stack_depot_snprint(t->handle, buf + n,
+						    size - n, 4),
+			   size - n - 1);
 	else
 		n += scnprintf(buf + n, size - n, "    (no stack saved)\n");
 	return n;
@@ -298,18 +333,22 @@ static int track_describe_one(char *buf, size_t size, const char *what,
 int goslab_track_describe(const void *p, char *buf, size_t size)
 {
 	struct goslab_track_obj *t, copy;
+	struct mspan *s;
+	bool now = false;
 	int n;
 
 	rcu_read_lock();
-	t = track_obj_of(p, NULL);
-	if (t)
+	t = track_obj_of(p, &s);
+	if (t) {
 		copy = *t;
+		now = track_current(t, s->cls);
+	}
 	rcu_read_unlock();
-	if (!t || !size)
+	if (!t || !now || size < 2)
 		return 0;
 	buf[0] = '\0';
 	n = track_describe_one(buf, size, "allocated", &copy.alloc);
-	if (!copy.live)
+	if (!copy.live && n < size - 1)
 		n += track_describe_one(buf + n, size - n, "freed", &copy.free);
 	return n;
 }
@@ -370,12 +409,14 @@ static void track_collect_span(struct mspan *s, void *arg)
 	struct goslab_track_obj *t = READ_ONCE(s->track);
 	unsigned int i;
 
-	if (!t || !s->cls || (c->only && s->cls != c->only))
+	if (!t || !s->cls || (c->only && s->cls != c->only) ||
+	    !READ_ONCE(s->cls->track))
 		return;
 	for (i = 0; i < s->nelems; i++) {
 		const struct goslab_track *r;
 
-		if (c->free ? t[i].live : !t[i].live)
+		if (!track_current(&t[i], s->cls) ||
+		    (c->free ? t[i].live : !t[i].live))
 			continue;
 		r = c->free ? &t[i].free : &t[i].alloc;
 		if (!r->when && !r->handle)
@@ -412,7 +453,7 @@ static int track_collect(struct track_collect *c)
 
 	rcu_read_lock();
 	for_each_goslab_class(cls) {
-		if (c->only && cls != c->only)
+		if ((c->only && cls != c->only) || !READ_ONCE(cls->track))
 			continue;
 		goslab_read_class_stats(cls, &st);
 		objs += st.spans * cls->nelems;
@@ -435,9 +476,9 @@ static int track_collect(struct track_collect *c)
  * @free: free_traces (objects free now, by their last free) rather
  *	than alloc_traces (objects live now, by their allocation)
  *
- * A line per call site and stack, the most objects first as SLUB sorts
- * them: the count, the caller, age=min/avg/max jiffies, pid=min-max,
- * cpus=, then the stack.
+ * A line per call site and stack, in the order of the call sites'
+ * addresses (SLUB sorts by count): the count, the caller,
+ * age=min/avg/max jiffies, pid=min-max, cpus=, then the stack.
  *
  * Return: 0 or -ENOMEM.
  */

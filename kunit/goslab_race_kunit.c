@@ -449,12 +449,77 @@ static void race_stats_reader_test(struct kunit *test)
 	goslab_expect_consistent(test);
 }
 
+/*
+ * The fast paths' key goes off between an allocation's two looks at it:
+ * one CPU allocates and frees while the other turns owner tracking of
+ * another cache on and off (each change moves the key). An object the
+ * fast path took when the key was on must come out of the slow path,
+ * not be dropped there for a fresh one: the class's live count returns
+ * to where it was (kernels without KASAN or kmemleak, where the key is
+ * all there is).
+ */
+static int key_flip_allocator(void *arg)
+{
+	struct race *r = arg;
+	unsigned int i;
+	void *p;
+
+	for (i = 0; i < 50 * r->nrounds; i++) {
+		p = goslab_alloc(96, GFP_KERNEL);
+		if (!p)
+			r->misses++;
+		goslab_free(p);
+		if (!(i % 256))
+			cond_resched();
+	}
+	WRITE_ONCE(r->stop, true);
+	complete(&r->done[0]);
+	return 0;
+}
+
+static int key_flip_toggler(void *arg)
+{
+	struct race *r = arg;
+	struct goslab_class *cls = goslab_cache_class(r->cache);
+	bool on = true;
+
+	while (!READ_ONCE(r->stop)) {
+		goslab_class_set_track(cls, on);
+		on = !on;
+	}
+	goslab_class_set_track(cls, false);
+	complete(&r->done[1]);
+	return 0;
+}
+
+static void race_alloc_key_flip_test(struct kunit *test)
+{
+	struct race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	struct goslab_class *cls = &goslab_classes[goslab_span_class(
+					goslab_size_to_class(96), false)];
+	struct goslab_class_stats before, after;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->cache = goslab_test_cache_create(test, "race-keyflip", 64, NULL, 0);
+	KUNIT_ASSERT_NOT_NULL(test, r->cache);
+	r->nrounds = rounds;
+	goslab_read_class_stats(cls, &before);
+	race_run(test, r, key_flip_allocator, key_flip_toggler);
+	goslab_read_class_stats(cls, &after);
+	KUNIT_EXPECT_EQ(test, r->misses, 0);
+	KUNIT_EXPECT_EQ_MSG(test, after.live, before.live,
+			    "objects lost between the fast path and the slow one");
+	goslab_test_cache_destroy(test, r->cache);
+	goslab_expect_consistent(test);
+}
+
 static struct kunit_case race_cases[] = {
 	KUNIT_CASE(race_local_remote_double_free_test),
 	KUNIT_CASE(race_sweep_double_free_test),
 	KUNIT_CASE(race_stale_pointer_release_test),
 	KUNIT_CASE(race_unload_test),
 	KUNIT_CASE(race_stats_reader_test),
+	KUNIT_CASE(race_alloc_key_flip_test),
 	{}
 };
 

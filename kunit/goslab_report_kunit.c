@@ -344,6 +344,7 @@ static void report_owner_tracking_test(struct kunit *test)
 							  200, NULL, 0);
 	struct goslab_class *cls;
 	char *text, want[64];
+	struct mspan *s;
 	void *p[8];
 	int i;
 
@@ -382,8 +383,35 @@ static void report_owner_tracking_test(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "from owner_alloc_site+"));
 	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "freed by task"));
 	KUNIT_EXPECT_NOT_NULL(test, strstr(text, "from owner_free_site+"));
+	/* A pointer past the span's last slot: no record, no report. */
+	s = mheap_span_of(p[3]);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	if (s->nelems * s->elemsize < s->npages * GOSLAB_PAGE_SIZE)
+		KUNIT_EXPECT_EQ(test, goslab_track_describe((void *)(s->base +
+				s->nelems * s->elemsize), text, PAGE_SIZE), 0);
+
+	/*
+	 * Tracking off, the objects change hands unrecorded, on again: the
+	 * records left from before describe nothing now.
+	 */
+	KUNIT_EXPECT_EQ(test, goslab_class_set_track(cls, false), 0);
 	for (i = 3; i < 8; i++)
 		owner_free_site(c, p[i]);
+	for (i = 3; i < 8; i++) {
+		p[i] = goslab_cache_alloc(c, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	KUNIT_EXPECT_EQ(test, goslab_class_set_track(cls, true), 0);
+	KUNIT_EXPECT_EQ(test, goslab_track_describe(p[3], text, PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, goslab_track_describe(p[0], text, PAGE_SIZE), 0);
+	text = owner_file(test, cls, 0);
+	KUNIT_EXPECT_EQ_MSG(test, owner_count(text, " owner_alloc_site+"), 0,
+			    "alloc_traces after off and on: %s", text);
+	text = owner_file(test, cls, 1);
+	KUNIT_EXPECT_EQ_MSG(test, owner_count(text, " owner_free_site+"), 0,
+			    "free_traces after off and on: %s", text);
+	for (i = 3; i < 8; i++)
+		goslab_cache_free(c, p[i]);
 	KUNIT_EXPECT_EQ(test, goslab_class_set_track(cls, false), 0);
 	goslab_test_cache_destroy(test, c);
 	goslab_expect_consistent(test);
