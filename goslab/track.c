@@ -301,13 +301,12 @@ static int track_describe_one(char *buf, size_t size, const char *what,
 
 	if (!t->when && !t->handle)
 		return 0;
+	n = scnprintf(buf, size, "%s by task %d on cpu %u %u jiffies ago, from ",
+		      what, t->pid, t->cpu, (u32)jiffies - t->when);
 	if (t->addr)
-		n = scnprintf(buf, size, "%s by task %d on cpu %u %u jiffies ago, from %pS:\n",
-			      what, t->pid, t->cpu, (u32)jiffies - t->when,
-			      (void *)t->addr);
+		n += scnprintf(buf + n, size - n, "%pS:\n", (void *)t->addr);
 	else
-		n = scnprintf(buf, size, "%s by task %d on cpu %u %u jiffies ago, from <not-available>:\n",
-			      what, t->pid, t->cpu, (u32)jiffies - t->when);
+		n += scnprintf(buf + n, size - n, "<not-available>:\n");
 	/* stack_depot_snprint() says what it would have written: clamp. */
 	if (t->handle)
 		n += min_t(int, stack_depot_snprint(t->handle, buf + n,

@@ -495,8 +495,8 @@ static int key_flip_toggler(void *arg)
 static void race_alloc_key_flip_test(struct kunit *test)
 {
 	struct race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
-	struct goslab_class *cls = &goslab_classes[goslab_span_class(
-					goslab_size_to_class(96), false)];
+	unsigned int spc = goslab_span_class(goslab_size_to_class(96), false);
+	struct goslab_class *cls = &goslab_classes[spc];
 	struct goslab_class_stats before, after;
 
 	KUNIT_ASSERT_NOT_NULL(test, r);
