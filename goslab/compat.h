@@ -247,7 +247,7 @@ static inline void kunit_remove_action(struct kunit *test,
 			       (can_alloc) ? STACK_DEPOT_FLAG_CAN_ALLOC : 0)
 #else
 #define goslab_stack_depot_save(entries, n, gfp, can_alloc)		\
-	__stack_depot_save(entries, n, gfp, can_alloc)
+	__stack_depot_save(entries, n, 0, gfp, can_alloc)
 #endif
 
 #endif /* _GOSLAB_COMPAT_H */
