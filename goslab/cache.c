@@ -24,7 +24,6 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include "internal.h"
-#include "trace.h"
 
 #define GOSLAB_CACHE_FLAGS	(GOSLAB_HWCACHE_ALIGN | GOSLAB_RECLAIMABLE | \
 				 GOSLAB_TYPESAFE_BY_RCU)

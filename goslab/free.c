@@ -21,7 +21,6 @@
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include "internal.h"
-#include "trace.h"
 
 /*
  * The span and slot of @p if it is the start of an object goslab handed

@@ -161,6 +161,15 @@
  * mcentral.h (mcentral_is_valid()), mheap.h (mheap_is_valid()) and
  * stats.h (the slow recount, goslab_read_stats_slow()).
  *
+ * The fast paths' keys (sanitize.h): goslab_alloc_hooks is on while
+ * init_on_alloc is, while an allocation event has a probe (trace.h's
+ * registration callbacks) and while any class is tracked (track.c), and
+ * likewise goslab_free_hooks for frees; each holder takes one reference.
+ * Only while a key is off may a fast path skip goslab_post_alloc() or
+ * goslab_pre_free(), the events and owner tracking. A path that reads a
+ * key twice must not lose what it did after the first read (an object
+ * taken: mcache_alloc_slow()).
+ *
  * Every double free is detected exactly once: sequential ones at once,
  * racing ones at once or (local against remote) at the span's next
  * sweep; none is counted as a free.
@@ -184,7 +193,10 @@
  * trylock so that reclaim never waits; goslab_bg_pause() takes it
  * briefly to wait for a scan in flight), goslab_class_mutex (mcentral.c: changes to the class
  * list, the slow recount, class observers; class.c flushes the tiny
- * blocks under it), cpus_read_lock() (the flushes of mcaches, page
+ * blocks under it), track_mutex (track.c: turning a class's owner
+ * tracking on or off, and the fast paths' key references that goes
+ * with; taken under goslab_class_mutex when a class is created or
+ * track_owners is set), cpus_read_lock() (the flushes of mcaches, page
  * caches and tiny blocks, and debugfs's counter clears),
  * goslab_cpu_work_mutex (mheap.c: one goslab_on_each_cpu() at a time,
  * with the mask of CPUs it queued work on; its work items take the

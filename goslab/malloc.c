@@ -14,7 +14,6 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include "internal.h"
-#include "trace.h"
 
 static void *goslab_alloc_large(size_t size, gfp_t gfp, unsigned long ip)
 {

@@ -25,7 +25,6 @@
 #include <linux/cpu.h>
 #include <linux/smp.h>
 #include "internal.h"
-#include "trace.h"
 
 /*
  * The allocation event of goslab's API, out of mcache_alloc()'s fast

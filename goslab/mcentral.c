@@ -21,7 +21,6 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include "internal.h"
-#include "trace.h"
 
 void mcentral_init(struct mcentral *c)
 {

@@ -52,7 +52,6 @@
 #include <linux/smp.h>
 #include <linux/workqueue.h>
 #include "internal.h"
-#include "trace.h"
 
 /* The smallest chunk worth a trip to the buddy allocator: 32 KiB. */
 #define CHUNK_MIN_ORDER		3

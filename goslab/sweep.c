@@ -31,7 +31,6 @@
 #include <linux/ratelimit.h>
 #include <linux/workqueue.h>
 #include "internal.h"
-#include "trace.h"
 
 atomic_long_t goslab_unswept_pages = ATOMIC_LONG_INIT(0);
 EXPORT_SYMBOL_IF_KUNIT(goslab_unswept_pages);

@@ -28,7 +28,6 @@
 #include <linux/module.h>
 #include <linux/sched/mm.h>
 #include "internal.h"
-#include "trace.h"
 
 #define TINY_HOLD	0x80000000U
 
